@@ -1,0 +1,11 @@
+"""lingualift: LinguaLIFT-style encoder-bridged LLMs.
+
+``import lingualift`` registers the bridged model with the transformers Auto classes, so
+``AutoModelForCausalLM.from_pretrained(dir)`` loads a saved full checkpoint without ``trust_remote_code``.
+"""
+
+__version__ = "0.1.0"
+
+from lingualift.modeling import LinguaLiftConfig, LinguaLiftForCausalLM, LinguaLiftProcessor  # noqa: E402
+
+__all__ = ["LinguaLiftConfig", "LinguaLiftForCausalLM", "LinguaLiftProcessor", "__version__"]

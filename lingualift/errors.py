@@ -1,0 +1,17 @@
+"""Exceptions raised on bad user input: one family so callers (and the CLI) can tell them from bugs."""
+
+
+class LinguaLiftError(Exception):
+    """Base class for every error lingualift raises about user input or state."""
+
+
+class InputDataError(LinguaLiftError, ValueError):
+    """A data file or record is malformed; the message names the file, line and field."""
+
+
+class ConfigError(LinguaLiftError, ValueError):
+    """A configuration value is unknown, missing or of the wrong type; the message names the key."""
+
+
+class CheckpointError(LinguaLiftError, ValueError):
+    """A checkpoint is missing, incomplete or does not match the base models it is loaded onto."""

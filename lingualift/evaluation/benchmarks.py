@@ -1,0 +1,356 @@
+"""Benchmark loaders: each benchmark's public file format from a local directory, or its public source by name.
+
+Local layouts (the formats the benchmarks are published in):
+
+* ``mgsm``   ``mgsm_{lang}.tsv``: no header, ``question<TAB>answer`` (answers may carry thousands commas);
+* ``msvamp`` ``test_{Language}.json``: JSON Lines with ``m_query`` and ``response`` (``"8.0"``);
+* ``mmwp``   generic per-language files (the data is not public): ``{lang}.jsonl`` / ``mmwp_{lang}.jsonl`` with
+  ``question`` and ``answer`` fields, or ``{lang}.tsv`` / ``mmwp_{lang}.tsv`` as ``question<TAB>answer``;
+* ``xnli``   XTREME layout ``{split}-{lang}.tsv``: ``premise<TAB>hypothesis<TAB>label`` (default split ``dev``);
+* ``xcsqa``  X-CSR layout ``{lang}/{split}.jsonl`` (or ``{split}-{lang}.jsonl``): ``question.stem``,
+  ``question.choices[{label,text}]``, ``answerKey`` (default split ``dev``);
+* ``tatoeba`` LASER layout ``tatoeba.{iso3}-eng.{iso3}`` and ``tatoeba.{iso3}-eng.eng``, line-aligned.
+
+With ``data_dir=None`` the files come from the public sources on the Hugging Face Hub (MGSM ``juletxara/mgsm``,
+MSVAMP ``Mathoctopus/MSVAMP``, XNLI ``facebook/xnli``, X-CSQA ``INK-USC/xcsr``, Tatoeba
+``mteb/tatoeba-bitext-mining``); tests never take that path.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from lingualift.errors import ConfigError, InputDataError
+from lingualift.evaluation.answers import parse_gold
+from lingualift.evaluation.languages import MMWP_LANGUAGES, get_language
+from lingualift.io_utils import iter_text_lines, read_jsonl
+
+XNLI_LABELS = ("entailment", "neutral", "contradiction")
+
+
+@dataclass(frozen=True)
+class Example:
+    """One evaluation item. Math: ``answer`` is the gold number. Classification: ``choices`` + ``label`` index."""
+
+    id: str
+    language: str
+    question: str
+    answer: float | None = None
+    answer_text: str = ""
+    choices: tuple[str, ...] = ()
+    label: int | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BenchmarkSpec:
+    """A benchmark: task kind, languages, default split and its local / Hub loaders."""
+
+    name: str
+    task: str  # "math" | "classification" | "retrieval"
+    languages: tuple[str, ...]
+    default_split: str
+    load_local: Callable[[Path, str, str], list[Example]]
+    load_hub: Callable[[str, str], list[Example]] | None
+    description: str
+
+
+# ----------------------------------------------------------------------------------------------- file parsers
+
+
+def _require_file(path: Path, benchmark: str) -> Path:
+    if not path.is_file():
+        siblings = sorted(p.name for p in path.parent.glob("*"))[:12] if path.parent.is_dir() else []
+        where = f"; the directory holds: {', '.join(siblings)}" if siblings else "; the directory does not exist"
+        raise InputDataError(f"{benchmark}: data file not found: {path}{where}")
+    return path
+
+
+def _math_example(benchmark: str, lang: str, index: int, question: str, answer: Any, where: str) -> Example:
+    if not str(question).strip():
+        raise InputDataError(f"{where}: empty question")
+    try:
+        gold = parse_gold(answer, source=where)
+    except ValueError as exc:
+        raise InputDataError(f"{exc} (field 'answer': expected a number)") from None
+    return Example(id=f"{benchmark}-{lang}-{index}", language=lang, question=str(question).strip(),
+                   answer=gold, answer_text=str(answer).strip())
+
+
+def parse_question_answer_tsv(path: Path, benchmark: str, lang: str) -> list[Example]:
+    """``question<TAB>answer`` lines without header (MGSM's format; MMWP's TSV variant)."""
+    examples = []
+    for number, line in iter_text_lines(path):
+        if not line.strip():
+            continue
+        parts = line.split("\t")
+        if len(parts) != 2:
+            raise InputDataError(
+                f"{path}:{number}: expected 2 tab-separated columns (question, answer), got {len(parts)}"
+            )
+        examples.append(_math_example(benchmark, lang, len(examples), parts[0], parts[1], f"{path}:{number}"))
+    if not examples:
+        raise InputDataError(f"{path}: no examples")
+    return examples
+
+
+def parse_math_jsonl(path: Path, benchmark: str, lang: str, question_field: str, answer_field: str) -> list[Example]:
+    """JSON Lines math problems with the given question/answer field names (MSVAMP, MMWP)."""
+    records = read_jsonl(path, required_fields=(question_field, answer_field))
+    if not records:
+        raise InputDataError(f"{path}: no examples")
+    return [
+        _math_example(benchmark, lang, i, rec[question_field], rec[answer_field], f"{path}: record {i + 1}")
+        for i, rec in enumerate(records)
+    ]
+
+
+def parse_xnli_tsv(path: Path, lang: str) -> list[Example]:
+    """XTREME-layout XNLI: ``premise<TAB>hypothesis<TAB>label`` with label in entailment/neutral/contradiction."""
+    examples = []
+    for number, line in iter_text_lines(path):
+        if not line.strip():
+            continue
+        parts = line.split("\t")
+        if len(parts) != 3:
+            hint = " (XTREME test files carry no labels: use the dev split)" if len(parts) == 2 else ""
+            raise InputDataError(
+                f"{path}:{number}: expected 3 tab-separated columns (premise, hypothesis, label), got {len(parts)}{hint}"
+            )
+        premise, hypothesis, label = (p.strip() for p in parts)
+        if label not in XNLI_LABELS:
+            raise InputDataError(f"{path}:{number}: label must be one of {', '.join(XNLI_LABELS)}, got {label!r}")
+        examples.append(_xnli_example(lang, len(examples), premise, hypothesis, XNLI_LABELS.index(label)))
+    if not examples:
+        raise InputDataError(f"{path}: no examples")
+    return examples
+
+
+def _xnli_example(lang: str, index: int, premise: str, hypothesis: str, label: int) -> Example:
+    return Example(
+        id=f"xnli-{lang}-{index}", language=lang, question=f"Premise: {premise}\nHypothesis: {hypothesis}",
+        choices=XNLI_LABELS, label=label, answer_text=XNLI_LABELS[label],
+        fields={"premise": premise, "hypothesis": hypothesis},
+    )
+
+
+def xcsqa_example(record: dict[str, Any], lang: str, index: int, where: str) -> Example:
+    """One X-CSQA record (``question.stem``, ``question.choices``, ``answerKey``) → Example; errors name the field."""
+    question = record.get("question")
+    if not isinstance(question, dict) or "stem" not in question or "choices" not in question:
+        raise InputDataError(f"{where}: field 'question' must be an object with 'stem' and 'choices'")
+    choices = question["choices"]
+    if isinstance(choices, dict):  # HF parquet form: {"label": [...], "text": [...]}
+        choices = [{"label": lab, "text": txt} for lab, txt in zip(choices.get("label", []), choices.get("text", []))]
+    if not isinstance(choices, list) or len(choices) < 2 or not all(
+        isinstance(c, dict) and "label" in c and "text" in c for c in choices
+    ):
+        raise InputDataError(f"{where}: field 'question.choices' must be a list of {{label, text}} objects (>= 2)")
+    labels = [str(c["label"]) for c in choices]
+    key = record.get("answerKey")
+    if key not in labels:
+        raise InputDataError(f"{where}: field 'answerKey' must be one of {', '.join(labels)}, got {key!r}")
+    options = "\n".join(f"{c['label']}. {c['text']}" for c in choices)
+    return Example(
+        id=str(record.get("id", f"xcsqa-{lang}-{index}")), language=lang,
+        question=f"{question['stem']}\n{options}", choices=tuple(labels), label=labels.index(key),
+        answer_text=key, fields={"stem": question["stem"], "choice_texts": [c["text"] for c in choices]},
+    )
+
+
+def parse_xcsqa_jsonl(path: Path, lang: str) -> list[Example]:
+    """X-CSQA JSON Lines (X-CSR release format)."""
+    records = read_jsonl(path, required_fields=("question", "answerKey"))
+    if not records:
+        raise InputDataError(f"{path}: no examples")
+    return [xcsqa_example(rec, lang, i, f"{path}: record {i + 1}") for i, rec in enumerate(records)]
+
+
+# ------------------------------------------------------------------------------------------- local loaders
+
+
+def _local_mgsm(data_dir: Path, lang: str, split: str) -> list[Example]:
+    return parse_question_answer_tsv(_require_file(data_dir / f"mgsm_{lang}.tsv", "mgsm"), "mgsm", lang)
+
+
+def _local_msvamp(data_dir: Path, lang: str, split: str) -> list[Example]:
+    path = _require_file(data_dir / f"test_{get_language(lang).msvamp}.json", "msvamp")
+    return parse_math_jsonl(path, "msvamp", lang, "m_query", "response")
+
+
+def _local_mmwp(data_dir: Path, lang: str, split: str) -> list[Example]:
+    stems = [f"{lang}", f"mmwp_{lang}", f"{split}_{lang}", f"{lang}/{split}"]
+    for stem in stems:
+        if (data_dir / f"{stem}.jsonl").is_file():
+            return parse_math_jsonl(data_dir / f"{stem}.jsonl", "mmwp", lang, "question", "answer")
+        if (data_dir / f"{stem}.tsv").is_file():
+            return parse_question_answer_tsv(data_dir / f"{stem}.tsv", "mmwp", lang)
+    tried = ", ".join(f"{s}.jsonl|.tsv" for s in stems)
+    raise InputDataError(f"mmwp: no data file for language {lang!r} in {data_dir} (tried {tried})")
+
+
+def _local_xnli(data_dir: Path, lang: str, split: str) -> list[Example]:
+    return parse_xnli_tsv(_require_file(data_dir / f"{split}-{lang}.tsv", "xnli"), lang)
+
+
+def _local_xcsqa(data_dir: Path, lang: str, split: str) -> list[Example]:
+    for candidate in (data_dir / lang / f"{split}.jsonl", data_dir / f"{split}-{lang}.jsonl"):
+        if candidate.is_file():
+            return parse_xcsqa_jsonl(candidate, lang)
+    raise InputDataError(
+        f"xcsqa: data file not found: {data_dir / lang / f'{split}.jsonl'} (or {data_dir / f'{split}-{lang}.jsonl'})"
+    )
+
+
+def load_tatoeba_pairs(data_dir: Path | None, lang: str, limit: int | None = None) -> tuple[list[str], list[str]]:
+    """Line-aligned Tatoeba pairs ``(sentences in lang, English translations)`` from LASER's layout or the Hub."""
+    iso3 = get_language(lang).tatoeba
+    if iso3 is None:
+        raise ConfigError(f"tatoeba: no Tatoeba test set for language {lang!r} (English is the pivot)")
+    if data_dir is None:
+        rows = _hub_dataset("mteb/tatoeba-bitext-mining", f"{iso3}-eng", "test")
+        source, english = [r["sentence1"] for r in rows], [r["sentence2"] for r in rows]
+    else:
+        data_dir = Path(data_dir)
+        src_path = _require_file(data_dir / f"tatoeba.{iso3}-eng.{iso3}", "tatoeba")
+        eng_path = _require_file(data_dir / f"tatoeba.{iso3}-eng.eng", "tatoeba")
+        source = [line for _, line in iter_text_lines(src_path)]
+        english = [line for _, line in iter_text_lines(eng_path)]
+        if len(source) != len(english):
+            raise InputDataError(
+                f"tatoeba: {src_path} has {len(source)} lines but {eng_path} has {len(english)}; they must be aligned"
+            )
+    if not source:
+        raise InputDataError(f"tatoeba: no sentence pairs for {lang!r}")
+    return (source[:limit], english[:limit]) if limit else (source, english)
+
+
+def _local_tatoeba(data_dir: Path, lang: str, split: str) -> list[Example]:
+    source, english = load_tatoeba_pairs(data_dir, lang)
+    return [Example(id=f"tatoeba-{lang}-{i}", language=lang, question=s, answer_text=e)
+            for i, (s, e) in enumerate(zip(source, english))]
+
+
+# --------------------------------------------------------------------------------------------- Hub loaders
+
+
+def _hub_dataset(repo: str, config: str | None, split: str) -> list[dict[str, Any]]:
+    import datasets
+
+    try:
+        return list(datasets.load_dataset(repo, config, split=split))
+    except Exception as exc:  # network, unknown config, ...: say which source failed
+        raise InputDataError(f"could not load {repo} ({config or 'default'}, split {split}) from the Hub: {exc}") from exc
+
+
+def _hub_file(repo: str, filename: str) -> Path:
+    from huggingface_hub import hf_hub_download
+
+    try:
+        return Path(hf_hub_download(repo_id=repo, filename=filename, repo_type="dataset"))
+    except Exception as exc:
+        raise InputDataError(f"could not download {filename} from the Hub dataset {repo}: {exc}") from exc
+
+
+def _hub_mgsm(lang: str, split: str) -> list[Example]:
+    return parse_question_answer_tsv(_hub_file("juletxara/mgsm", f"mgsm_{lang}.tsv"), "mgsm", lang)
+
+
+def _hub_msvamp(lang: str, split: str) -> list[Example]:
+    path = _hub_file("Mathoctopus/MSVAMP", f"test_{get_language(lang).msvamp}.json")
+    return parse_math_jsonl(path, "msvamp", lang, "m_query", "response")
+
+
+def _hub_xnli(lang: str, split: str) -> list[Example]:
+    hf_split = {"dev": "validation"}.get(split, split)
+    return [_xnli_example(lang, i, r["premise"], r["hypothesis"], int(r["label"]))
+            for i, r in enumerate(_hub_dataset("facebook/xnli", lang, hf_split))]
+
+
+def _hub_xcsqa(lang: str, split: str) -> list[Example]:
+    hf_split = {"dev": "validation"}.get(split, split)
+    config = f"X-CSQA-{'jap' if lang == 'ja' else lang}"
+    rows = _hub_dataset("INK-USC/xcsr", config, hf_split)
+    return [xcsqa_example(r, lang, i, f"INK-USC/xcsr {config} row {i}") for i, r in enumerate(rows)]
+
+
+def _hub_tatoeba(lang: str, split: str) -> list[Example]:
+    source, english = load_tatoeba_pairs(None, lang)
+    return [Example(id=f"tatoeba-{lang}-{i}", language=lang, question=s, answer_text=e)
+            for i, (s, e) in enumerate(zip(source, english))]
+
+
+BENCHMARKS: dict[str, BenchmarkSpec] = {
+    spec.name: spec
+    for spec in (
+        BenchmarkSpec("mgsm", "math", tuple("bn de en es fr ja ru sw te th zh".split()), "test", _local_mgsm,
+                      _hub_mgsm, "MGSM: 250 grade-school math problems in 11 languages"),
+        BenchmarkSpec("msvamp", "math", tuple("bn de en es fr ja ru sw th zh".split()), "test", _local_msvamp,
+                      _hub_msvamp, "MSVAMP: 1000 SVAMP problems in 10 languages"),
+        BenchmarkSpec("mmwp", "math", MMWP_LANGUAGES, "test", _local_mmwp, None,
+                      "MMWP: multilingual math word problems in 48 languages (local files only; not public)"),
+        BenchmarkSpec("xnli", "classification", tuple("ar bg de el en es fr hi ru sw th tr ur vi zh".split()), "dev",
+                      _local_xnli, _hub_xnli, "XNLI: natural language inference in 15 languages"),
+        BenchmarkSpec("xcsqa", "classification",
+                      tuple("en zh de es fr it ja nl pl pt ru ar vi hi sw ur".split()), "dev", _local_xcsqa,
+                      _hub_xcsqa, "X-CSQA: 5-way commonsense QA in 16 languages"),
+        BenchmarkSpec("tatoeba", "retrieval", tuple(
+            code for code in MMWP_LANGUAGES + ("el", "tr", "ur") if get_language(code).tatoeba), "test",
+            _local_tatoeba, _hub_tatoeba, "Tatoeba: parallel sentences for xx->en retrieval"),
+    )
+}
+
+
+def get_benchmark(name: str) -> BenchmarkSpec:
+    """The spec of a benchmark by name (case-insensitive, ``x-csqa`` accepted); unknown names list the known ones."""
+    key = name.lower().replace("-", "").replace("_", "")
+    if key not in BENCHMARKS:
+        raise ConfigError(f"unknown benchmark {name!r}; known benchmarks: {', '.join(BENCHMARKS)}")
+    return BENCHMARKS[key]
+
+
+def resolve_languages(spec: BenchmarkSpec, languages: list[str] | str | None) -> list[str]:
+    """Validate a language list (or comma string) against a benchmark; ``None``/``all`` means all of them."""
+    if languages is None or languages == "all" or languages == ["all"]:
+        return list(spec.languages)
+    if isinstance(languages, str):
+        languages = [code.strip() for code in languages.split(",") if code.strip()]
+    if not languages:
+        raise ConfigError(f"{spec.name}: empty language list")
+    for code in languages:
+        get_language(code)
+        if code not in spec.languages:
+            raise ConfigError(
+                f"{spec.name}: language {code!r} is not in this benchmark; its languages: {', '.join(spec.languages)}"
+            )
+    return list(dict.fromkeys(languages))
+
+
+def load_benchmark(name: str, language: str, data_dir: str | Path | None = None, split: str | None = None,
+                   limit: int | None = None) -> list[Example]:
+    """Examples of one benchmark language, from ``data_dir`` (public file format) or the Hub when it is None."""
+    spec = get_benchmark(name)
+    resolve_languages(spec, [language])
+    split = split or spec.default_split
+    if data_dir is None:
+        if spec.load_hub is None:
+            raise ConfigError(f"{spec.name}: no public source to download from; pass --data-dir with local files")
+        examples = spec.load_hub(language, split)
+    else:
+        data_dir = Path(data_dir)
+        if not data_dir.is_dir():
+            raise InputDataError(f"{spec.name}: data directory not found: {data_dir}")
+        examples = spec.load_local(data_dir, language, split)
+    if limit is not None:
+        if limit < 1:
+            raise ConfigError(f"limit must be >= 1, got {limit}")
+        examples = examples[:limit]
+    return examples
+
+
+def example_to_json(example: Example) -> dict[str, Any]:
+    """A JSON-serialisable view of an example (for prediction files)."""
+    return json.loads(json.dumps({k: v for k, v in example.__dict__.items() if k != "fields"}, ensure_ascii=False))

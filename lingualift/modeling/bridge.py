@@ -1,0 +1,56 @@
+"""The language alignment layer: maps frozen encoder states into the LLM's input-embedding space.
+
+It also owns the two trainable boundary embeddings ``<enc_start>``/``<enc_end>`` that wrap the mapped states, so
+that stage 1 (language alignment) trains this module and nothing else.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from lingualift.modeling.configuration import LinguaLiftConfig
+
+_ACTIVATIONS = {"gelu": nn.GELU, "relu": nn.ReLU, "silu": nn.SiLU, "tanh": nn.Tanh}
+
+
+class LanguageAlignmentBridge(nn.Module):
+    """``linear`` | ``mlp2`` (default) | ``mlp3`` projection from encoder width to LLM width, plus boundaries."""
+
+    def __init__(self, config: LinguaLiftConfig):
+        super().__init__()
+        d_in, d_out = config.encoder_hidden_size, config.llm_hidden_size
+        hidden = int(config.bridge_hidden_size or d_out)
+        act = _ACTIVATIONS[config.bridge_activation]
+        if config.bridge_type == "linear":
+            layers: list[nn.Module] = [nn.Linear(d_in, d_out)]
+        elif config.bridge_type == "mlp2":
+            layers = [nn.Linear(d_in, hidden), act(), nn.Linear(hidden, d_out)]
+        else:  # mlp3
+            layers = [nn.Linear(d_in, hidden), act(), nn.Linear(hidden, hidden), act(), nn.Linear(hidden, d_out)]
+        self.proj = nn.Sequential(*layers)
+        self.enc_start = nn.Parameter(torch.zeros(d_out))
+        self.enc_end = nn.Parameter(torch.zeros(d_out))
+        self.reset_parameters(std=float(getattr(config.text_config, "initializer_range", 0.02) or 0.02))
+
+    @torch.no_grad()
+    def reset_parameters(self, std: float = 0.02) -> None:
+        """Xavier-uniform projections with zero bias; boundary embeddings ~ N(0, std) like LLM embedding rows."""
+        for module in self.proj:
+            if isinstance(module, nn.Linear):
+                nn.init.xavier_uniform_(module.weight)
+                nn.init.zeros_(module.bias)
+        nn.init.normal_(self.enc_start, std=std)
+        nn.init.normal_(self.enc_end, std=std)
+
+    @property
+    def in_features(self) -> int:
+        return self.proj[0].in_features
+
+    @property
+    def out_features(self) -> int:
+        return self.enc_start.shape[0]
+
+    def forward(self, encoder_states: torch.Tensor) -> torch.Tensor:
+        """Map ``(batch, length, d_encoder)`` states to ``(batch, length, d_llm)``."""
+        return self.proj(encoder_states.to(self.proj[0].weight.dtype))

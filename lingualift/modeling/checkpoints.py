@@ -1,0 +1,174 @@
+"""The two checkpoint forms of a bridged model.
+
+(a) *Bridge checkpoint* (stage 1): ``bridge.safetensors`` + ``config.json`` naming the base encoder and LLM (id,
+    revision, weight fingerprints) + both tokenizers. Small, like a PEFT adapter.
+(b) *Full checkpoint* (stage 2): ``save_pretrained`` of the composite (loadable with ``AutoModelForCausalLM``
+    after ``import lingualift``), or, with LoRA, the bridge checkpoint plus the adapter in ``llm_adapter/``
+    (merged into a full checkpoint on request).
+Every form is written into a temporary directory that replaces the target only when complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from lingualift.errors import CheckpointError
+from lingualift.io_utils import atomic_directory, atomic_write_json
+from lingualift.modeling.components import Source, fingerprint, fingerprints_match, load_encoder, load_llm
+from lingualift.modeling.configuration import LinguaLiftConfig
+
+BRIDGE_WEIGHTS = "bridge.safetensors"
+ADAPTER_DIR = "llm_adapter"
+CHECKPOINT_META = "lingualift_checkpoint.json"
+FORMS = ("bridge", "bridge+lora", "full")
+
+
+def _processor_of(model: Any, processor: Any) -> Any:
+    processor = processor if processor is not None else getattr(model, "processor", None)
+    if processor is None:
+        raise CheckpointError("no processor to save: pass processor=... (a checkpoint must hold both tokenizers)")
+    return processor
+
+
+def _write_meta(directory: Path, form: str, model: Any) -> None:
+    atomic_write_json(
+        directory / CHECKPOINT_META,
+        {"form": form, "encoder": model.config.encoder_name_or_path, "llm": model.config.llm_name_or_path},
+    )
+
+
+def _write_card(model: Any, directory: Path, form: str) -> None:
+    try:
+        from lingualift.model_card import write_model_card
+    except ImportError:  # pragma: no cover - model cards are optional for a checkpoint to load
+        return
+    write_model_card(model, directory, form=form)
+
+
+def _save_bridge_files(model: Any, directory: Path, processor: Any) -> None:
+    state = {k: v.detach().contiguous().cpu() for k, v in model.bridge.state_dict().items()}
+    save_file(state, str(directory / BRIDGE_WEIGHTS), metadata={"format": "pt", "lingualift": "bridge"})
+    model.config.save_pretrained(directory)
+    processor.save_pretrained(directory)
+
+
+def save_bridge(model: Any, save_directory: str | os.PathLike, processor: Any = None) -> None:
+    """Write a bridge checkpoint (form a) atomically."""
+    processor = _processor_of(model, processor)
+    with atomic_directory(save_directory) as tmp:
+        _save_bridge_files(model, tmp, processor)
+        _write_card(model, tmp, "bridge")
+        _write_meta(tmp, "bridge", model)
+
+
+def save_checkpoint(model: Any, save_directory: str | os.PathLike, processor: Any = None, merge_lora: bool = False) -> None:
+    """Write the stage-2 form: full, or bridge + LoRA adapter (merged into full when ``merge_lora``)."""
+    from lingualift.modeling.stages import merge_lora as merge
+
+    processor = _processor_of(model, processor)
+    if model.has_lora and merge_lora:
+        merge(model)
+    with atomic_directory(save_directory) as tmp:
+        if model.has_lora:
+            _save_bridge_files(model, tmp, processor)
+            model.language_model.save_pretrained(tmp / ADAPTER_DIR)
+            form = "bridge+lora"
+        else:
+            model.save_pretrained(tmp)
+            processor.save_pretrained(tmp)
+            form = "full"
+        _write_card(model, tmp, form)
+        _write_meta(tmp, form, model)
+
+
+def checkpoint_form(directory: str | os.PathLike) -> str:
+    """The form of a saved checkpoint; a clear error when ``directory`` is not a complete one."""
+    directory = Path(directory)
+    meta = directory / CHECKPOINT_META
+    if not meta.is_file():
+        if (directory / "config.json").is_file():
+            config = json.loads((directory / "config.json").read_text(encoding="utf-8"))
+            if config.get("model_type") == LinguaLiftConfig.model_type:
+                return "full"
+        raise CheckpointError(
+            f"{directory}: not a lingualift checkpoint (no {CHECKPOINT_META}; expected a directory written by"
+            " save_bridge/save_checkpoint)"
+        )
+    form = json.loads(meta.read_text(encoding="utf-8")).get("form")
+    if form not in FORMS:
+        raise CheckpointError(f"{meta}: unknown checkpoint form {form!r}; expected one of {', '.join(FORMS)}")
+    return form
+
+
+def _check_base(kind: str, saved: Any, loaded: Any, saved_fp: list[float] | None, name: str | None) -> None:
+    for attr in ("model_type", "hidden_size", "vocab_size"):
+        want, got = getattr(saved, attr, None), getattr(loaded.config, attr, None)
+        if want is not None and got is not None and want != got:
+            raise CheckpointError(
+                f"this bridge was trained on {kind} {name!r} ({attr}={want}) but is being loaded onto"
+                f" {loaded.name_or_path!r} ({attr}={got}); a bridge only works on its own base {kind}"
+            )
+    if saved_fp and not fingerprints_match(saved_fp, fingerprint(loaded)):
+        raise CheckpointError(
+            f"this bridge was trained on {kind} {name!r} but {loaded.name_or_path!r} has different weights"
+            f" (embedding fingerprint mismatch); load it onto the {kind} it was trained on"
+        )
+
+
+def load_bridge(
+    directory: str | os.PathLike,
+    encoder: Source | None = None,
+    llm: Source | None = None,
+    dtype: torch.dtype | str | None = None,
+    attn_implementation: str | None = None,
+    processor: Any = None,
+):
+    """Rebuild a bridged model from a bridge checkpoint on its recorded (or given, but checked) bases."""
+    from lingualift.modeling.modeling import LinguaLiftForCausalLM
+    from lingualift.modeling.processing import LinguaLiftProcessor
+
+    directory = Path(directory)
+    weights = directory / BRIDGE_WEIGHTS
+    if not weights.is_file():
+        raise CheckpointError(f"{directory}: no {BRIDGE_WEIGHTS}; not a bridge checkpoint")
+    config = LinguaLiftConfig.from_pretrained(str(directory))
+    fps = config.base_fingerprints or {}
+    encoder_model = load_encoder(encoder or config.encoder_name_or_path, config.encoder_revision, dtype=dtype)
+    llm_model = load_llm(llm or config.llm_name_or_path, config.llm_revision, dtype=dtype, attn_implementation=attn_implementation)
+    _check_base("encoder", config.encoder_config, encoder_model, fps.get("encoder"), config.encoder_name_or_path)
+    _check_base("LLM", config.text_config, llm_model, fps.get("llm"), config.llm_name_or_path)
+    config.encoder_config = encoder_model.config
+    config.text_config = llm_model.config
+    model = LinguaLiftForCausalLM(config, encoder=encoder_model, language_model=llm_model)
+    state = load_file(str(weights))
+    missing, unexpected = model.bridge.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        raise CheckpointError(f"{weights}: bridge weights do not match the config (missing {missing}, unexpected {unexpected})")
+    model.bridge.to(next(iter(state.values())).dtype)
+    model.processor = processor or LinguaLiftProcessor.from_pretrained(directory)
+    return model
+
+
+def load_checkpoint(directory: str | os.PathLike, dtype: torch.dtype | str | None = None, **kwargs: Any):
+    """Load any form: bridge, bridge + LoRA adapter (adapter attached, trainable off), or full."""
+    from lingualift.modeling.modeling import LinguaLiftForCausalLM
+    from lingualift.modeling.processing import LinguaLiftProcessor
+
+    directory = Path(directory)
+    form = checkpoint_form(directory)
+    if form == "full":
+        model = LinguaLiftForCausalLM.from_pretrained(str(directory), dtype=dtype)
+        model.processor = LinguaLiftProcessor.from_pretrained(directory)
+        return model
+    model = load_bridge(directory, dtype=dtype, **kwargs)
+    if form == "bridge+lora":
+        from peft import PeftModel
+
+        model.language_model = PeftModel.from_pretrained(model.language_model, str(directory / ADAPTER_DIR))
+    return model

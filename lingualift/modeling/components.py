@@ -1,0 +1,107 @@
+"""Loading the frozen encoder and the decoder LLM from hub ids, local directories or model objects.
+
+The encoder is always built with its encoder-only class (``MT5EncoderModel`` for mT5, ``AutoModel`` without a
+pooler for BERT/XLM-R-style models): the unused decoder of a seq2seq checkpoint is never loaded.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import os
+from typing import Any
+
+import torch
+from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, PretrainedConfig, PreTrainedModel
+
+from lingualift.errors import CheckpointError, ConfigError
+
+_T5_ENCODERS = {"t5": "T5EncoderModel", "mt5": "MT5EncoderModel", "umt5": "UMT5EncoderModel"}
+
+_DECODER_ONLY_TYPES = frozenset(
+    "llama mistral mixtral qwen2 qwen3 gemma gemma2 gemma3 gemma3_text gpt2 phi phi3 opt falcon gpt_neox olmo".split()
+)
+
+Source = str | os.PathLike | PreTrainedModel
+
+
+def encoder_class_for(config: PretrainedConfig) -> type[PreTrainedModel]:
+    """The encoder-only model class for an encoder config (T5 family → ``*EncoderModel``, else AutoModel's)."""
+    import transformers
+
+    if config.model_type in _T5_ENCODERS:
+        return getattr(transformers, _T5_ENCODERS[config.model_type])
+    from transformers.models.auto.modeling_auto import MODEL_MAPPING
+
+    try:
+        cls = MODEL_MAPPING[type(config)]
+    except (KeyError, ValueError) as exc:
+        raise ConfigError(f"encoder model type {config.model_type!r} has no transformers encoder class: {exc}") from None
+    if getattr(config, "is_decoder", False) or config.model_type in _DECODER_ONLY_TYPES:
+        raise ConfigError(f"encoder: {config.model_type!r} is a decoder-only LLM, not a text encoder")
+    return cls
+
+
+def _encoder_kwargs(cls: type[PreTrainedModel]) -> dict[str, Any]:
+    return {"add_pooling_layer": False} if "add_pooling_layer" in inspect.signature(cls.__init__).parameters else {}
+
+
+def build_encoder_from_config(config: PretrainedConfig) -> PreTrainedModel:
+    """A randomly initialised encoder-only model for ``config`` (used when loading a full checkpoint)."""
+    cls = encoder_class_for(config)
+    return cls._from_config(config, **_encoder_kwargs(cls))
+
+
+def load_encoder(source: Source, revision: str | None = None, dtype: torch.dtype | str | None = None) -> PreTrainedModel:
+    """The frozen multilingual encoder from a hub id, a local directory or a model object."""
+    if isinstance(source, PreTrainedModel):
+        if source.config.is_encoder_decoder:  # e.g. MT5ForConditionalGeneration: keep only its encoder weights
+            cls = encoder_class_for(source.config)
+            encoder = cls(source.config)
+            encoder.load_state_dict(source.state_dict(), strict=False)
+            encoder.config._name_or_path = source.name_or_path
+            return encoder.to(source.dtype)
+        return source
+    try:
+        config = AutoConfig.from_pretrained(str(source), revision=revision)
+    except OSError as exc:
+        raise CheckpointError(f"encoder: cannot load a config from {source!s}: {exc}") from None
+    cls = encoder_class_for(config)
+    return cls.from_pretrained(str(source), revision=revision, dtype=dtype, **_encoder_kwargs(cls))
+
+
+def default_attn_implementation() -> str:
+    """``flash_attention_2`` when flash-attn is installed and a GPU is present, else PyTorch SDPA."""
+    if torch.cuda.is_available() and importlib.util.find_spec("flash_attn") is not None:
+        return "flash_attention_2"
+    return "sdpa"
+
+
+def load_llm(
+    source: Source,
+    revision: str | None = None,
+    dtype: torch.dtype | str | None = None,
+    attn_implementation: str | None = None,
+) -> PreTrainedModel:
+    """The decoder LLM (``AutoModelForCausalLM``) from a hub id, a local directory or a model object."""
+    if isinstance(source, PreTrainedModel):
+        if source.get_output_embeddings() is None:
+            raise ConfigError(f"llm: {type(source).__name__} has no LM head; pass an AutoModelForCausalLM")
+        return source
+    try:
+        return AutoModelForCausalLM.from_pretrained(
+            str(source), revision=revision, dtype=dtype, attn_implementation=attn_implementation or default_attn_implementation()
+        )
+    except OSError as exc:
+        raise CheckpointError(f"llm: cannot load a causal LM from {source!s}: {exc}") from None
+
+
+def fingerprint(model: PreTrainedModel, rows: int = 4, cols: int = 8) -> list[float]:
+    """A few input-embedding values: identifies the base weights a bridge was trained on, robust to dtype."""
+    weight = model.get_input_embeddings().weight
+    return [round(float(v), 3) for v in weight[:rows, :cols].detach().float().flatten().cpu()]
+
+
+def fingerprints_match(expected: list[float], actual: list[float], tol: float = 2e-2) -> bool:
+    """Whether two fingerprints agree up to the rounding of a bf16/fp16 reload."""
+    return len(expected) == len(actual) and all(abs(a - b) <= tol * max(1.0, abs(a)) for a, b in zip(expected, actual))

@@ -1,0 +1,303 @@
+"""`LinguaLiftForCausalLM`: frozen multilingual encoder → alignment bridge → decoder LLM, as one HF model.
+
+The processor writes ``<enc_start>``, N × ``<enc>``, ``<enc_end>`` into the LLM sequence. Here the LLM ids are
+embedded (placeholder ids swapped for a harmless id, so the LLM's embedding matrix is never resized), the bridged
+encoder states are scattered into the ``<enc>`` positions and the boundary embeddings into ``<enc_start>`` /
+``<enc_end>``; padding, positions, labels and the KV cache then follow the LLM's ordinary path, which is what
+makes ``generate()`` and batched == unbatched decoding work. The encoder runs only on the prefill step.
+
+Example::
+
+    model = LinguaLiftForCausalLM.from_components(encoder="google/mt5-xl", llm="meta-llama/Llama-2-7b-hf")
+    batch = model.processor(["Answer step by step."], ["Swali kwa Kiswahili ..."])
+    out = model.generate(**batch, max_new_tokens=256)
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import torch
+from torch import nn
+from transformers import AutoModelForCausalLM, GenerationMixin, PreTrainedModel
+
+from lingualift.errors import ConfigError, InputDataError
+from lingualift.modeling.bridge import LanguageAlignmentBridge
+from lingualift.modeling.components import (
+    Source,
+    build_encoder_from_config,
+    fingerprint,
+    load_encoder,
+    load_llm,
+)
+from lingualift.modeling.configuration import LinguaLiftConfig
+
+
+class LinguaLiftPreTrainedModel(PreTrainedModel):
+    """Base class wiring :class:`LinguaLiftConfig` into the transformers model machinery."""
+
+    config_class = LinguaLiftConfig
+    base_model_prefix = ""
+    main_input_name = "input_ids"
+    supports_gradient_checkpointing = True
+    _supports_flash_attn = True
+    _supports_sdpa = True
+    _supports_flex_attn = True
+    _supports_attention_backend = True
+    _can_compile_fullgraph = False
+
+    @torch.no_grad()
+    def _init_weights(self, module: nn.Module) -> None:
+        if isinstance(module, LanguageAlignmentBridge):
+            module.reset_parameters(std=float(getattr(self.config.text_config, "initializer_range", 0.02) or 0.02))
+            return
+        for child_name in ("encoder", "language_model"):
+            child = getattr(self, child_name, None)
+            if isinstance(child, PreTrainedModel) and any(m is module for m in child.modules()):
+                child._init_weights(module)
+                return
+
+
+class LinguaLiftForCausalLM(LinguaLiftPreTrainedModel, GenerationMixin):
+    """Encoder-bridged causal LM (LinguaLIFT). See the module docstring for the data flow."""
+
+    def __init__(
+        self,
+        config: LinguaLiftConfig,
+        encoder: PreTrainedModel | None = None,
+        language_model: PreTrainedModel | None = None,
+    ):
+        super().__init__(config)
+        self.encoder = encoder if encoder is not None else build_encoder_from_config(config.encoder_config)
+        self.bridge = LanguageAlignmentBridge(config)
+        self.language_model = (
+            language_model if language_model is not None else AutoModelForCausalLM.from_config(config.text_config)
+        )
+        self._check_widths()
+        # share the sub-configs so later changes (attention implementation, ...) stay in sync
+        self.config.encoder_config = self.encoder.config
+        self.config.text_config = self.language_model.config
+        self.encoder.requires_grad_(False)
+        self.encoder.eval()
+        self.processor = None  # set by from_components / from_checkpoint for convenience
+        self.post_init()
+
+    def _check_widths(self) -> None:
+        enc_width = int(self.encoder.config.hidden_size)
+        llm_width = int(self.language_model.get_input_embeddings().weight.shape[1])
+        if enc_width != self.bridge.in_features:
+            raise ConfigError(
+                f"hidden size mismatch: the encoder outputs {enc_width}-d states but the bridge expects"
+                f" {self.bridge.in_features}-d (encoder_config.hidden_size)"
+            )
+        if llm_width != self.bridge.out_features:
+            raise ConfigError(
+                f"hidden size mismatch: the LLM embeds tokens in {llm_width}-d but the bridge outputs"
+                f" {self.bridge.out_features}-d (text_config.hidden_size)"
+            )
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_components(
+        cls,
+        encoder: Source,
+        llm: Source,
+        processor: Any = None,
+        bridge_type: str = "mlp2",
+        bridge_hidden_size: int | None = None,
+        bridge_activation: str = "gelu",
+        encoder_revision: str | None = None,
+        llm_revision: str | None = None,
+        dtype: torch.dtype | str | None = None,
+        encoder_dtype: torch.dtype | str | None = None,
+        attn_implementation: str | None = None,
+    ) -> "LinguaLiftForCausalLM":
+        """Assemble a fresh bridged model from an encoder and an LLM (hub ids, local dirs or model objects).
+
+        The bridge is newly initialised; the processor (built from the same sources unless given) is attached as
+        ``model.processor`` and fixes the placeholder token ids.
+        """
+        from lingualift.modeling.processing import LinguaLiftProcessor
+
+        if processor is None:
+            processor = LinguaLiftProcessor.from_components(
+                encoder, llm, encoder_revision=encoder_revision, llm_revision=llm_revision
+            )
+        encoder_model = load_encoder(encoder, encoder_revision, dtype=encoder_dtype or dtype)
+        llm_model = load_llm(llm, llm_revision, dtype=dtype, attn_implementation=attn_implementation)
+        config = LinguaLiftConfig(
+            encoder_config=encoder_model.config,
+            text_config=llm_model.config,
+            bridge_type=bridge_type,
+            bridge_hidden_size=bridge_hidden_size,
+            bridge_activation=bridge_activation,
+            encoder_name_or_path=_name_of(encoder),
+            encoder_revision=encoder_revision,
+            llm_name_or_path=_name_of(llm),
+            llm_revision=llm_revision,
+            base_fingerprints={"encoder": fingerprint(encoder_model), "llm": fingerprint(llm_model)},
+            **processor.placeholder_token_ids,
+        )
+        model = cls(config, encoder=encoder_model, language_model=llm_model)
+        model.processor = processor
+        return model
+
+    # ------------------------------------------------------------------ embeddings
+    def get_input_embeddings(self) -> nn.Module:
+        return self.language_model.get_input_embeddings()
+
+    def set_input_embeddings(self, value: nn.Module) -> None:
+        self.language_model.set_input_embeddings(value)
+
+    def get_output_embeddings(self) -> nn.Module | None:
+        return self.language_model.get_output_embeddings()
+
+    def get_decoder(self):
+        return self.language_model
+
+    def train(self, mode: bool = True) -> "LinguaLiftForCausalLM":
+        """Like ``nn.Module.train`` but the frozen encoder always stays in eval mode (no dropout)."""
+        super().train(mode)
+        self.encoder.eval()
+        return self
+
+    @property
+    def has_lora(self) -> bool:
+        """Whether the LLM is wrapped by a PEFT LoRA adapter (stage 2 with ``lora=...``)."""
+        return hasattr(self.language_model, "peft_config")
+
+    def encode(self, encoder_input_ids: torch.Tensor, encoder_attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Frozen encoder (no autograd graph) → bridge: ``(batch, n_enc, d_llm)`` bridged states."""
+        with torch.no_grad():
+            states = self.encoder(input_ids=encoder_input_ids, attention_mask=encoder_attention_mask).last_hidden_state
+        return self.bridge(states)
+
+    def embed_inputs(
+        self,
+        input_ids: torch.Tensor,
+        encoder_input_ids: torch.Tensor | None = None,
+        encoder_attention_mask: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """LLM input embeddings with bridged encoder states and boundary embeddings merged in."""
+        start_id, enc_id, end_id = self.config.placeholder_token_ids
+        is_enc = input_ids == enc_id
+        is_start = input_ids == start_id
+        is_end = input_ids == end_id
+        special = is_enc | is_start | is_end
+        embedding = self.get_input_embeddings()
+        if not bool(special.any()):  # decoding steps and plain text
+            return embedding(input_ids)
+        embeds = embedding(input_ids.masked_fill(special, 0))
+        if bool(is_enc.any()):
+            if encoder_input_ids is None:
+                raise InputDataError("input_ids contain <enc> placeholders but no encoder_input_ids were given")
+            if encoder_attention_mask is None:
+                encoder_attention_mask = torch.ones_like(encoder_input_ids)
+            n_placeholders = is_enc.sum(dim=1)
+            n_encoder = encoder_attention_mask.sum(dim=1)
+            if n_placeholders.shape != n_encoder.shape or not torch.equal(n_placeholders, n_encoder.to(n_placeholders)):
+                raise InputDataError(
+                    "placeholder count does not match the encoder length: <enc> tokens per row "
+                    f"{n_placeholders.tolist()} vs encoder tokens per row {n_encoder.tolist()}"
+                )
+            bridged = self.encode(encoder_input_ids, encoder_attention_mask)
+            states = bridged[encoder_attention_mask.bool()].to(embeds.dtype)
+            embeds = embeds.masked_scatter(is_enc.unsqueeze(-1), states)
+        dtype = embeds.dtype
+        embeds = torch.where(is_start.unsqueeze(-1), self.bridge.enc_start.to(dtype), embeds)
+        embeds = torch.where(is_end.unsqueeze(-1), self.bridge.enc_end.to(dtype), embeds)
+        return embeds
+
+    # ------------------------------------------------------------------ forward / generation
+    def forward(
+        self,
+        input_ids: torch.LongTensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        encoder_input_ids: torch.LongTensor | None = None,
+        encoder_attention_mask: torch.Tensor | None = None,
+        position_ids: torch.LongTensor | None = None,
+        past_key_values: Any = None,
+        inputs_embeds: torch.FloatTensor | None = None,
+        labels: torch.LongTensor | None = None,
+        use_cache: bool | None = None,
+        logits_to_keep: int | torch.Tensor = 0,
+        **kwargs: Any,
+    ):
+        """Run the LLM on merged embeddings; returns the LLM's ``CausalLMOutputWithPast`` (loss when labels)."""
+        if (input_ids is None) == (inputs_embeds is None):
+            raise InputDataError("pass exactly one of input_ids or inputs_embeds")
+        if inputs_embeds is None:
+            self._check_length(input_ids, past_key_values)
+            inputs_embeds = self.embed_inputs(input_ids, encoder_input_ids, encoder_attention_mask)
+        return self.language_model(
+            inputs_embeds=inputs_embeds,
+            attention_mask=attention_mask,
+            position_ids=position_ids,
+            past_key_values=past_key_values,
+            labels=labels,
+            use_cache=use_cache,
+            logits_to_keep=logits_to_keep,
+            **kwargs,
+        )
+
+    def _check_length(self, input_ids: torch.Tensor, past_key_values: Any) -> None:
+        limit = getattr(self.config.text_config, "max_position_embeddings", None)
+        if limit is None:
+            return
+        past = past_key_values.get_seq_length() if past_key_values is not None and hasattr(past_key_values, "get_seq_length") else 0
+        if input_ids.shape[1] + past > limit:
+            raise InputDataError(
+                f"sequence of {input_ids.shape[1] + past} tokens is longer than the LLM's"
+                f" max_position_embeddings={limit}; lower the processor's max_length"
+            )
+
+    def prepare_inputs_for_generation(self, *args: Any, is_first_iteration: bool | None = False, **kwargs: Any):
+        """Standard preparation; the encoder inputs are dropped after the prefill step (cache holds them)."""
+        inputs = super().prepare_inputs_for_generation(*args, is_first_iteration=is_first_iteration, **kwargs)
+        if not is_first_iteration and kwargs.get("use_cache", True):
+            inputs.pop("encoder_input_ids", None)
+            inputs.pop("encoder_attention_mask", None)
+        return inputs
+
+    # ------------------------------------------------------------------ training stages and checkpoints
+    def configure_stage(self, stage: str, **options: Any) -> list[str]:
+        """Apply a stage's freezing policy (see :func:`lingualift.modeling.stages.configure_stage`)."""
+        from lingualift.modeling.stages import configure_stage
+
+        return configure_stage(self, stage, **options)
+
+    def save_bridge(self, save_directory: str | os.PathLike, processor: Any = None) -> None:
+        """Write a bridge checkpoint (bridge weights + config naming the bases + both tokenizers)."""
+        from lingualift.modeling.checkpoints import save_bridge
+
+        save_bridge(self, save_directory, processor=processor)
+
+    def save_checkpoint(self, save_directory: str | os.PathLike, processor: Any = None, merge_lora: bool = False) -> None:
+        """Write the stage-2 form: full ``save_pretrained`` (LoRA merged on request) or bridge + adapter."""
+        from lingualift.modeling.checkpoints import save_checkpoint
+
+        save_checkpoint(self, save_directory, processor=processor, merge_lora=merge_lora)
+
+    @classmethod
+    def from_bridge(cls, directory: str | os.PathLike, encoder: Source | None = None, llm: Source | None = None, **kwargs: Any):
+        """Load a bridge checkpoint onto its base encoder and LLM (recorded ones unless given; checked)."""
+        from lingualift.modeling.checkpoints import load_bridge
+
+        return load_bridge(directory, encoder=encoder, llm=llm, **kwargs)
+
+    @classmethod
+    def from_checkpoint(cls, directory: str | os.PathLike, **kwargs: Any):
+        """Load any lingualift checkpoint form (bridge, bridge + LoRA adapter, full) with its processor."""
+        from lingualift.modeling.checkpoints import load_checkpoint
+
+        return load_checkpoint(directory, **kwargs)
+
+
+def _name_of(source: Source) -> str | None:
+    if isinstance(source, PreTrainedModel):
+        return source.name_or_path or None
+    return str(source)
+
+
+__all__ = ["LinguaLiftForCausalLM", "LinguaLiftPreTrainedModel"]

@@ -1,0 +1,83 @@
+"""Training stages as freezing policies, applied in one place.
+
+- ``align`` (stage 1, language alignment): the bridge (projection + boundary embeddings) trains; encoder and LLM
+  are frozen, though gradients flow *through* the frozen LLM to the bridge. Ablation: ``train_llm=True``.
+- ``task`` (stage 2, task transfer): the LLM trains (full) or a LoRA adapter on it (``lora={...}``); the bridge is
+  frozen. Ablations: ``train_llm=False`` (freeze the LLM), ``train_bridge=True`` (keep training the bridge).
+The encoder is frozen in every stage.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lingualift.errors import ConfigError
+
+STAGES = ("align", "task")
+_STAGE_ALIASES = {"stage1": "align", "1": "align", "stage2": "task", "2": "task"}
+LORA_KEYS = ("r", "alpha", "dropout", "target_modules", "bias")
+
+
+def _lora_config(options: dict[str, Any]):
+    from peft import LoraConfig
+
+    unknown = sorted(set(options) - set(LORA_KEYS))
+    if unknown:
+        raise ConfigError(f"lora: unknown key(s) {', '.join(unknown)}; expected any of {', '.join(LORA_KEYS)}")
+    return LoraConfig(
+        task_type="CAUSAL_LM",
+        r=int(options.get("r", 16)),
+        lora_alpha=int(options.get("alpha", 32)),
+        lora_dropout=float(options.get("dropout", 0.05)),
+        target_modules=options.get("target_modules", "all-linear"),
+        bias=options.get("bias", "none"),
+    )
+
+
+def attach_lora(model: Any, options: dict[str, Any]) -> None:
+    """Wrap ``model.language_model`` in a PEFT LoRA adapter (idempotent)."""
+    if model.has_lora:
+        return
+    from peft import get_peft_model
+
+    model.language_model = get_peft_model(model.language_model, _lora_config(options))
+
+
+def merge_lora(model: Any) -> None:
+    """Fold a LoRA adapter into the LLM weights and unwrap it (for a plain full checkpoint)."""
+    if model.has_lora:
+        model.language_model = model.language_model.merge_and_unload()
+        model.config.text_config = model.language_model.config
+
+
+def configure_stage(
+    model: Any,
+    stage: str,
+    lora: dict[str, Any] | None = None,
+    train_llm: bool | None = None,
+    train_bridge: bool | None = None,
+) -> list[str]:
+    """Set ``requires_grad`` for ``stage``; returns the names of the trainable parameters."""
+    stage = _STAGE_ALIASES.get(str(stage), str(stage))
+    if stage not in STAGES:
+        raise ConfigError(f"stage: unknown stage {stage!r}; expected one of {', '.join(STAGES)} (or stage1/stage2)")
+    if train_llm is None:
+        train_llm = stage == "task"
+    if train_bridge is None:
+        train_bridge = stage == "align"
+    if lora and not train_llm:
+        raise ConfigError("lora is set but train_llm is false: a LoRA adapter only makes sense when the LLM trains")
+    model.requires_grad_(False)
+    if lora:
+        attach_lora(model, dict(lora))
+        for name, param in model.language_model.named_parameters():
+            param.requires_grad_("lora_" in name)
+    elif train_llm:
+        model.language_model.requires_grad_(True)
+    if train_bridge:
+        model.bridge.requires_grad_(True)
+    model.encoder.requires_grad_(False)
+    trainable = [name for name, param in model.named_parameters() if param.requires_grad]
+    if not trainable:
+        raise ConfigError(f"stage {stage!r} with train_llm={train_llm}, train_bridge={train_bridge} trains nothing")
+    return trainable

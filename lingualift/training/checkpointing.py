@@ -1,0 +1,195 @@
+"""Atomic training checkpoints: stage in a temp dir, mark complete, rename; resume only from complete ones.
+
+Why: HF ``Trainer`` writes ``checkpoint-N`` in place, so a run killed mid-save leaves a directory that looks like a
+checkpoint but is missing the optimizer or RNG state. Here every checkpoint (and each stage's final output) is
+written under ``<output_dir>/.partial/``, gets a completion marker written last, and is renamed into place in one
+``os.replace``; :func:`last_complete_checkpoint` only ever returns directories with the marker.
+
+Intermediate checkpoints hold only the *trainable* parameters (``trainable_state.safetensors``): the bridge in
+stage 1, the LLM or its LoRA adapter in stage 2 — never the frozen LLM or encoder every N steps.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+from typing import Iterator
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from lingualift.errors import CheckpointError
+from lingualift.io_utils import atomic_write_json
+
+COMPLETE_MARKER = "lingualift_complete.json"
+STAGING_DIR = ".partial"
+TRAINABLE_WEIGHTS = "trainable_state.safetensors"
+TRAINABLE_INDEX = "trainable_state.json"
+_CHECKPOINT_RE = re.compile(r"^checkpoint-(\d+)$")
+
+
+def fsync_tree(folder: str | os.PathLike) -> None:
+    """Flush every file under ``folder`` and the directories themselves to disk (before the marker/rename)."""
+    for root, dirs, files in os.walk(folder):
+        for name in files:
+            with open(os.path.join(root, name), "rb") as handle:
+                os.fsync(handle.fileno())
+        _fsync_dir(root)
+
+
+def _fsync_dir(folder: str | os.PathLike) -> None:
+    """fsync a directory entry (makes a rename inside it durable); a no-op where the OS does not allow it."""
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def is_complete(folder: str | os.PathLike) -> bool:
+    """Whether ``folder`` is a checkpoint whose save finished (its completion marker exists)."""
+    return (Path(folder) / COMPLETE_MARKER).is_file()
+
+
+def list_checkpoints(output_dir: str | os.PathLike, complete_only: bool = True) -> list[Path]:
+    """``checkpoint-N`` directories of ``output_dir`` sorted by step; by default only complete ones."""
+    folder = Path(output_dir)
+    if not folder.is_dir():
+        return []
+    found = []
+    for child in folder.iterdir():
+        match = _CHECKPOINT_RE.match(child.name)
+        if match and child.is_dir() and (not complete_only or is_complete(child)):
+            found.append((int(match.group(1)), child))
+    return [path for _, path in sorted(found)]
+
+
+def last_complete_checkpoint(output_dir: str | os.PathLike) -> Path | None:
+    """The newest complete ``checkpoint-N`` of ``output_dir`` (partial ones are ignored), or None."""
+    complete = list_checkpoints(output_dir, complete_only=True)
+    return complete[-1] if complete else None
+
+
+def clear_staging(output_dir: str | os.PathLike) -> None:
+    """Remove leftovers of saves that were interrupted (everything under ``<output_dir>/.partial``)."""
+    shutil.rmtree(Path(output_dir) / STAGING_DIR, ignore_errors=True)
+
+
+def staging_root(output_dir: str | os.PathLike) -> Path:
+    """Directory under which checkpoints are written before being renamed into place."""
+    return Path(output_dir) / STAGING_DIR
+
+
+def mark_complete(folder: str | os.PathLike, **info: object) -> None:
+    """fsync ``folder`` and write its completion marker last (atomically)."""
+    fsync_tree(folder)
+    atomic_write_json(Path(folder) / COMPLETE_MARKER, {"completed_at": time.time(), **info})
+
+
+def publish(staged: str | os.PathLike, final: str | os.PathLike, **info: object) -> Path:
+    """Mark ``staged`` complete and move it to ``final`` in one rename, replacing an older ``final``."""
+    staged, final = Path(staged), Path(final)
+    mark_complete(staged, **info)
+    if final.exists():
+        # only reachable when a stale directory of the same name exists (e.g. a non-lingualift save); move it aside
+        # first so the rename below stays a single atomic step
+        trash = final.with_name(f".{final.name}.old-{os.getpid()}")
+        os.replace(final, trash)
+        os.replace(staged, final)
+        shutil.rmtree(trash, ignore_errors=True)
+    else:
+        os.replace(staged, final)
+    _fsync_dir(final.parent)
+    return final
+
+
+@contextlib.contextmanager
+def atomic_directory(final: str | os.PathLike, **info: object) -> Iterator[Path]:
+    """Yield a staging directory; when the block succeeds it becomes ``final`` (marked complete) in one rename."""
+    final = Path(final)
+    root = staging_root(final.parent)
+    root.mkdir(parents=True, exist_ok=True)
+    staged = root / f"{final.name}.{os.getpid()}"
+    shutil.rmtree(staged, ignore_errors=True)
+    staged.mkdir()
+    try:
+        yield staged
+        publish(staged, final, **info)
+    except BaseException:
+        shutil.rmtree(staged, ignore_errors=True)
+        raise
+
+
+def trainable_parameter_names(model: torch.nn.Module) -> list[str]:
+    """Names of the parameters that receive gradients (what an intermediate checkpoint stores)."""
+    return [name for name, param in model.named_parameters() if param.requires_grad]
+
+
+def save_trainable_state(
+    model: torch.nn.Module, folder: str | os.PathLike, state_dict: dict[str, torch.Tensor] | None = None
+) -> list[str]:
+    """Save only the trainable parameters of ``model`` (safetensors + a JSON index); returns their names.
+
+    ``state_dict`` (e.g. a gathered FSDP/DeepSpeed state dict) is filtered to the trainable names when given.
+    """
+    names = trainable_parameter_names(model)
+    if not names:
+        raise CheckpointError("no trainable parameters to save: the stage policy froze everything")
+    source = state_dict if state_dict is not None else dict(model.named_parameters())
+    missing = [name for name in names if name not in source]
+    if missing:
+        raise CheckpointError(f"trainable parameters absent from the state dict being saved: {missing[:5]}")
+    tensors = {name: source[name].detach().to("cpu").contiguous() for name in names}
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    save_file(tensors, str(folder / TRAINABLE_WEIGHTS), metadata={"format": "pt"})
+    atomic_write_json(
+        folder / TRAINABLE_INDEX,
+        {"parameters": {name: list(t.shape) for name, t in tensors.items()},
+         "num_parameters": int(sum(t.numel() for t in tensors.values()))},
+    )
+    return names
+
+
+def load_trainable_state(model: torch.nn.Module, folder: str | os.PathLike) -> list[str]:
+    """Load a :func:`save_trainable_state` checkpoint into ``model``; the trainable names must match exactly."""
+    path = Path(folder) / TRAINABLE_WEIGHTS
+    if not path.is_file():
+        raise CheckpointError(f"{folder}: no {TRAINABLE_WEIGHTS} (not a lingualift training checkpoint)")
+    tensors = load_file(str(path), device="cpu")
+    expected = set(trainable_parameter_names(model))
+    got = set(tensors)
+    if expected != got:
+        raise CheckpointError(
+            f"{path}: trainable parameters do not match this run's stage policy (missing from checkpoint:"
+            f" {sorted(expected - got)[:5]}, unexpected: {sorted(got - expected)[:5]})"
+        )
+    params = dict(model.named_parameters())
+    with torch.no_grad():
+        for name, tensor in tensors.items():
+            if params[name].shape != tensor.shape:
+                raise CheckpointError(
+                    f"{path}: {name} has shape {tuple(tensor.shape)}, the model expects {tuple(params[name].shape)}"
+                )
+            params[name].copy_(tensor)
+    return sorted(got)
+
+
+def read_marker(folder: str | os.PathLike) -> dict:
+    """The completion marker's content (CheckpointError when the checkpoint is incomplete)."""
+    path = Path(folder) / COMPLETE_MARKER
+    if not path.is_file():
+        raise CheckpointError(f"{folder}: incomplete checkpoint (no {COMPLETE_MARKER}); its save was interrupted")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+__all__ = [
+    "COMPLETE_MARKER", "atomic_directory", "clear_staging", "is_complete", "last_complete_checkpoint",
+    "list_checkpoints", "load_trainable_state", "publish", "save_trainable_state", "staging_root",
+]

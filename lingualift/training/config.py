@@ -1,0 +1,465 @@
+"""Run configuration for the two training stages: a dataclass schema loaded from YAML plus `key=value` overrides.
+
+Why a schema: a typo in a 7B run's YAML should fail in a second, naming the key, not after the model has loaded.
+`load_config(path, overrides)` parses, type-checks and cross-checks a config (unknown key, wrong type, missing data
+file, stage 2 without its stage-1 bridge checkpoint, a global batch the world size cannot split) and raises
+:class:`~lingualift.errors.ConfigError` naming the key or file; it never imports or loads a model.
+
+A config has four sections::
+
+    model:    encoder / llm (hub id, local dir, ``artefact:NAME`` or ``tiny:KIND``), bridge, lengths, attention
+    data:     train_file / eval_file (JSONL records {instruction, input, output})
+    training: optimisation, batch sizes, precision, logging, checkpointing, resume
+    stage:    name (align = stage 1, task = stage 2), the freezing policy (the paper's ablations), LoRA, and the
+              stage-1 bridge checkpoint stage 2 starts from
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Union, get_args, get_origin
+
+import yaml
+
+from lingualift.errors import ConfigError
+
+STAGE_NAMES = ("align", "task")
+SCHEDULERS = (
+    "linear", "cosine", "cosine_with_restarts", "polynomial", "constant", "constant_with_warmup",
+    "inverse_sqrt", "reduce_lr_on_plateau", "cosine_with_min_lr", "warmup_stable_decay",
+)
+ATTENTION_IMPLEMENTATIONS = ("auto", "sdpa", "eager", "flash_attention_2")
+DTYPES = ("auto", "float32", "bfloat16", "float16")
+REPORT_TARGETS = ("auto", "none", "tensorboard", "wandb")
+ARTEFACT_PREFIX = "artefact:"
+TINY_PREFIX = "tiny:"
+ARTEFACT_NAMES = ("smollm2", "multilingual-e5")
+TINY_ENCODERS = ("mt5", "bert", "xlmr")
+TINY_LLMS = ("llama", "qwen2", "gemma", "gpt2")
+# a directory is a complete stage-1 bridge checkpoint when it holds these (written by save_bridge)
+BRIDGE_CHECKPOINT_FILES = ("config.json",)
+
+
+@dataclass
+class ModelConfig:
+    """Which frozen encoder and LLM to bridge, and how.
+
+    ``encoder``/``llm`` take a hub id, a local directory, ``artefact:smollm2`` / ``artefact:multilingual-e5``
+    (local conversions made by :mod:`lingualift.artefacts`) or ``tiny:mt5`` / ``tiny:llama`` (tiny random models
+    built on the fly, for tests and smoke runs). In stage 2 they default to the bases named by the bridge
+    checkpoint.
+    """
+
+    encoder: str | None = None
+    llm: str | None = None
+    bridge_type: Literal["linear", "mlp2", "mlp3"] = "mlp2"
+    max_input_length: int = 512
+    max_length: int = 1024
+    attn_implementation: Literal["auto", "sdpa", "eager", "flash_attention_2"] = "auto"
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = "float32"
+
+
+@dataclass
+class DataConfig:
+    """Training (and optional evaluation) records: JSONL with ``instruction``, ``input`` and ``output``."""
+
+    train_file: str = ""
+    eval_file: str | None = None
+    max_samples: int | None = None
+
+
+@dataclass
+class TrainingConfig:
+    """Optimisation, batching, precision, logging and checkpointing (mapped onto HF ``TrainingArguments``).
+
+    ``global_batch_size`` is the number of examples per optimizer step over all processes; gradient accumulation
+    is derived as ``global_batch_size / (per_device_batch_size * world_size)``.
+    """
+
+    output_dir: str = ""
+    num_train_epochs: float = 3.0
+    max_steps: int = -1
+    learning_rate: float = 2e-5
+    lr_scheduler_type: str = "constant"
+    warmup_ratio: float = 0.0
+    weight_decay: float = 0.0
+    max_grad_norm: float = 1.0
+    optim: str = "adamw_torch"
+    global_batch_size: int = 8
+    per_device_batch_size: int = 8
+    bf16: bool | Literal["auto"] = "auto"
+    gradient_checkpointing: bool = False
+    group_by_length: bool = True
+    seed: int = 42
+    logging_steps: int = 10
+    save_steps: int = 500
+    save_total_limit: int | None = 2
+    eval_steps: int | None = None
+    resume: bool = False
+    overwrite_output_dir: bool = False
+    report_to: list[str] = field(default_factory=lambda: ["auto"])
+    dataloader_num_workers: int = 0
+
+    def gradient_accumulation_steps(self, world_size: int) -> int:
+        """Micro-batches per optimizer step on each process; ConfigError when the global batch does not split."""
+        per_step = self.per_device_batch_size * world_size
+        if self.global_batch_size % per_step:
+            raise ConfigError(
+                f"training.global_batch_size={self.global_batch_size} is not divisible by"
+                f" training.per_device_batch_size={self.per_device_batch_size} x world size {world_size}"
+                f" (= {per_step}); change one of them"
+            )
+        return self.global_batch_size // per_step
+
+
+@dataclass
+class LoraConfig:
+    """LoRA adapter on the LLM for stage 2 (the frozen base stays byte-identical)."""
+
+    r: int = 16
+    alpha: int = 32
+    dropout: float = 0.05
+    target_modules: list[str] | str = "all-linear"
+
+
+@dataclass
+class StageConfig:
+    """Which stage this run is and its freezing policy.
+
+    Defaults follow the paper: ``align`` trains only the bridge; ``task`` fine-tunes the LLM from a stage-1 bridge
+    checkpoint with the bridge frozen. The ablations are the flags: ``train_llm: true`` in stage 1,
+    ``train_llm: false`` / ``train_bridge: true`` in stage 2, ``require_bridge_checkpoint: false`` (skip stage 1).
+    """
+
+    name: Literal["align", "task"] = "align"
+    train_bridge: bool | None = None
+    train_llm: bool | None = None
+    lora: LoraConfig | None = None
+    bridge_checkpoint: str | None = None
+    require_bridge_checkpoint: bool | None = None
+
+    @property
+    def effective_train_bridge(self) -> bool:
+        """Whether the bridge trains (explicit flag, else the stage default)."""
+        return self.train_bridge if self.train_bridge is not None else self.name == "align"
+
+    @property
+    def effective_train_llm(self) -> bool:
+        """Whether the LLM (or its LoRA adapter) trains (explicit flag, else the stage default)."""
+        return self.train_llm if self.train_llm is not None else self.name == "task"
+
+    @property
+    def needs_bridge_checkpoint(self) -> bool:
+        """Whether this run must start from a stage-1 bridge checkpoint (stage 2 by default)."""
+        if self.require_bridge_checkpoint is not None:
+            return self.require_bridge_checkpoint
+        return self.name == "task"
+
+
+@dataclass
+class RunConfig:
+    """A whole training run: ``model``, ``data``, ``training`` and ``stage`` sections."""
+
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+    stage: StageConfig = field(default_factory=StageConfig)
+    source: str | None = field(default=None, metadata={"internal": True})
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-dict form (what `save` writes), without internal bookkeeping fields."""
+        data = dataclasses.asdict(self)
+        data.pop("source", None)
+        return data
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the resolved config as YAML, atomically (kept beside checkpoints for reproducibility)."""
+        from lingualift.io_utils import atomic_write_text
+
+        atomic_write_text(path, yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True))
+
+
+REQUIRED_KEYS = ("data.train_file", "training.output_dir", "stage.name")
+
+# ---------------------------------------------------------------------------------------------------------------
+# parsing and type checking
+
+
+def _type_name(annotation: Any) -> str:
+    """Human-readable name of an annotation for error messages."""
+    origin = get_origin(annotation)
+    if origin is Literal:
+        return " | ".join(repr(a) for a in get_args(annotation))
+    if origin in (Union, types.UnionType):
+        return " | ".join(_type_name(a) for a in get_args(annotation))
+    if origin is list:
+        return f"list of {_type_name(get_args(annotation)[0])}"
+    if annotation is type(None):
+        return "null"
+    if dataclasses.is_dataclass(annotation):
+        return "mapping"
+    return getattr(annotation, "__name__", str(annotation))
+
+
+def _coerce(value: Any, annotation: Any, key: str) -> Any:
+    """Check ``value`` against ``annotation`` and return it in that type; ConfigError naming ``key`` otherwise."""
+    origin = get_origin(annotation)
+    if origin in (Union, types.UnionType):
+        options = get_args(annotation)
+        if value is None and type(None) in options:
+            return None
+        # try the non-None alternatives in order; a nested dataclass error names a deeper key, so re-raise it
+        errors: list[ConfigError] = []
+        for option in options:
+            if option is type(None):
+                continue
+            try:
+                return _coerce(value, option, key)
+            except ConfigError as exc:
+                errors.append(exc)
+        deeper = [e for e in errors if not str(e).startswith(f"{key}:")]
+        if deeper:
+            raise deeper[0]
+        raise ConfigError(f"{key}: expected {_type_name(annotation)}, got {type(value).__name__} {value!r}")
+    if origin is Literal:
+        if any(value == option and type(value) is type(option) for option in get_args(annotation)):
+            return value
+        raise ConfigError(f"{key}: expected one of {_type_name(annotation)}, got {value!r}")
+    if origin is list:
+        (item_type,) = get_args(annotation)
+        if not isinstance(value, list):
+            raise ConfigError(f"{key}: expected {_type_name(annotation)}, got {type(value).__name__} {value!r}")
+        return [_coerce(item, item_type, f"{key}[{i}]") for i, item in enumerate(value)]
+    if dataclasses.is_dataclass(annotation):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{key}: expected a mapping, got {type(value).__name__} {value!r}")
+        return _build_dataclass(annotation, value, key)
+    if annotation is bool:
+        if isinstance(value, bool):
+            return value
+    elif annotation is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif annotation is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, str):  # YAML 1.1 reads "6e-4" (no dot) as a string
+            try:
+                return float(value)
+            except ValueError:
+                pass
+    elif annotation is str:
+        if isinstance(value, str):
+            return value
+    else:  # pragma: no cover - schema uses only the types above
+        raise TypeError(f"unsupported annotation {annotation!r} for {key}")
+    raise ConfigError(f"{key}: expected {_type_name(annotation)}, got {type(value).__name__} {value!r}")
+
+
+def _build_dataclass(cls: type, values: dict[str, Any], prefix: str) -> Any:
+    """Instantiate dataclass ``cls`` from ``values``, rejecting unknown keys and checking every field's type."""
+    hints = typing.get_type_hints(cls)
+    known = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
+    kwargs = {}
+    for name, value in values.items():
+        key = f"{prefix}.{name}" if prefix else str(name)
+        if name not in known:
+            raise ConfigError(
+                f"{key}: unknown key (known keys{' of ' + prefix if prefix else ''}: {', '.join(known)})"
+            )
+        kwargs[name] = _coerce(value, hints[name], key)
+    return cls(**kwargs)
+
+
+def _set_dotted(tree: dict[str, Any], dotted: str, value: Any) -> None:
+    """Set ``tree[a][b][c] = value`` for ``dotted == "a.b.c"``, creating intermediate mappings."""
+    parts = dotted.split(".")
+    node = tree
+    for depth, part in enumerate(parts[:-1]):
+        child = node.get(part)
+        if child is None:
+            child = node[part] = {}
+        elif not isinstance(child, dict):
+            raise ConfigError(f"{'.'.join(parts[: depth + 1])}: is not a section, cannot set {dotted!r}")
+        node = child
+    node[parts[-1]] = value
+
+
+def apply_overrides(tree: dict[str, Any], overrides: list[str] | tuple[str, ...]) -> dict[str, Any]:
+    """Apply ``key=value`` overrides (dotted keys, YAML values: ``training.resume=true``) to a raw config tree."""
+    for item in overrides:
+        if "=" not in item:
+            raise ConfigError(f"override {item!r}: expected KEY=VALUE with a dotted key, e.g. training.max_steps=10")
+        dotted, raw = item.split("=", 1)
+        dotted = dotted.strip()
+        if not dotted or any(not part for part in dotted.split(".")):
+            raise ConfigError(f"override {item!r}: empty key")
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"override {item!r}: value is not valid YAML ({exc})") from None
+        _set_dotted(tree, dotted, value)
+    return tree
+
+
+def config_from_dict(tree: dict[str, Any], source: str | None = None) -> RunConfig:
+    """Type-check a raw config tree and return the :class:`RunConfig` (no file-system checks)."""
+    if not isinstance(tree, dict):
+        raise ConfigError(f"{source or 'config'}: expected a mapping at the top level, got {type(tree).__name__}")
+    config = _build_dataclass(RunConfig, tree, "")
+    config.source = source
+    for dotted in REQUIRED_KEYS:
+        section, name = dotted.split(".")
+        if name not in (tree.get(section) or {}):
+            raise ConfigError(f"{dotted}: required key is missing{f' in {source}' if source else ''}")
+    _check_values(config)
+    return config
+
+
+def _check_values(config: RunConfig) -> None:
+    """Range and cross-field checks that need no file system."""
+    m, t, s = config.model, config.training, config.stage
+    for key, value in (
+        ("model.max_input_length", m.max_input_length),
+        ("model.max_length", m.max_length),
+        ("training.global_batch_size", t.global_batch_size),
+        ("training.per_device_batch_size", t.per_device_batch_size),
+        ("training.logging_steps", t.logging_steps),
+        ("training.save_steps", t.save_steps),
+    ):
+        if value <= 0:
+            raise ConfigError(f"{key}: expected a positive integer, got {value}")
+    for key, value in (("data.max_samples", config.data.max_samples), ("training.eval_steps", t.eval_steps)):
+        if value is not None and value <= 0:
+            raise ConfigError(f"{key}: expected a positive integer or null, got {value}")
+    if t.learning_rate <= 0:
+        raise ConfigError(f"training.learning_rate: expected > 0, got {t.learning_rate}")
+    if not 0.0 <= t.warmup_ratio < 1.0:
+        raise ConfigError(f"training.warmup_ratio: expected a fraction in [0, 1), got {t.warmup_ratio}")
+    if t.weight_decay < 0:
+        raise ConfigError(f"training.weight_decay: expected >= 0, got {t.weight_decay}")
+    if t.num_train_epochs <= 0 and t.max_steps <= 0:
+        raise ConfigError("training.num_train_epochs / training.max_steps: one of them must be positive")
+    if t.lr_scheduler_type not in SCHEDULERS:
+        raise ConfigError(
+            f"training.lr_scheduler_type: unknown scheduler {t.lr_scheduler_type!r}; expected one of"
+            f" {', '.join(SCHEDULERS)}"
+        )
+    for target in t.report_to:
+        if target not in REPORT_TARGETS:
+            raise ConfigError(
+                f"training.report_to: unknown target {target!r}; expected some of {', '.join(REPORT_TARGETS)}"
+            )
+    if t.global_batch_size % t.per_device_batch_size:
+        raise ConfigError(
+            f"training.global_batch_size={t.global_batch_size} is not a multiple of"
+            f" training.per_device_batch_size={t.per_device_batch_size}"
+        )
+    if s.lora is not None:
+        if not s.effective_train_llm:
+            raise ConfigError("stage.lora: a LoRA adapter is set but stage.train_llm is false (nothing to adapt)")
+        if s.lora.r <= 0 or s.lora.alpha <= 0 or not 0.0 <= s.lora.dropout < 1.0:
+            raise ConfigError(f"stage.lora: expected r > 0, alpha > 0 and 0 <= dropout < 1, got {s.lora}")
+    if not (s.effective_train_llm or s.effective_train_bridge):
+        raise ConfigError("stage.train_llm / stage.train_bridge: both are false, nothing would train")
+    for key, ref in (("model.encoder", m.encoder), ("model.llm", m.llm)):
+        _check_model_reference(key, ref)
+    if s.bridge_checkpoint is None and (m.encoder is None or m.llm is None):
+        missing = "model.encoder" if m.encoder is None else "model.llm"
+        raise ConfigError(f"{missing}: required unless stage.bridge_checkpoint names the bases")
+    if s.needs_bridge_checkpoint and not s.bridge_checkpoint:
+        raise ConfigError(
+            f"stage.bridge_checkpoint: stage {s.name!r} starts from a stage-1 bridge checkpoint but none is set"
+            " (set stage.bridge_checkpoint=DIR, or stage.require_bridge_checkpoint=false for the no-stage-1"
+            " ablation)"
+        )
+
+
+def _check_model_reference(key: str, ref: str | None) -> None:
+    """Validate the ``artefact:`` / ``tiny:`` schemes of a model reference."""
+    if ref is None:
+        return
+    if not ref.strip():
+        raise ConfigError(f"{key}: empty model reference")
+    if ref.startswith(ARTEFACT_PREFIX) and ref[len(ARTEFACT_PREFIX):] not in ARTEFACT_NAMES:
+        raise ConfigError(f"{key}: unknown artefact {ref!r}; expected one of {', '.join(ARTEFACT_NAMES)}")
+    if ref.startswith(TINY_PREFIX):
+        kinds = TINY_ENCODERS if key == "model.encoder" else TINY_LLMS
+        if ref[len(TINY_PREFIX):] not in kinds:
+            raise ConfigError(f"{key}: unknown tiny model {ref!r}; expected tiny: + one of {', '.join(kinds)}")
+
+
+def check_paths(config: RunConfig) -> None:
+    """File-system checks: data files exist, the bridge checkpoint is complete, the output dir is safe to use."""
+    for key, path in (("data.train_file", config.data.train_file), ("data.eval_file", config.data.eval_file)):
+        if path is not None and not Path(path).is_file():
+            raise ConfigError(f"{key}: data file not found: {path}")
+    checkpoint = config.stage.bridge_checkpoint
+    if checkpoint:
+        folder = Path(checkpoint)
+        if not folder.is_dir():
+            raise ConfigError(f"stage.bridge_checkpoint: directory not found: {checkpoint}")
+        missing = [name for name in BRIDGE_CHECKPOINT_FILES if not (folder / name).is_file()]
+        if missing:
+            raise ConfigError(
+                f"stage.bridge_checkpoint: {checkpoint} is not a complete bridge checkpoint (missing"
+                f" {', '.join(missing)}); point it at the final/ directory a stage-1 run writes"
+            )
+    from lingualift.training.checkpointing import list_checkpoints
+
+    out = Path(config.training.output_dir)
+    if out.is_dir() and not (config.training.resume or config.training.overwrite_output_dir):
+        existing = list_checkpoints(out, complete_only=False)
+        if existing:
+            raise ConfigError(
+                f"training.output_dir: {out} already holds checkpoints ({existing[-1].name}); set"
+                " training.resume=true to continue, training.overwrite_output_dir=true to start over, or pick"
+                " another directory"
+            )
+
+
+def load_config(
+    path: str | os.PathLike | None = None,
+    overrides: list[str] | tuple[str, ...] = (),
+    *,
+    tree: dict[str, Any] | None = None,
+    check_files: bool = True,
+) -> RunConfig:
+    """Load a YAML config (or a raw ``tree``), apply ``key=value`` overrides, validate; raises ConfigError.
+
+    Nothing here imports a model: every error in the config surfaces before any weight is read.
+    """
+    source = None
+    if tree is None:
+        if path is None:
+            raise ConfigError("no config given: pass --config FILE")
+        source = str(path)
+        if not Path(path).is_file():
+            raise ConfigError(f"--config: config file not found: {path}")
+        try:
+            with open(path, encoding="utf-8") as handle:
+                tree = yaml.safe_load(handle) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+    else:
+        import copy
+
+        tree = copy.deepcopy(tree)
+    if not isinstance(tree, dict):
+        raise ConfigError(f"{source or 'config'}: expected a mapping at the top level, got {type(tree).__name__}")
+    apply_overrides(tree, overrides)
+    config = config_from_dict(tree, source=source)
+    if check_files:
+        check_paths(config)
+    return config
+
+
+__all__ = [
+    "RunConfig", "ModelConfig", "DataConfig", "TrainingConfig", "StageConfig", "LoraConfig",
+    "load_config", "config_from_dict", "apply_overrides", "check_paths", "STAGE_NAMES",
+]
