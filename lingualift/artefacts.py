@@ -130,6 +130,7 @@ def _ensure(spec: ArtefactSpec, cache_dir: str | os.PathLike | None) -> Path:
             if _read_marker(target) == wanted:  # a concurrent process finished first; keep its copy
                 return target
             shutil.rmtree(target)
+        os.chmod(tmp, 0o755)  # mkdtemp makes it private; a model cache is ordinary readable data
         try:
             os.rename(tmp, target)
         except OSError:
@@ -233,7 +234,8 @@ def read_e5_checkpoint(path: str | os.PathLike) -> E5Checkpoint:
     pos += 4 * n_pieces
     blob = buf[pos : pos + blob_len]
     pos += blob_len
-    pieces = [(blob[offsets[i] : offsets[i + 1]].decode("utf-8"), float(scores[i])) for i in range(n_pieces)]
+    bounds, score_list = offsets.tolist(), scores.tolist()
+    pieces = [(blob[bounds[i] : bounds[i + 1]].decode("utf-8"), score_list[i]) for i in range(n_pieces)]
     n_norm, norm_bytes = struct.unpack_from("<iI", buf, pos)
     pos += 8
     normalization: dict[int, str] = {}
@@ -266,7 +268,8 @@ def read_e5_checkpoint(path: str | os.PathLike) -> E5Checkpoint:
             raise CheckpointError(f"{path}: tensor {name!r} has unknown dtype code {dtype}")
     return E5Checkpoint(
         hidden_size=hidden, num_layers=layers, num_heads=heads, intermediate_size=ffn, vocab_size=vocab,
-        max_positions=max_pos, type_vocab_size=type_vocab, layer_norm_eps=float(np.float32(eps)), pieces=pieces,
+        max_positions=max_pos, type_vocab_size=type_vocab, layer_norm_eps=float(f"{eps:.6g}")  # stored as float32: 1e-12 reads back as 9.99999996e-13
+        , pieces=pieces,
         special_ids={"bos": bos, "eos": eos, "pad": pad, "unk": unk}, normalization=normalization, tensors=tensors,
     )
 
@@ -315,44 +318,47 @@ def precompiled_charsmap(normalization: dict[int, str]) -> bytes:
         node[None] = len(blob)  # the leaf value: offset of the replacement in the blob
         blob += normalization[codepoint].encode("utf-8") + b"\0"
 
-    units: list[int] = [0]
-    occupied = bytearray(1 << 16)  # grows on demand; 1 = a unit lives at this position
-    occupied[0] = 1
-    used_bases: set[int] = set()
+    size = 1 << 16  # grows on demand
+    units = np.zeros(size, np.uint32)
+    occupied = np.zeros(size, bool)  # a unit lives at this position
+    used_base = np.zeros(size, bool)  # two nodes may not share a base, or their children would alias
+    occupied[0] = True
     queue: collections.deque[tuple[dict, int]] = collections.deque([(trie, 0)])
-    first_free = 1
+    end = 1
+    window = 4096  # multiple of 256, so candidate ^ label stays inside the window
     while queue:
         node, position = queue.popleft()
         labels = sorted(k for k in node if k is not None)
         slots = ([0] if None in node else []) + labels  # the leaf unit lives at label 0
-        while occupied[first_free]:
-            first_free += 1
-        candidate = first_free
-        while True:  # try bases that put the first slot on a free position
-            base = candidate ^ slots[0]
-            if not occupied[candidate] and base not in used_bases and base != position:
-                if len(occupied) <= (base | 0xFF):
-                    occupied.extend(bytes(len(occupied)))
-                if all(not occupied[base ^ s] for s in slots[1:]):
-                    break
-            candidate += 1
-            if len(occupied) <= candidate + 256:
-                occupied.extend(bytes(len(occupied)))
+        start = int(np.argmin(occupied)) & ~0xFF  # first free position, rounded down to its 256-block
+        while True:  # vectorised search for the smallest base whose slots are all free
+            if start + window > size:
+                size *= 2
+                units, occupied, used_base = (np.resize(a, size) for a in (units, occupied, used_base))
+                units[size // 2 :], occupied[size // 2 :], used_base[size // 2 :] = 0, False, False
+            candidates = np.arange(start, start + window)
+            ok = ~used_base[candidates] & (candidates != position) & (candidates != 0)
+            for slot in slots:
+                ok &= ~occupied[candidates ^ slot]
+            hits = np.flatnonzero(ok)
+            if hits.size:
+                base = start + int(hits[0])
+                break
+            start += window
         offset = position ^ base
         if offset >= 1 << 21:
             raise CheckpointError("normalisation map too large for the precompiled charsmap encoding")
-        used_bases.add(base)
-        needed = max(base ^ s for s in slots) + 1
-        units.extend([0] * (needed - len(units)))
+        used_base[base] = True
         units[position] |= (offset << 10) | ((1 << 8) if None in node else 0)
         for slot in slots:
-            occupied[base ^ slot] = 1
+            occupied[base ^ slot] = True
+            end = max(end, (base ^ slot) + 1)
         if None in node:
             units[base] = (1 << 31) | node[None]
         for label in labels:
             units[base ^ label] = label
             queue.append((node[label], base ^ label))
-    trie_bytes = np.asarray(units, dtype="<u4").tobytes()
+    trie_bytes = units[:end].astype("<u4").tobytes()
     return struct.pack("<I", len(trie_bytes)) + trie_bytes + bytes(blob)
 
 

@@ -113,8 +113,8 @@ def load_backend(
 ) -> EvaluationBackend:
     """A backend from a backend, a ``(model, processor)`` pair, a model + ``processor``, or a checkpoint dir/id.
 
-    A directory whose ``config.json`` has ``model_type == "lingualift"`` loads the bridged model and its saved
-    processor; a bridge-only checkpoint loads through ``LinguaLiftForCausalLM.from_bridge``; any other causal LM
+    A lingualift checkpoint (full, bridge-only or bridge + LoRA) loads through
+    ``LinguaLiftForCausalLM.from_checkpoint`` with its saved processor; any other causal LM
     loads with ``AutoModelForCausalLM`` and ``LinguaLiftProcessor.for_plain_llm`` (the plain baseline).
     """
     if isinstance(model_or_dir, EvaluationBackend):
@@ -122,6 +122,7 @@ def load_backend(
     if isinstance(model_or_dir, tuple) and len(model_or_dir) == 2:
         model_or_dir, processor = model_or_dir
     if not isinstance(model_or_dir, (str, os.PathLike)):
+        processor = processor if processor is not None else getattr(model_or_dir, "processor", None)
         if processor is None:
             raise CheckpointError("an in-memory model needs its processor: pass (model, processor)")
         return TransformersBackend(model_or_dir, processor, device=device)
@@ -131,7 +132,8 @@ def load_backend(
 def _load_checkpoint(source: str, device: Any, dtype: Any) -> EvaluationBackend:
     from transformers import AutoConfig, AutoModelForCausalLM
 
-    from lingualift import LinguaLiftForCausalLM, LinguaLiftProcessor
+    from lingualift.modeling import LinguaLiftForCausalLM, LinguaLiftProcessor
+    from lingualift.modeling.checkpoints import CHECKPOINT_META
 
     path = Path(source).expanduser()
     if _is_local_path(source):
@@ -154,12 +156,9 @@ def _load_checkpoint(source: str, device: Any, dtype: Any) -> EvaluationBackend:
         except (OSError, ValueError) as exc:
             raise CheckpointError(f"cannot load a model config from {source!r}: {exc}") from None
     try:
-        if model_type == "lingualift":
-            if _is_bridge_checkpoint(path):
-                model = LinguaLiftForCausalLM.from_bridge(source, dtype=dtype)
-            else:
-                model = LinguaLiftForCausalLM.from_pretrained(source, dtype=dtype)
-            processor = LinguaLiftProcessor.from_pretrained(source)
+        if model_type == "lingualift" or (path / CHECKPOINT_META).is_file():
+            model = LinguaLiftForCausalLM.from_checkpoint(source, dtype=dtype)  # full, bridge or bridge + LoRA
+            processor = model.processor
         else:
             model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype)
             processor = LinguaLiftProcessor.for_plain_llm(source)
@@ -169,10 +168,3 @@ def _load_checkpoint(source: str, device: Any, dtype: Any) -> EvaluationBackend:
         raise CheckpointError(f"{source}: not a loadable causal LM checkpoint ({type(exc).__name__}: {exc})") from None
     return TransformersBackend(model, processor, name=source, device=device)
 
-
-def _is_bridge_checkpoint(path: Path) -> bool:
-    """A bridge-only checkpoint (stage 1 result) has bridge weights but no full model weights."""
-    from lingualift.modeling import modeling
-
-    marker = getattr(modeling, "BRIDGE_WEIGHTS_NAME", "bridge.safetensors")
-    return (path / marker).is_file() and not any(path.glob("model*.safetensors"))

@@ -172,3 +172,32 @@ def load_checkpoint(directory: str | os.PathLike, dtype: torch.dtype | str | Non
 
         model.language_model = PeftModel.from_pretrained(model.language_model, str(directory / ADAPTER_DIR))
     return model
+
+
+def upload_folder_to_hub(uploader: Any, folder: str | os.PathLike, repo_id: str, commit_message: str, **hub_kwargs: Any):
+    """Create the Hub repo if needed and commit ``folder`` through transformers' standard upload path."""
+    from transformers.utils.hub import hf_api
+
+    token = hub_kwargs.get("token")
+    repo_id = hf_api().create_repo(repo_id, private=hub_kwargs.get("private"), token=token, exist_ok=True).repo_id
+    return uploader._upload_modified_files(
+        str(folder),
+        repo_id,
+        files_timestamps={},
+        commit_message=commit_message,
+        token=token,
+        create_pr=hub_kwargs.get("create_pr", False),
+        revision=hub_kwargs.get("revision"),
+    )
+
+
+def push_checkpoint_to_hub(
+    model: Any, repo_id: str, processor: Any = None, merge_lora: bool = False, commit_message: str | None = None, **hub_kwargs: Any
+):
+    """Save the stage-2 checkpoint form (with processor and model card) and push it as one commit."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / "checkpoint"
+        save_checkpoint(model, target, processor=processor, merge_lora=merge_lora)
+        return upload_folder_to_hub(model, target, repo_id, commit_message or "Upload LinguaLiftForCausalLM", **hub_kwargs)

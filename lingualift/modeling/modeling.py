@@ -68,6 +68,11 @@ class LinguaLiftForCausalLM(LinguaLiftPreTrainedModel, GenerationMixin):
         encoder: PreTrainedModel | None = None,
         language_model: PreTrainedModel | None = None,
     ):
+        # PreTrainedModel.__init__ resets the sub-configs' attention implementation: keep what the parts loaded with
+        attn = {
+            "encoder": encoder.config._attn_implementation if encoder is not None else None,
+            "llm": language_model.config._attn_implementation if language_model is not None else None,
+        }
         super().__init__(config)
         self.encoder = encoder if encoder is not None else build_encoder_from_config(config.encoder_config)
         self.bridge = LanguageAlignmentBridge(config)
@@ -78,6 +83,9 @@ class LinguaLiftForCausalLM(LinguaLiftPreTrainedModel, GenerationMixin):
         # share the sub-configs so later changes (attention implementation, ...) stay in sync
         self.config.encoder_config = self.encoder.config
         self.config.text_config = self.language_model.config
+        for part, sub_config in (("encoder", self.encoder.config), ("llm", self.language_model.config)):
+            if attn[part] is not None or sub_config._attn_implementation is None:
+                sub_config._attn_implementation = attn[part] or self.config._attn_implementation or "sdpa"
         self.encoder.requires_grad_(False)
         self.encoder.eval()
         self.processor = None  # set by from_components / from_checkpoint for convenience
@@ -278,6 +286,12 @@ class LinguaLiftForCausalLM(LinguaLiftPreTrainedModel, GenerationMixin):
         from lingualift.modeling.checkpoints import save_checkpoint
 
         save_checkpoint(self, save_directory, processor=processor, merge_lora=merge_lora)
+
+    def push_to_hub(self, repo_id: str, processor: Any = None, merge_lora: bool = False, **hub_kwargs: Any):
+        """Push the checkpoint (weights or adapter, config, both tokenizers, model card) to the Hugging Face Hub."""
+        from lingualift.modeling.checkpoints import push_checkpoint_to_hub
+
+        return push_checkpoint_to_hub(self, repo_id, processor=processor, merge_lora=merge_lora, **hub_kwargs)
 
     @classmethod
     def from_bridge(cls, directory: str | os.PathLike, encoder: Source | None = None, llm: Source | None = None, **kwargs: Any):

@@ -317,9 +317,10 @@ class LinguaLiftProcessor(PushToHubMixin):
         atomic_write_json(save_directory / PROCESSOR_CONFIG, self.to_dict())
         files.append(str(save_directory / PROCESSOR_CONFIG))
         if push_to_hub:
+            from lingualift.modeling.checkpoints import upload_folder_to_hub
+
             repo_id = kwargs.pop("repo_id", save_directory.name)
-            repo_id = self._create_repo(repo_id, **{k: kwargs[k] for k in ("private", "token") if k in kwargs})
-            self._upload_modified_files(save_directory, repo_id, {}, commit_message="Upload LinguaLiftProcessor")
+            upload_folder_to_hub(self, save_directory, repo_id, "Upload LinguaLiftProcessor", **kwargs)
         return files
 
     @classmethod

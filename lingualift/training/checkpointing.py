@@ -1,9 +1,8 @@
-"""Atomic training checkpoints: stage in a temp dir, mark complete, rename; resume only from complete ones.
+"""Atomic Trainer checkpoints: stage in a temp dir, mark complete, rename; resume only from complete ones.
 
 Why: HF ``Trainer`` writes ``checkpoint-N`` in place, so a run killed mid-save leaves a directory that looks like a
-checkpoint but is missing the optimizer or RNG state. Here every checkpoint (and each stage's final output) is
-written under ``<output_dir>/.partial/``, gets a completion marker written last, and is renamed into place in one
-``os.replace``; :func:`last_complete_checkpoint` only ever returns directories with the marker.
+checkpoint but is missing the optimizer or RNG state. Here every checkpoint is written under
+``<output_dir>/.partial/``, gets a completion marker written last, and is renamed into place in one ``os.replace``; :func:`last_complete_checkpoint` only ever returns directories with the marker.
 
 Intermediate checkpoints hold only the *trainable* parameters (``trainable_state.safetensors``): the bridge in
 stage 1, the LLM or its LoRA adapter in stage 2 — never the frozen LLM or encoder every N steps.
@@ -18,8 +17,6 @@ import re
 import shutil
 import time
 from pathlib import Path
-from typing import Iterator
-
 import torch
 from safetensors.torch import load_file, save_file
 
@@ -109,23 +106,6 @@ def publish(staged: str | os.PathLike, final: str | os.PathLike, **info: object)
     return final
 
 
-@contextlib.contextmanager
-def atomic_directory(final: str | os.PathLike, **info: object) -> Iterator[Path]:
-    """Yield a staging directory; when the block succeeds it becomes ``final`` (marked complete) in one rename."""
-    final = Path(final)
-    root = staging_root(final.parent)
-    root.mkdir(parents=True, exist_ok=True)
-    staged = root / f"{final.name}.{os.getpid()}"
-    shutil.rmtree(staged, ignore_errors=True)
-    staged.mkdir()
-    try:
-        yield staged
-        publish(staged, final, **info)
-    except BaseException:
-        shutil.rmtree(staged, ignore_errors=True)
-        raise
-
-
 def trainable_parameter_names(model: torch.nn.Module) -> list[str]:
     """Names of the parameters that receive gradients (what an intermediate checkpoint stores)."""
     return [name for name, param in model.named_parameters() if param.requires_grad]
@@ -190,6 +170,6 @@ def read_marker(folder: str | os.PathLike) -> dict:
 
 
 __all__ = [
-    "COMPLETE_MARKER", "atomic_directory", "clear_staging", "is_complete", "last_complete_checkpoint",
+    "COMPLETE_MARKER", "clear_staging", "is_complete", "last_complete_checkpoint",
     "list_checkpoints", "load_trainable_state", "publish", "save_trainable_state", "staging_root",
 ]

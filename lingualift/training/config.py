@@ -41,8 +41,9 @@ TINY_PREFIX = "tiny:"
 ARTEFACT_NAMES = ("smollm2", "multilingual-e5")
 TINY_ENCODERS = ("mt5", "bert", "xlmr")
 TINY_LLMS = ("llama", "qwen2", "gemma", "gpt2")
-# a directory is a complete stage-1 bridge checkpoint when it holds these (written by save_bridge)
-BRIDGE_CHECKPOINT_FILES = ("config.json",)
+# a directory is a complete stage-1 bridge checkpoint when it holds these (written by save_bridge, which renames
+# its temp dir into place only when done; names from lingualift.modeling.checkpoints)
+BRIDGE_CHECKPOINT_FILES = ("bridge.safetensors", "config.json", "lingualift_checkpoint.json")
 
 
 @dataclass
@@ -125,6 +126,11 @@ class LoraConfig:
     alpha: int = 32
     dropout: float = 0.05
     target_modules: list[str] | str = "all-linear"
+    merge_on_save: bool = False  # final stage-2 output: full merged checkpoint instead of bridge + adapter
+
+    def options(self) -> dict[str, Any]:
+        """Keyword options for ``model.configure_stage(lora=...)``."""
+        return {"r": self.r, "alpha": self.alpha, "dropout": self.dropout, "target_modules": self.target_modules}
 
 
 @dataclass

@@ -112,7 +112,8 @@ class LinguaLiftTrainer(Trainer):
 
     # -- checkpoint reading ----------------------------------------------------------------------------------
     def _load_from_checkpoint(self, resume_from_checkpoint: str, model=None) -> None:
-        if (Path(resume_from_checkpoint) / TRAINABLE_WEIGHTS).is_file():
+        sharded = self.is_fsdp_enabled or self.is_deepspeed_enabled
+        if not sharded and (Path(resume_from_checkpoint) / TRAINABLE_WEIGHTS).is_file():
             load_trainable_state(model if model is not None else self.model, resume_from_checkpoint)
         else:  # FSDP sharded / DeepSpeed engine checkpoints keep the stock path
             super()._load_from_checkpoint(resume_from_checkpoint, model)

@@ -1,0 +1,151 @@
+"""Read corpora and task files (plain text, JSON Lines, JSON arrays, TSV) and write datasets (JSONL or HF ``datasets``).
+
+Every record keeps a ``where`` string (``file:line``) so that errors raised later still name the place.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from lingualift.errors import ConfigError, InputDataError
+from lingualift.io_utils import atomic_write_jsonl, iter_text_lines
+
+JSONL_SUFFIXES = (".jsonl", ".ndjson")
+OUTPUT_FORMATS = ("jsonl", "hf")
+
+
+def iter_sentences(path: str | os.PathLike, field: str | None = None) -> Iterator[tuple[str, str]]:
+    """Yield ``(where, text)`` from a plain-text file (one sentence per non-blank line) or JSONL (``field``).
+
+    JSONL (``.jsonl``/``.ndjson``/``.json`` lines) reads ``field`` (default ``text``); errors name file, line, keys.
+    """
+    path = Path(path)
+    if path.suffix.lower() not in JSONL_SUFFIXES + (".json",):
+        if field is not None:
+            raise ConfigError(f"--field {field!r} given but {path} is plain text (use a .jsonl file for fields)")
+        for number, line in iter_text_lines(path):
+            if line.strip():
+                yield f"{path}:{number}", line
+        return
+    key = field or "text"
+    for where, record in iter_records(path):
+        if key not in record:
+            raise InputDataError(
+                f"{where}: missing field {key!r}; the record has: {', '.join(record) or 'no fields'}"
+                f"{'' if field else ' (choose one with --field / field=)'}"
+            )
+        value = record[key]
+        if not isinstance(value, str):
+            raise InputDataError(f"{where}: field {key!r} must be a string, got {type(value).__name__}")
+        if value.strip():
+            yield where, value
+
+
+def iter_records(source: str | os.PathLike | Iterable[Mapping[str, Any]]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Yield ``(where, record)`` from a JSONL file, a JSON array file, a TSV file, or an iterable of dicts.
+
+    TSV files with a header row naming their columns give dicts keyed by the header; without a known header the
+    columns are returned as ``{"columns": [...]}`` for the task parser to interpret (e.g. XTREME XNLI layout).
+    """
+    if not isinstance(source, (str, os.PathLike)):
+        for number, record in enumerate(source, start=1):
+            if not isinstance(record, Mapping):
+                raise InputDataError(f"record {number}: expected a dict, got {type(record).__name__}")
+            yield f"record {number}", dict(record)
+        return
+    path = Path(source)
+    suffix = path.suffix.lower()
+    if suffix == ".tsv":
+        yield from _iter_tsv(path)
+    elif suffix == ".json" and _starts_with(path, "["):
+        try:
+            with open(path, encoding="utf-8") as handle:
+                data = json.load(handle)
+        except UnicodeDecodeError as exc:
+            raise InputDataError(f"{path}: not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
+        except json.JSONDecodeError as exc:
+            raise InputDataError(f"{path}:{exc.lineno}: invalid JSON ({exc.msg} at column {exc.colno})") from None
+        for number, record in enumerate(data, start=1):
+            if not isinstance(record, dict):
+                raise InputDataError(f"{path}: item {number}: expected a JSON object, got {type(record).__name__}")
+            yield f"{path}: item {number}", record
+    elif suffix in JSONL_SUFFIXES + (".json",):
+        for number, line in iter_text_lines(path):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputDataError(f"{path}:{number}: invalid JSON ({exc.msg} at column {exc.colno})") from None
+            if not isinstance(record, dict):
+                raise InputDataError(f"{path}:{number}: expected a JSON object, got {type(record).__name__}")
+            yield f"{path}:{number}", record
+    else:
+        raise ConfigError(f"unsupported input file {path}: expected .jsonl, .json or .tsv")
+
+
+def _starts_with(path: Path, char: str) -> bool:
+    if not path.is_file():
+        raise InputDataError(f"{path}: file not found")
+    with open(path, "rb") as handle:
+        head = handle.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+    return head[:1] == char.encode()
+
+
+_TSV_HEADER_WORDS = frozenset({"premise", "hypothesis", "label", "gold_label", "sentence1", "sentence2", "question",
+                               "answer"})
+
+
+def _iter_tsv(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    header: list[str] | None = None
+    for number, line in iter_text_lines(path):
+        if not line.strip():
+            continue
+        columns = line.split("\t")
+        if number == 1 and _TSV_HEADER_WORDS & {c.strip().lower() for c in columns}:
+            header = [c.strip().lower() for c in columns]
+            continue
+        if header is None:
+            yield f"{path}:{number}", {"columns": columns}
+        elif len(columns) != len(header):
+            raise InputDataError(f"{path}:{number}: expected {len(header)} tab-separated columns, got {len(columns)}")
+        else:
+            yield f"{path}:{number}", dict(zip(header, columns))
+
+
+def output_format(out: str | os.PathLike, fmt: str | None) -> str:
+    """``jsonl`` for ``*.jsonl``/``*.json`` paths, ``hf`` (``datasets.save_to_disk`` folder) otherwise, or ``fmt``."""
+    if fmt is not None:
+        if fmt not in OUTPUT_FORMATS:
+            raise ConfigError(f"output format must be one of {', '.join(OUTPUT_FORMATS)}, got {fmt!r}")
+        return fmt
+    return "jsonl" if Path(out).suffix.lower() in JSONL_SUFFIXES + (".json",) else "hf"
+
+
+def write_records(records: Iterable[dict[str, Any]], out: str | os.PathLike, fmt: str | None = None) -> int:
+    """Write records atomically as JSONL or as an HF ``datasets`` folder; returns the count."""
+    out = Path(out)
+    if output_format(out, fmt) == "jsonl":
+        return atomic_write_jsonl(out, records)
+    import datasets
+
+    if out.exists() and not (out / "dataset_info.json").is_file():
+        raise ConfigError(f"{out} exists and is not a saved HF dataset; refusing to replace it (pick a new path)")
+    rows = list(records)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        datasets.Dataset.from_list(rows).save_to_disk(str(tmp))
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return len(rows)

@@ -1,0 +1,188 @@
+"""Stage-1 (language alignment) dataset: code-switched English sentences -> their English originals.
+
+Each record is ``{"instruction", "input", "output", "lang", "replaced", "id"}``: ``instruction`` names the source
+language ("Translate the following French text into English:"), ``input`` is the code-switched text (encoder side),
+``output`` the English original, ``replaced`` the replaced spans. With several lexicons the sentences are spread
+over the languages in balance (``assign="balanced"``) or every sentence appears in every language
+(``assign="all"``). Multilingual task data can be mixed in (paper E.6) with ``mix_in``/``mix_in_fraction``.
+
+Usage::
+
+    summary = build_stage1_dataset("corpus.txt", {"fr": "en-fr.tsv", "sw": "en-sw.tsv"}, out="stage1.jsonl")
+    print(summary.stats.format_table())
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any
+
+from lingualift.codeswitch import CodeSwitcher, SwitchResult, SwitchStats
+from lingualift.codeswitch.lexicon import LexiconSource
+from lingualift.data.prompts import stage1_instruction
+from lingualift.data.sources import iter_records, iter_sentences, write_records
+from lingualift.errors import ConfigError, InputDataError
+
+
+@dataclass
+class Stage1Summary:
+    """What a stage-1 build produced: switching statistics, counts, and the records when no ``out`` was given."""
+
+    stats: SwitchStats
+    sentences: int = 0
+    records: int = 0
+    unswitched_dropped: int = 0
+    mixed_in: int = 0
+    out: str | None = None
+    rows: list[dict[str, Any]] = field(default_factory=list, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"sentences": self.sentences, "records": self.records, "unswitched_dropped": self.unswitched_dropped,
+                "mixed_in": self.mixed_in, "out": self.out, "switching": self.stats.to_dict()}
+
+
+def stage1_record(result: SwitchResult, instruction: str) -> dict[str, Any]:
+    """The training record of one code-switched sentence."""
+    return {
+        "id": f"stage1-{result.index}-{result.lang}",
+        "instruction": instruction,
+        "input": result.text,
+        "output": result.source,
+        "lang": result.lang,
+        "replaced": [r.to_dict() for r in result.replacements],
+    }
+
+
+def _sentences(source: str | os.PathLike | Iterable[str], field: str | None) -> Iterator[str]:
+    """A path (str or PathLike) is read as a corpus file; any other iterable is taken as the sentences."""
+    if isinstance(source, (str, os.PathLike)):
+        return (text for _, text in iter_sentences(source, field))
+    return iter(source)
+
+
+def _mix_in_records(mix_in: str | os.PathLike | Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Task records to mix in; each needs string ``instruction``/``input``/``output`` (``lang`` optional)."""
+    records = []
+    for where, record in iter_records(mix_in):
+        for key in ("instruction", "input", "output"):
+            if not isinstance(record.get(key), str):
+                raise InputDataError(
+                    f"{where}: mix-in record needs a string field {key!r} (instruction/input/output), "
+                    f"got {type(record.get(key)).__name__ if key in record else 'nothing'}"
+                )
+        records.append({"id": str(record.get("id", f"mix-{len(records)}")), "instruction": record["instruction"],
+                        "input": record["input"], "output": record["output"],
+                        "lang": str(record.get("lang", "mix")), "replaced": []})
+    if not records:
+        raise InputDataError(f"mix-in data {mix_in} holds no records")
+    return records
+
+
+def _interleave(first: Sequence[dict], second: Sequence[dict], rng: random.Random) -> list[dict]:
+    """Merge two lists at random positions while keeping the order inside each."""
+    merged, i, j = [], 0, 0
+    while i < len(first) or j < len(second):
+        left, right = len(first) - i, len(second) - j
+        if rng.random() * (left + right) < left:
+            merged.append(first[i])
+            i += 1
+        else:
+            merged.append(second[j])
+            j += 1
+    return merged
+
+
+def iter_stage1_records(
+    switcher: CodeSwitcher, sentences: Iterable[str], assign: str = "balanced",
+    language_names: Mapping[str, str] | None = None, keep_unswitched: bool = False,
+    summary: Stage1Summary | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Stream stage-1 records (sentence order); sentences with no replaced word are dropped unless kept."""
+    instructions = {lang: stage1_instruction(lang, language_names) for lang in switcher.languages}
+    summary = summary if summary is not None else Stage1Summary(stats=SwitchStats())
+    last_index = -1
+    for result in switcher.iter_switch(sentences, assign=assign):
+        if result.index != last_index:
+            summary.sentences += 1
+            last_index = result.index
+        summary.stats.add(result)
+        if not result.replacements and not keep_unswitched:
+            summary.unswitched_dropped += 1
+            continue
+        summary.records += 1
+        yield stage1_record(result, instructions[result.lang])
+
+
+def build_stage1_dataset(
+    sentences: str | os.PathLike | Iterable[str],
+    lexicons: Mapping[str, LexiconSource] | Iterable[LexiconSource] | None = None,
+    out: str | os.PathLike | None = None,
+    *,
+    field: str | None = None,
+    ratio: float = 0.8,
+    pos: str | Iterable[str] | None = None,
+    choice: str = "top1",
+    seed: int = 0,
+    assign: str = "balanced",
+    keep_unswitched: bool = False,
+    mix_in: str | os.PathLike | Iterable[Mapping[str, Any]] | None = None,
+    mix_in_fraction: float | None = None,
+    language_names: Mapping[str, str] | None = None,
+    limit: int | None = None,
+    output_format: str | None = None,
+    progress: bool = False,
+    switcher: CodeSwitcher | None = None,
+    **switcher_options: Any,
+) -> Stage1Summary:
+    """Code-switch a corpus (path to .txt/.jsonl with ``field``, or a list of sentences) into stage-1 records.
+
+    Writes ``out`` (``.jsonl`` or an HF ``datasets`` folder) when given, else returns the records in ``.rows``.
+    ``mix_in_fraction``: share of the final dataset taken from ``mix_in`` (None = all of it).
+    ``switcher_options`` go to :class:`CodeSwitcher` (``model``, ``n_process``, ``batch_size``, ...).
+    """
+    if switcher is None:
+        if lexicons is None:
+            raise ConfigError("build_stage1_dataset needs lexicons (or a ready CodeSwitcher via switcher=)")
+        switcher = CodeSwitcher(lexicons, ratio=ratio, pos=pos, choice=choice, seed=seed, **switcher_options)
+    if mix_in_fraction is not None and not 0.0 <= mix_in_fraction < 1.0:
+        raise ConfigError(f"mix_in_fraction must be in [0, 1), got {mix_in_fraction!r}")
+    if mix_in_fraction and mix_in is None:
+        raise ConfigError("mix_in_fraction given without mix_in data")
+    if limit is not None and limit < 1:
+        raise ConfigError(f"limit must be >= 1, got {limit}")
+    mix_records = _mix_in_records(mix_in) if mix_in is not None else []
+
+    stream = _sentences(sentences, field)
+    if limit is not None:
+        stream = islice(stream, limit)
+    if progress:
+        from tqdm.auto import tqdm
+
+        stream = tqdm(stream, desc="code-switching", unit=" sent")
+    summary = Stage1Summary(stats=SwitchStats(), out=str(out) if out is not None else None)
+    records = list(iter_stage1_records(switcher, stream, assign, language_names, keep_unswitched, summary))
+    if summary.sentences == 0:
+        raise InputDataError(f"{sentences if isinstance(sentences, (str, os.PathLike)) else 'input'}: no sentences")
+
+    if mix_records:
+        rng = random.Random(f"{switcher.seed}/mix-in")
+        wanted = len(mix_records) if mix_in_fraction is None else round(
+            mix_in_fraction / (1.0 - mix_in_fraction) * len(records))
+        if wanted > len(mix_records):
+            raise ConfigError(
+                f"mix_in_fraction={mix_in_fraction} needs {wanted} mix-in records but {mix_in} holds only"
+                f" {len(mix_records)}; lower the fraction or add data"
+            )
+        chosen = [mix_records[k] for k in sorted(rng.sample(range(len(mix_records)), wanted))]
+        summary.mixed_in = len(chosen)
+        records = _interleave(records, chosen, rng)
+    summary.records = len(records)
+    if out is not None:
+        write_records(records, out, output_format)
+    else:
+        summary.rows = records
+    return summary

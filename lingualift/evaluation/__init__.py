@@ -1,0 +1,29 @@
+"""Evaluation of bridged and plain LLMs: benchmarks, answer extraction, runner, alignment and transfer metrics.
+
+Example::
+
+    from lingualift.evaluation import evaluate, tatoeba_retrieval
+    summary = evaluate("runs/stage2", benchmark="mgsm", data_dir="../shared/data/mgsm", languages=["bn", "sw"])
+"""
+
+from lingualift.evaluation.alignment import tatoeba_retrieval
+from lingualift.evaluation.answers import extract_answer
+from lingualift.evaluation.backends import EvaluationBackend, TransformersBackend, load_backend
+from lingualift.evaluation.benchmarks import BENCHMARKS, get_benchmark, load_benchmark
+from lingualift.evaluation.languages import LANGUAGES, MMWP_LANGUAGES, get_language
+from lingualift.evaluation.runner import evaluate
+
+__all__ = [
+    "BENCHMARKS",
+    "EvaluationBackend",
+    "LANGUAGES",
+    "MMWP_LANGUAGES",
+    "TransformersBackend",
+    "evaluate",
+    "extract_answer",
+    "get_benchmark",
+    "get_language",
+    "load_backend",
+    "load_benchmark",
+    "tatoeba_retrieval",
+]

@@ -1,0 +1,120 @@
+"""Reports: ``summary.json`` (all benchmarks of a results dir), markdown tables in the paper's layout, PNG plots.
+
+Paper layout: one row per model, languages as columns ordered LR → MR → HR (then languages outside MMWP), then
+the LR/MR/HR averages and Avg. Plots: per-language accuracy bars coloured by resource level.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Sequence
+
+from lingualift.evaluation.languages import LANGUAGES, RESOURCE_LEVELS
+from lingualift.io_utils import atomic_write_json, atomic_write_text
+
+SUMMARY_FILE = "summary.json"
+_LEVEL_ORDER = {level: i for i, level in enumerate(RESOURCE_LEVELS)}
+_LEVEL_COLOURS = {"LR": "#d95f02", "MR": "#7570b3", "HR": "#1b9e77", None: "#999999"}
+
+
+def paper_language_order(languages: Sequence[str]) -> list[str]:
+    """Languages ordered LR, MR, HR, then the rest; the metadata order inside each level."""
+    position = {code: i for i, code in enumerate(LANGUAGES)}
+    return sorted(languages, key=lambda c: (_LEVEL_ORDER.get(LANGUAGES[c].resource_level, 3), position[c]))
+
+
+def _fmt(value: Any) -> str:
+    return "–" if value is None else f"{value:.1f}"
+
+
+def markdown_table(rows: dict[str, dict[str, Any]], metric: str = "accuracy", groups_key: str = "groups") -> str:
+    """A markdown table from ``{row name: benchmark summary}``: languages as columns, then LR/MR/HR/Avg."""
+    languages: list[str] = []
+    for summary in rows.values():
+        languages += [code for code in summary["languages"] if code not in languages]
+    languages = paper_language_order(languages)
+    levels = [lvl for lvl in RESOURCE_LEVELS if any(LANGUAGES[c].resource_level == lvl for c in languages)]
+    header = ["Model", *languages, *levels, "Avg"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] + [":-:"] * (len(header) - 1)) + "|"]
+    for name, summary in rows.items():
+        per_lang = summary["languages"]
+        level_avgs = summary.get(groups_key, {}).get("resource_levels", {})
+        cells = [name] + [_fmt(per_lang.get(c, {}).get(metric)) for c in languages]
+        cells += [_fmt(level_avgs.get(lvl)) for lvl in levels] + [_fmt(level_avgs.get("Avg"))]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def benchmark_markdown(summary: dict[str, Any]) -> str:
+    """The markdown section of one benchmark summary (accuracy table, strict table and diagnostics for math)."""
+    name = summary["benchmark"] + (f" ({summary['space']} space)" if summary.get("space") else "")
+    model = summary.get("model", "model")
+    parts = [f"## {name}\n", f"Accuracy (%) of `{model}`.\n", markdown_table({model: summary})]
+    if summary.get("task") == "math":
+        parts += ["\nStrict extraction (answer phrase / `####` only):\n",
+                  markdown_table({model: summary}, "strict_accuracy", "strict_groups")]
+        diag = ["| Language | n | extraction failures | off-target % |", "|---|:-:|:-:|:-:|"]
+        for code in paper_language_order(list(summary["languages"])):
+            s = summary["languages"][code]
+            diag.append(f"| {code} | {s['n']} | {s['extraction_failures']} | {_fmt(s['off_target_rate'])} |")
+        parts += ["\n", "\n".join(diag) + "\n"]
+    groups = summary.get("groups", {})
+    for title, key in (("Family", "families"), ("Script", "scripts")):
+        if groups.get(key):
+            parts.append(f"\n{title} averages: " + ", ".join(f"{k} {_fmt(v)}" for k, v in groups[key].items()) + "\n")
+    return "".join(parts)
+
+
+def plot_language_bars(summary: dict[str, Any], path: Path, metric: str = "accuracy") -> Path:
+    """Per-language bar chart of ``metric`` coloured by resource level; returns the PNG path."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    codes = paper_language_order(list(summary["languages"]))
+    values = [summary["languages"][c][metric] or 0.0 for c in codes]
+    colours = [_LEVEL_COLOURS[LANGUAGES[c].resource_level] for c in codes]
+    fig, ax = plt.subplots(figsize=(max(4.0, 0.45 * len(codes) + 1.5), 3.2))
+    ax.bar(codes, values, color=colours)
+    avg = summary.get("groups", {}).get("resource_levels", {}).get("Avg")
+    if avg is not None:
+        ax.axhline(avg, color="black", linestyle="--", linewidth=1, label=f"Avg {avg:.1f}")
+        ax.legend(loc="upper right", fontsize=8)
+    ax.set_ylabel(f"{metric} (%)")
+    ax.set_ylim(0, 100)
+    ax.set_title(f"{summary['benchmark']}: {summary.get('model', '')}"[:80], fontsize=9)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    fig.savefig(tmp, dpi=120)
+    plt.close(fig)
+    tmp.replace(path)
+    return path
+
+
+def write_reports(out_dir: Path, summary: dict[str, Any], plots: bool = True, key: str | None = None) -> dict[str, Path]:
+    """Merge ``summary`` into ``out_dir/summary.json``; (re)write ``report.md``, ``{key}.md`` and the bar PNG."""
+    out_dir = Path(out_dir)
+    key = key or summary["benchmark"]
+    summary_path = out_dir / SUMMARY_FILE
+    merged: dict[str, Any] = {"benchmarks": {}}
+    if summary_path.is_file():
+        try:
+            merged = json.loads(summary_path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError:
+            merged = {"benchmarks": {}}
+        merged.setdefault("benchmarks", {})
+    merged["benchmarks"][key] = summary
+    atomic_write_json(summary_path, merged)
+    written = {"summary": summary_path}
+    section = benchmark_markdown(summary)
+    written["markdown"] = out_dir / f"{key}.md"
+    atomic_write_text(written["markdown"], section)
+    report = "# Evaluation report\n\n" + "\n".join(benchmark_markdown(s) for s in merged["benchmarks"].values())
+    written["report"] = out_dir / "report.md"
+    atomic_write_text(written["report"], report)
+    if plots:
+        written["plot"] = plot_language_bars(summary, out_dir / f"{key}_accuracy.png")
+    return written

@@ -1,0 +1,165 @@
+"""Transfer metrics from result files: TI / MTI and the parallel scaling law (First-Parallel Leap, MGG).
+
+* **TI** (after Huan et al. 2025, DESIGN.md §5): for each benchmark ``b`` of group ``g``,
+  ``ΔR_b = R_b(model) − R_b(base)``, ``δ_b = ΔR_b / σ_g`` with ``σ_g`` the population standard deviation of the
+  ΔR of group ``g`` (when that is 0 — one benchmark, or equal gains — the pooled σ over all benchmarks is used, and
+  1 if that is 0 too), ``s_b = sign(δ_b)·|δ_b|^½``, weights ``ŵ_b ∝ 100 − R_b(base)`` normalised to sum 1 within
+  the group (uniform when all bases are 100), ``DI_g = Σ ŵ_b s_b`` and ``TI_g = 100·DI_g / DI_ref``.
+* **MTI**: the same with languages as the benchmarks, grouped into training languages (the reference) and
+  unseen languages; MTI is TI of the unseen group.
+* **Parallel scaling law**: ``f(N) = a·N^b`` fitted by least squares (scipy ``curve_fit``, started from the
+  log-log line) on the points with ``N ≥ 2`` training languages; **First-Parallel Leap** ``f(2) − f(1)`` (observed
+  accuracies); **Monolingual Generalization Gap** ``f̂(1) − f(1) = a − f(1)`` (the fit extrapolated to one
+  language minus the observed monolingual accuracy).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from statistics import pstdev
+from typing import Any, Sequence
+
+import numpy as np
+
+from lingualift.errors import ConfigError, InputDataError
+
+
+def transferability_index(base: dict[str, float], tuned: dict[str, float], groups: dict[str, Sequence[str]],
+                          reference: str) -> dict[str, Any]:
+    """TI of every group relative to ``reference``: ``{group: {"DI", "TI", "delta", "weights"}}``."""
+    if reference not in groups:
+        raise ConfigError(f"reference group {reference!r} is not among the groups {sorted(groups)}")
+    names = [b for members in groups.values() for b in members]
+    missing = [b for b in names if b not in base or b not in tuned]
+    if missing:
+        raise InputDataError(f"no base and tuned score for: {', '.join(missing)}")
+    deltas = {b: float(tuned[b]) - float(base[b]) for b in names}
+    pooled = pstdev(deltas.values()) if len(deltas) > 1 else 0.0
+    out: dict[str, Any] = {}
+    for group, members in groups.items():
+        if not members:
+            raise ConfigError(f"group {group!r} has no members")
+        sigma = pstdev([deltas[b] for b in members]) if len(members) > 1 else 0.0
+        sigma = sigma or pooled or 1.0
+        headroom = {b: 100.0 - float(base[b]) for b in members}
+        total = sum(headroom.values())
+        weights = {b: (h / total if total > 0 else 1.0 / len(members)) for b, h in headroom.items()}
+        signed = {b: math.copysign(math.sqrt(abs(deltas[b] / sigma)), deltas[b]) for b in members}
+        out[group] = {"DI": sum(weights[b] * signed[b] for b in members), "sigma": sigma,
+                      "delta": {b: deltas[b] for b in members}, "weights": weights}
+    di_ref = out[reference]["DI"]
+    for group in out:
+        out[group]["TI"] = 100.0 * out[group]["DI"] / di_ref if di_ref != 0 else None
+    return out
+
+
+def multilingual_transferability_index(base: dict[str, float], tuned: dict[str, float],
+                                       training_languages: Sequence[str]) -> dict[str, Any]:
+    """MTI: TI of the unseen languages relative to the training languages (languages shared by both results)."""
+    common = [lang for lang in base if lang in tuned]
+    train = [lang for lang in common if lang in set(training_languages)]
+    unseen = [lang for lang in common if lang not in set(training_languages)]
+    if not train or not unseen:
+        raise ConfigError(
+            f"MTI needs training and unseen languages in both results; training {train}, unseen {unseen}"
+        )
+    ti = transferability_index(base, tuned, {"training": train, "unseen": unseen}, reference="training")
+    return {"MTI": ti["unseen"]["TI"], "groups": ti}
+
+
+def fit_scaling_law(points: dict[int, float]) -> dict[str, Any]:
+    """Fit ``f(N) = a·N^b`` on N >= 2; adds First-Parallel Leap and Monolingual Generalization Gap when N=1, 2 exist."""
+    from scipy.optimize import curve_fit
+
+    fit_points = sorted((int(n), float(v)) for n, v in points.items() if int(n) >= 2)
+    if len(fit_points) < 2:
+        raise ConfigError(f"the scaling fit needs >= 2 points with N >= 2 training languages, got {fit_points}")
+    if any(v <= 0 for _, v in fit_points):
+        raise ConfigError(f"the power law needs positive accuracies, got {fit_points}")
+    n = np.array([p[0] for p in fit_points], dtype=float)
+    y = np.array([p[1] for p in fit_points], dtype=float)
+    b0, log_a0 = np.polyfit(np.log(n), np.log(y), 1)
+    (a, b), _ = curve_fit(lambda x, a, b: a * np.power(x, b), n, y, p0=(math.exp(log_a0), b0), maxfev=10000)
+    predicted = a * np.power(n, b)
+    ss_res = float(((y - predicted) ** 2).sum())
+    ss_tot = float(((y - y.mean()) ** 2).sum())
+    result: dict[str, Any] = {"a": float(a), "b": float(b), "r2": 1.0 - ss_res / ss_tot if ss_tot > 0 else 1.0,
+                              "points": {int(k): float(v) for k, v in sorted(points.items())}}
+    if 1 in result["points"] and 2 in result["points"]:
+        result["first_parallel_leap"] = result["points"][2] - result["points"][1]
+    if 1 in result["points"]:
+        result["monolingual_generalization_gap"] = float(a) - result["points"][1]
+    return result
+
+
+def load_language_scores(path: str | Path, benchmark: str | None = None, metric: str = "accuracy",
+                         languages: Sequence[str] | None = None) -> dict[str, float]:
+    """``{language: metric}`` of one benchmark from a ``summary.json`` (the only one when ``benchmark`` is None)."""
+    summary = _benchmark_summary(path, benchmark)
+    scores = {lang: values.get(metric) for lang, values in summary["languages"].items()}
+    if languages is not None:
+        missing = [lang for lang in languages if lang not in scores]
+        if missing:
+            raise InputDataError(f"{path}: no {metric} for languages {', '.join(missing)}")
+        scores = {lang: scores[lang] for lang in languages}
+    if any(v is None for v in scores.values()):
+        raise InputDataError(f"{path}: metric {metric!r} missing for some languages")
+    return scores
+
+
+def load_benchmark_averages(path: str | Path) -> dict[str, float]:
+    """``{benchmark: Avg accuracy}`` of every benchmark in a ``summary.json`` (TI's per-benchmark scores)."""
+    data = _read_summary(path)
+    return {name: s["groups"]["resource_levels"]["Avg"] for name, s in data["benchmarks"].items()}
+
+
+def _read_summary(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    if not path.is_file():
+        raise InputDataError(f"result file not found: {path}")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise InputDataError(f"{path}: invalid JSON ({exc.msg} at line {exc.lineno})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), dict):
+        raise InputDataError(f"{path}: not a lingualift summary.json (expected a 'benchmarks' object)")
+    return data
+
+
+def _benchmark_summary(path: str | Path, benchmark: str | None) -> dict[str, Any]:
+    benchmarks = _read_summary(path)["benchmarks"]
+    if benchmark is None:
+        if len(benchmarks) != 1:
+            raise ConfigError(f"{path} holds several benchmarks ({', '.join(benchmarks)}); name one")
+        return next(iter(benchmarks.values()))
+    if benchmark not in benchmarks:
+        raise InputDataError(f"{path}: no results for benchmark {benchmark!r} (has: {', '.join(benchmarks)})")
+    return benchmarks[benchmark]
+
+
+def plot_scaling_law(fit: dict[str, Any], path: str | Path, title: str = "parallel scaling") -> Path:
+    """Observed accuracies and the fitted ``a·N^b`` curve (extrapolated to N=1) as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    ns = sorted(fit["points"])
+    xs = np.linspace(1, max(ns), 100)
+    fig, ax = plt.subplots(figsize=(4.5, 3.2))
+    ax.plot(ns, [fit["points"][n] for n in ns], "o", label="observed")
+    ax.plot(xs, fit["a"] * xs ** fit["b"], "-", label=f"fit {fit['a']:.1f}·N^{fit['b']:.3f}")
+    ax.set_xlabel("number of training languages N")
+    ax.set_ylabel("accuracy (%)")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    fig.savefig(tmp, dpi=120)
+    plt.close(fig)
+    tmp.replace(path)
+    return path

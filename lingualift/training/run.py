@@ -1,0 +1,293 @@
+"""The two training stages end to end: `run_stage1(config)` (bridge alignment) and `run_stage2(config)` (task).
+
+Both follow one path: validate the config (before any weight is read), build or load the bridged model, apply the
+stage's freezing policy, build the length-grouped dataset, train with :class:`LinguaLiftTrainer`, and save the
+stage's checkpoint form into ``<output_dir>/final`` (stage 1: bridge checkpoint; stage 2: full checkpoint, or
+bridge + LoRA adapter). Launch the same code with ``python``, ``accelerate launch`` or ``lingualift train``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import logging
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from lingualift.errors import ConfigError
+from lingualift.training.config import ARTEFACT_PREFIX, TINY_PREFIX, RunConfig, check_paths
+
+logger = logging.getLogger(__name__)
+
+FINAL_DIR = "final"
+RUN_CONFIG_NAME = "run_config.yaml"
+STAGE_OF_RUNNER = {"stage1": "align", "stage2": "task"}
+
+
+@dataclass
+class StageResult:
+    """What a finished stage run produced."""
+
+    output_dir: Path
+    final_dir: Path
+    global_step: int
+    train_loss: float
+    trainable_parameters: list[str] = field(default_factory=list)
+    resumed_from: Path | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+def world_size() -> int:
+    """Number of training processes (set by ``accelerate launch``/``torchrun``; 1 for plain ``python``)."""
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def validate_for_stage(config: RunConfig, runner: str) -> int:
+    """Check the config fits ``runner`` ("stage1"/"stage2") and this launch; returns gradient accumulation steps."""
+    expected = STAGE_OF_RUNNER[runner]
+    if config.stage.name != expected:
+        raise ConfigError(
+            f"stage.name: {runner} runs stage {expected!r} but the config says {config.stage.name!r}"
+            f" (use the {'stage1' if config.stage.name == 'align' else 'stage2'} recipe for it)"
+        )
+    check_paths(config)
+    return config.training.gradient_accumulation_steps(world_size())
+
+
+def _bf16(setting: bool | str) -> bool:
+    import torch
+
+    if setting == "auto":
+        return bool(torch.cuda.is_available() and torch.cuda.is_bf16_supported())
+    if setting and not (torch.cuda.is_available() and torch.cuda.is_bf16_supported()):
+        raise ConfigError("training.bf16: bf16 is set but no bf16-capable GPU is available (use bf16: auto)")
+    return bool(setting)
+
+
+def _report_to(targets: list[str]) -> list[str]:
+    """Resolve ``auto``: TensorBoard and W&B when installed (progress bars are always on)."""
+    if targets == ["none"] or not targets:
+        return []
+    resolved: list[str] = []
+    for target in targets:
+        if target == "auto":
+            resolved += [name for name, module in (("tensorboard", "tensorboard"), ("wandb", "wandb"))
+                         if importlib.util.find_spec(module) is not None]
+        elif target != "none":
+            resolved.append(target)
+    return list(dict.fromkeys(resolved))
+
+
+def _torch_dtype(name: str):
+    import torch
+
+    if name == "auto":
+        return torch.bfloat16 if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else torch.float32
+    return getattr(torch, name)
+
+
+def resolve_sources(config: RunConfig) -> tuple[str | None, str | None]:
+    """Turn ``artefact:``/``tiny:`` references into local directories (built once, main process first)."""
+    from accelerate import PartialState
+
+    encoder, llm = config.model.encoder, config.model.llm
+    tiny_encoder = encoder[len(TINY_PREFIX):] if encoder and encoder.startswith(TINY_PREFIX) else None
+    tiny_llm = llm[len(TINY_PREFIX):] if llm and llm.startswith(TINY_PREFIX) else None
+    with PartialState().main_process_first():
+        if tiny_encoder or tiny_llm:
+            from lingualift.testing import build_tiny_components
+
+            enc_dir, llm_dir = build_tiny_components(
+                Path(config.training.output_dir) / "tiny_components",
+                encoder=tiny_encoder or "mt5", llm=tiny_llm or "llama", seed=config.training.seed,
+            )
+            encoder = str(enc_dir) if tiny_encoder else encoder
+            llm = str(llm_dir) if tiny_llm else llm
+        encoder = _artefact_dir(encoder)
+        llm = _artefact_dir(llm)
+    return encoder, llm
+
+
+def _artefact_dir(ref: str | None) -> str | None:
+    if not ref or not ref.startswith(ARTEFACT_PREFIX):
+        return ref
+    from lingualift import artefacts
+
+    name = ref[len(ARTEFACT_PREFIX):]
+    loader = {"smollm2": artefacts.smollm2_dir, "multilingual-e5": artefacts.multilingual_e5_dir}[name]
+    return str(loader())
+
+
+def build_model(config: RunConfig):
+    """The bridged model (with ``model.processor``) for this stage: fresh bridge, or loaded from stage 1."""
+    from lingualift.modeling import LinguaLiftForCausalLM, LinguaLiftProcessor
+
+    encoder, llm = resolve_sources(config)
+    m = config.model
+    dtype = _torch_dtype(m.dtype)
+    attn = None if m.attn_implementation == "auto" else m.attn_implementation
+    if config.stage.bridge_checkpoint:
+        model = LinguaLiftForCausalLM.from_bridge(
+            config.stage.bridge_checkpoint, encoder=encoder, llm=llm, dtype=dtype, attn_implementation=attn
+        )
+        model.processor.max_input_length = m.max_input_length
+        model.processor.max_length = m.max_length
+    else:
+        processor = LinguaLiftProcessor.from_components(
+            encoder, llm, max_input_length=m.max_input_length, max_length=m.max_length
+        )
+        model = LinguaLiftForCausalLM.from_components(
+            encoder=encoder, llm=llm, processor=processor, bridge_type=m.bridge_type, dtype=dtype,
+            attn_implementation=attn,
+        )
+    return model
+
+
+def training_arguments(config: RunConfig, gradient_accumulation_steps: int):
+    """Map the ``training`` section onto HF ``TrainingArguments``."""
+    from transformers import TrainingArguments
+
+    t = config.training
+    has_eval = config.data.eval_file is not None
+    return TrainingArguments(
+        output_dir=t.output_dir,
+        per_device_train_batch_size=t.per_device_batch_size,
+        per_device_eval_batch_size=t.per_device_batch_size,
+        gradient_accumulation_steps=gradient_accumulation_steps,
+        num_train_epochs=t.num_train_epochs,
+        max_steps=t.max_steps,
+        learning_rate=t.learning_rate,
+        lr_scheduler_type=t.lr_scheduler_type,
+        warmup_steps=t.warmup_ratio,  # a float < 1 is a fraction of the total steps
+        weight_decay=t.weight_decay,
+        max_grad_norm=t.max_grad_norm,
+        optim=t.optim,
+        bf16=_bf16(t.bf16),
+        activation_checkpointing=t.gradient_checkpointing,
+        activation_checkpointing_kwargs={"use_reentrant": False} if t.gradient_checkpointing else None,
+        train_sampling_strategy="group_by_length" if t.group_by_length else "random",
+        seed=t.seed,
+        logging_steps=t.logging_steps,
+        logging_first_step=True,
+        save_strategy="steps",
+        save_steps=t.save_steps,
+        save_total_limit=t.save_total_limit,
+        eval_strategy="steps" if has_eval else "no",
+        eval_steps=(t.eval_steps or t.save_steps) if has_eval else None,
+        report_to=_report_to(t.report_to) or "none",
+        disable_tqdm=False,
+        remove_unused_columns=False,
+        dataloader_num_workers=t.dataloader_num_workers,
+        include_num_input_tokens_seen="non_padding",
+        ddp_find_unused_parameters=False,
+    )
+
+
+@contextlib.contextmanager
+def full_parameters(trainer) -> Iterable[None]:
+    """Gather sharded parameters (DeepSpeed ZeRO-3, FSDP) so the final save sees whole tensors."""
+    if trainer.is_deepspeed_enabled:
+        import deepspeed
+
+        with deepspeed.zero.GatheredParameters(list(trainer.model.parameters()), modifier_rank=None):
+            yield
+    elif trainer.is_fsdp_enabled:
+        from torch.distributed.fsdp import FullyShardedDataParallel
+
+        with FullyShardedDataParallel.summon_full_params(trainer.model_wrapped, writeback=False):
+            yield
+    else:
+        yield
+
+
+def _prepare_output_dir(config: RunConfig, is_main: bool) -> Path | None:
+    """Clear interrupted saves; pick the checkpoint to resume from (or wipe old ones when overwriting)."""
+    from lingualift.training.callbacks import STEP_LOG_NAME
+    from lingualift.training.checkpointing import clear_staging, last_complete_checkpoint, list_checkpoints
+
+    out = Path(config.training.output_dir)
+    resume_from = last_complete_checkpoint(out) if config.training.resume else None
+    if is_main:
+        out.mkdir(parents=True, exist_ok=True)
+        clear_staging(out)
+        if not config.training.resume and config.training.overwrite_output_dir:
+            for old in list_checkpoints(out, complete_only=False):
+                shutil.rmtree(old, ignore_errors=True)
+            (out / STEP_LOG_NAME).unlink(missing_ok=True)
+        config.save(out / RUN_CONFIG_NAME)
+    if config.training.resume:
+        if resume_from is None:
+            logger.warning("training.resume: no complete checkpoint in %s, starting from scratch", out)
+        else:
+            logger.warning("training.resume: resuming from %s", resume_from)
+    return resume_from
+
+
+def run_stage(config: RunConfig, runner: str, callbacks: Iterable[Any] = ()) -> StageResult:
+    """Validate, build, train and save one stage (shared by :func:`run_stage1` and :func:`run_stage2`)."""
+    accumulation = validate_for_stage(config, runner)  # every config error surfaces here, before any model loads
+    from transformers import set_seed
+
+    from lingualift.training.callbacks import STEP_LOG_NAME, JsonStepLogCallback
+    from lingualift.training.data import InstructionCollator, build_dataset
+    from lingualift.training.trainer import LinguaLiftTrainer
+
+    args = training_arguments(config, accumulation)
+    is_main = args.process_index == 0
+    resume_from = _prepare_output_dir(config, is_main)
+    set_seed(config.training.seed)  # the fresh bridge's initialisation depends on it
+    model = build_model(config)
+    processor = model.processor
+    stage = config.stage
+    trainable = model.configure_stage(
+        stage.name,
+        lora=stage.lora.options() if stage.lora else None,
+        train_llm=stage.effective_train_llm,
+        train_bridge=stage.effective_train_bridge,
+    )
+    train_dataset = build_dataset(config.data.train_file, processor, config.data.max_samples)
+    eval_dataset = build_dataset(config.data.eval_file, processor) if config.data.eval_file else None
+    out = Path(config.training.output_dir)
+    trainer = LinguaLiftTrainer(
+        model=model,
+        args=args,
+        train_dataset=train_dataset,
+        eval_dataset=eval_dataset,
+        data_collator=InstructionCollator(processor),
+        callbacks=[JsonStepLogCallback(out / STEP_LOG_NAME), *callbacks],
+        global_batch_size=config.training.global_batch_size,
+    )
+    output = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
+    final = out / FINAL_DIR
+    with full_parameters(trainer):
+        if trainer.args.should_save:
+            if stage.name == "align":
+                model.save_bridge(final, processor=processor)
+            else:
+                model.save_checkpoint(final, processor=processor, merge_lora=bool(stage.lora and stage.lora.merge_on_save))
+    trainer.accelerator.wait_for_everyone()
+    return StageResult(
+        output_dir=out,
+        final_dir=final,
+        global_step=output.global_step,
+        train_loss=float(output.training_loss),
+        trainable_parameters=trainable,
+        resumed_from=resume_from,
+        metrics=dict(output.metrics),
+    )
+
+
+def run_stage1(config: RunConfig, callbacks: Iterable[Any] = ()) -> StageResult:
+    """Stage 1 (language alignment): train the bridge on code-switched translation records."""
+    return run_stage(config, "stage1", callbacks)
+
+
+def run_stage2(config: RunConfig, callbacks: Iterable[Any] = ()) -> StageResult:
+    """Stage 2 (task transfer): fine-tune the LLM (or a LoRA adapter) from a stage-1 bridge checkpoint."""
+    return run_stage(config, "stage2", callbacks)
+
+
+__all__ = ["StageResult", "run_stage1", "run_stage2", "run_stage", "build_model", "training_arguments"]
