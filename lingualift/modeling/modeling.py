@@ -89,6 +89,7 @@ class LinguaLiftForCausalLM(LinguaLiftPreTrainedModel, GenerationMixin):
         self.encoder.requires_grad_(False)
         self.encoder.eval()
         self.processor = None  # set by from_components / from_checkpoint for convenience
+        self.card_data: dict[str, Any] = {}  # languages, stages, evaluation: written into the model card
         self.post_init()
 
     def _check_widths(self) -> None:

@@ -38,6 +38,7 @@ class StageResult:
     trainable_parameters: list[str] = field(default_factory=list)
     resumed_from: Path | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
+    trainer: Any = field(default=None, repr=False)  # the LinguaLiftTrainer (model, optimizer) for inspection
 
 
 def world_size() -> int:
@@ -148,6 +149,7 @@ def build_model(config: RunConfig):
 
 def training_arguments(config: RunConfig, gradient_accumulation_steps: int):
     """Map the ``training`` section onto HF ``TrainingArguments``."""
+    import torch
     from transformers import TrainingArguments
 
     t = config.training
@@ -181,6 +183,7 @@ def training_arguments(config: RunConfig, gradient_accumulation_steps: int):
         disable_tqdm=False,
         remove_unused_columns=False,
         dataloader_num_workers=t.dataloader_num_workers,
+        dataloader_pin_memory=torch.cuda.is_available(),
         include_num_input_tokens_seen="non_padding",
         ddp_find_unused_parameters=False,
     )
@@ -277,6 +280,7 @@ def run_stage(config: RunConfig, runner: str, callbacks: Iterable[Any] = ()) -> 
         trainable_parameters=trainable,
         resumed_from=resume_from,
         metrics=dict(output.metrics),
+        trainer=trainer,
     )
 
 

@@ -14,6 +14,7 @@ Everything else (loop, accumulation, schedulers, mixed precision, DDP/FSDP/DeepS
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from pathlib import Path
 
@@ -91,6 +92,8 @@ class LinguaLiftTrainer(Trainer):
         self.accelerator.wait_for_everyone()  # every rank has written its RNG/optimizer shards
         if self.args.should_save:
             publish(staged, run_dir / name, step=self.state.global_step)
+            with contextlib.suppress(OSError):
+                staged.parent.rmdir()  # only when empty
             self._rotate_complete_checkpoints(run_dir)
         self.accelerator.wait_for_everyone()
 

@@ -1,0 +1,86 @@
+"""Model cards: every saved checkpoint gets a ``README.md`` describing bases, languages, training and evaluation.
+
+The facts come from the config (bases, bridge) and ``model.card_data``, a dict that training and evaluation fill
+(``languages``, ``stages`` (list of dicts), ``evaluation`` (markdown or ``{benchmark: {lang: accuracy}}``)). The
+card data is also saved as ``lingualift_card.json`` so later stages extend rather than replace it.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from lingualift.io_utils import atomic_write_json, atomic_write_text
+
+CARD_DATA_FILE = "lingualift_card.json"
+
+
+def load_card_data(directory: str | Path) -> dict[str, Any]:
+    """The card data saved beside a checkpoint (empty when none)."""
+    path = Path(directory) / CARD_DATA_FILE
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def _bullets(items: list[str], empty: str) -> str:
+    return "\n".join(f"- {item}" for item in items) if items else empty
+
+
+def _training_section(stages: list[dict[str, Any]]) -> str:
+    if not stages:
+        return "Not trained yet (freshly assembled bridge)."
+    lines = []
+    for stage in stages:
+        facts = ", ".join(f"{k}: {v}" for k, v in stage.items() if k not in ("name",))
+        lines.append(f"**{stage.get('name', 'stage')}** — {facts}")
+    return "\n\n".join(lines)
+
+
+def _evaluation_section(evaluation: Any) -> str:
+    if not evaluation:
+        return "No evaluation recorded."
+    if isinstance(evaluation, str):
+        return evaluation
+    rows = []
+    for benchmark, scores in evaluation.items():
+        langs = sorted(scores)
+        rows.append(f"**{benchmark}**\n\n| " + " | ".join(langs) + " |\n|" + "---|" * len(langs))
+        rows.append("| " + " | ".join(f"{100 * float(scores[l]):.1f}" for l in langs) + " |")
+    return "\n".join(rows)
+
+
+def render_model_card(model: Any, form: str, title: str | None = None) -> str:
+    """The model card text for ``model`` saved in checkpoint ``form``."""
+    config = model.config
+    data: dict[str, Any] = dict(getattr(model, "card_data", None) or {})
+    languages = list(data.get("languages", []))
+    bases = [b for b in (config.encoder_name_or_path, config.llm_name_or_path) if b]
+    template = resources.files("lingualift").joinpath("templates/model_card.md").read_text(encoding="utf-8")
+    n_bridge = sum(p.numel() for p in model.bridge.parameters())
+    fields = {
+        "title": title or data.get("title") or "lingualift model",
+        "languages_yaml": ("language:\n" + "".join(f"- {l}\n" for l in languages)) if languages else "",
+        "base_models_yaml": "".join(f"- {b}\n" for b in bases) or "- unknown\n",
+        "encoder": config.encoder_name_or_path,
+        "encoder_revision": config.encoder_revision or "default",
+        "llm": config.llm_name_or_path,
+        "llm_revision": config.llm_revision or "default",
+        "bridge_type": config.bridge_type,
+        "bridge_hidden_size": config.bridge_hidden_size or config.llm_hidden_size,
+        "bridge_activation": config.bridge_activation,
+        "form": form,
+        "n_params": f"{sum(p.numel() for p in model.parameters()):,}",
+        "n_bridge": f"{n_bridge:,}",
+        "languages": _bullets(languages, "Any language the encoder covers; none recorded for training."),
+        "training": _training_section(list(data.get("stages", []))),
+        "evaluation": _evaluation_section(data.get("evaluation")),
+    }
+    return template.format(**fields)
+
+
+def write_model_card(model: Any, directory: str | Path, form: str, title: str | None = None) -> None:
+    """Write ``README.md`` and ``lingualift_card.json`` into a checkpoint directory."""
+    directory = Path(directory)
+    atomic_write_text(directory / "README.md", render_model_card(model, form, title=title))
+    atomic_write_json(directory / CARD_DATA_FILE, dict(getattr(model, "card_data", None) or {}))

@@ -1,0 +1,90 @@
+"""``lingualift model ...``: assemble a bridged model, inspect a checkpoint, or generate from one."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from lingualift.modeling.configuration import BRIDGE_TYPES
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("model", help="assemble, inspect or run a bridged model")
+    sub = parser.add_subparsers(dest="model_command", metavar="ACTION", required=True)
+
+    build = sub.add_parser("build", help="assemble encoder + fresh bridge + LLM and save a bridge checkpoint")
+    build.add_argument("--encoder", required=True, help="hub id or directory of the multilingual encoder")
+    build.add_argument("--llm", required=True, help="hub id or directory of the decoder LLM")
+    build.add_argument("--bridge-type", choices=BRIDGE_TYPES, default="mlp2")
+    build.add_argument("--bridge-hidden-size", type=int, default=None)
+    build.add_argument("--encoder-revision", default=None)
+    build.add_argument("--llm-revision", default=None)
+    build.add_argument("--seed", type=int, default=0)
+    build.add_argument("--out", required=True, help="directory of the bridge checkpoint to write")
+    build.set_defaults(func=_build)
+
+    info = sub.add_parser("info", help="print the form, bases and sizes of a checkpoint")
+    info.add_argument("checkpoint")
+    info.set_defaults(func=_info)
+
+    gen = sub.add_parser("generate", help="greedy generation from a checkpoint")
+    gen.add_argument("checkpoint")
+    gen.add_argument("--instruction", default="Answer the following question step by step.")
+    gen.add_argument("--input", action="append", required=True, help="task input (repeat for a batch)")
+    gen.add_argument("--max-new-tokens", type=int, default=128)
+    gen.set_defaults(func=_generate)
+
+
+def _build(args: argparse.Namespace) -> int:
+    import torch
+
+    from lingualift.modeling.modeling import LinguaLiftForCausalLM
+
+    torch.manual_seed(args.seed)
+    model = LinguaLiftForCausalLM.from_components(
+        encoder=args.encoder,
+        llm=args.llm,
+        bridge_type=args.bridge_type,
+        bridge_hidden_size=args.bridge_hidden_size,
+        encoder_revision=args.encoder_revision,
+        llm_revision=args.llm_revision,
+    )
+    model.save_bridge(args.out)
+    print(f"wrote bridge checkpoint {args.out} ({sum(p.numel() for p in model.bridge.parameters()):,} bridge parameters)")
+    return 0
+
+
+def _info(args: argparse.Namespace) -> int:
+    from lingualift.modeling.checkpoints import checkpoint_form
+    from lingualift.modeling.configuration import LinguaLiftConfig
+
+    form = checkpoint_form(args.checkpoint)
+    config = LinguaLiftConfig.from_pretrained(args.checkpoint)
+    print(
+        json.dumps(
+            {
+                "form": form,
+                "encoder": config.encoder_name_or_path,
+                "encoder_type": config.encoder_config.model_type,
+                "llm": config.llm_name_or_path,
+                "llm_type": config.text_config.model_type,
+                "bridge_type": config.bridge_type,
+                "bridge_hidden_size": config.bridge_hidden_size or config.llm_hidden_size,
+                "encoder_hidden_size": config.encoder_hidden_size,
+                "llm_hidden_size": config.llm_hidden_size,
+            },
+            indent=2,
+        )
+    )
+    return 0
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from lingualift.modeling.modeling import LinguaLiftForCausalLM
+
+    model = LinguaLiftForCausalLM.from_checkpoint(args.checkpoint).eval()
+    batch = model.processor([args.instruction] * len(args.input), args.input)
+    out = model.generate(**batch, max_new_tokens=args.max_new_tokens, do_sample=False)
+    for text in model.processor.batch_decode(out[:, batch["input_ids"].shape[1]:]):
+        print(text.strip())
+    return 0
