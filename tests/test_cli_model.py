@@ -14,7 +14,8 @@ def test_model_build_info_generate(tmp_path, capsys):
     info = json.loads(capsys.readouterr().out)
     assert info["form"] == "bridge" and info["bridge_type"] == "mlp3" and info["llm_type"] == "qwen2"
     assert main(["model", "generate", str(tmp_path / "b"), "--input", "Le chat", "--input", "Mbwa", "--max-new-tokens", "3"]) == 0
-    assert len(capsys.readouterr().out.strip().splitlines()) >= 1
+    rows = [json.loads(line) for line in capsys.readouterr().out.strip().splitlines()]
+    assert [r["input"] for r in rows] == ["Le chat", "Mbwa"] and all(isinstance(r["output"], str) for r in rows)
 
 
 def test_model_info_on_non_checkpoint_is_clear_error(tmp_path, capsys):

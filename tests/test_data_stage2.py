@@ -26,7 +26,8 @@ def test_gsm8k_answers_become_cot_with_the_answer_is(shared_data):
         assert row["instruction"] == MATH_INSTRUCTION and row["input"] == original["question"]
         assert row["output"].endswith(f"\nThe answer is {gold}.")
         assert "<<" not in row["output"] and "####" not in row["output"]
-        assert extract_answer(row["output"]).value == float(gold)
+        extracted = extract_answer(row["output"])
+        assert extracted.value == float(gold) and extracted.method == "strict"
     assert rows[0]["output"] == (
         "Natalia sold 48/2 = 24 clips in May.\nNatalia sold 48+24 = 72 clips altogether in April and May.\n"
         "The answer is 72."

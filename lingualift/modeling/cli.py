@@ -27,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     info.add_argument("checkpoint")
     info.set_defaults(func=_info)
 
-    gen = sub.add_parser("generate", help="greedy generation from a checkpoint")
+    gen = sub.add_parser("generate", help="greedy generation from a checkpoint (JSON lines: input, output)")
     gen.add_argument("checkpoint")
     gen.add_argument("--instruction", default="Answer the following question step by step.")
     gen.add_argument("--input", action="append", required=True, help="task input (repeat for a batch)")
@@ -85,6 +85,6 @@ def _generate(args: argparse.Namespace) -> int:
     model = LinguaLiftForCausalLM.from_checkpoint(args.checkpoint).eval()
     batch = model.processor([args.instruction] * len(args.input), args.input)
     out = model.generate(**batch, max_new_tokens=args.max_new_tokens, do_sample=False)
-    for text in model.processor.batch_decode(out[:, batch["input_ids"].shape[1]:]):
-        print(text.strip())
+    for text, source in zip(model.processor.batch_decode(out[:, batch["input_ids"].shape[1]:]), args.input):
+        print(json.dumps({"input": source, "output": text.strip()}, ensure_ascii=False))
     return 0

@@ -1,0 +1,145 @@
+"""``adversarial``: MUSE (Conneau et al., ICLR 2018) — a discriminator against a linear map, then refinement.
+
+A discriminator (input dropout 0.1, hidden layers with LeakyReLU 0.2) learns to tell mapped source vectors
+from target vectors among the ``most_frequent`` words of each language; the map ``W`` is trained to fool it
+(``dis_steps`` discriminator updates per map update, SGD, label smoothing) and kept near-orthogonal after every
+update with ``W ← (1 + β) W − β W Wᵀ W``. After each epoch the unsupervised criterion picks the best ``W``
+(learning rate decays each epoch and is halved when the criterion drops); then Procrustes refinement on CSLS
+mutual nearest neighbours (``refine_iterations``).
+
+The paper runs 5 epochs × 1M samples with 2048-unit layers on a GPU. On CPU that is hours, so the defaults
+here are bounded (``epochs × steps_per_epoch`` map updates, 512-unit layers); ``AdversarialOptions.paper()``
+gives the paper's sizes for GPU runs. Runs on CUDA automatically when torch sees a GPU.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass, replace
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from lingualift.lexicon.procrustes import refine
+from lingualift.lexicon.selection import score_mapping
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class AdversarialOptions:
+    """Knobs of the ``adversarial`` method; defaults keep a CPU run to a few minutes."""
+
+    epochs: int = 5
+    steps_per_epoch: int = 600
+    batch_size: int = 64
+    dis_steps: int = 5
+    dis_hidden: int = 512
+    dis_layers: int = 2
+    dis_input_dropout: float = 0.1
+    dis_smooth: float = 0.1
+    dis_lr: float = 0.1
+    map_lr: float = 0.1
+    lr_decay: float = 0.98
+    lr_shrink: float = 0.5
+    map_beta: float = 0.001
+    most_frequent: int = 75_000
+    criterion_words: int = 10_000
+    refine_iterations: int = 5
+    refine_max_rank: int = 15_000
+    device: str = "auto"
+
+    @classmethod
+    def paper(cls) -> "AdversarialOptions":
+        """MUSE's published settings (5 epochs of 1M samples, batch 32, 2048-unit layers): meant for a GPU."""
+        return cls(epochs=5, steps_per_epoch=1_000_000 // 32, batch_size=32, dis_hidden=2048)
+
+
+def _discriminator(dim: int, options: AdversarialOptions):
+    import torch.nn as nn
+
+    layers: list[nn.Module] = [nn.Dropout(options.dis_input_dropout)]
+    width = dim
+    for _ in range(options.dis_layers):
+        layers += [nn.Linear(width, options.dis_hidden), nn.LeakyReLU(0.2)]
+        width = options.dis_hidden
+    layers += [nn.Linear(width, 1)]
+    return nn.Sequential(*layers)
+
+
+def adversarial_mapping(x: np.ndarray, z: np.ndarray, seed: int = 0, options: AdversarialOptions | None = None,
+                        progress: bool = False) -> tuple[np.ndarray, dict]:
+    """Learn ``W`` (``x @ W ≈ z``) adversarially from normalised spaces, then refine with Procrustes."""
+    import torch
+    import torch.nn.functional as F
+
+    options = options or AdversarialOptions()
+    device = options.device
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    generator = torch.Generator(device="cpu").manual_seed(seed)
+    torch.manual_seed(seed)
+    dim = x.shape[1]
+    n_src, n_tgt = min(options.most_frequent, len(x)), min(options.most_frequent, len(z))
+    src = torch.from_numpy(np.ascontiguousarray(x[:n_src])).to(device)
+    tgt = torch.from_numpy(np.ascontiguousarray(z[:n_tgt])).to(device)
+    weight = torch.eye(dim, device=device, requires_grad=True)  # mapped = src @ weight.T (MUSE's nn.Linear)
+    discriminator = _discriminator(dim, options).to(device)
+    dis_optimizer = torch.optim.SGD(discriminator.parameters(), lr=options.dis_lr)
+    map_optimizer = torch.optim.SGD([weight], lr=options.map_lr)
+    bs = options.batch_size
+    labels = torch.full((2 * bs, 1), options.dis_smooth, device=device)
+    labels[:bs] = 1.0 - options.dis_smooth
+
+    def batch() -> torch.Tensor:
+        src_ids = torch.randint(n_src, (bs,), generator=generator).to(device)
+        tgt_ids = torch.randint(n_tgt, (bs,), generator=generator).to(device)
+        return torch.cat([src[src_ids] @ weight.T, tgt[tgt_ids]])
+
+    best_criterion, best_weight, history = -np.inf, weight.detach().cpu().numpy().copy(), []
+    started = time.perf_counter()
+    bar = tqdm(total=options.epochs * options.steps_per_epoch, desc=f"adversarial seed {seed}",
+               disable=not progress, leave=False)
+    for epoch in range(options.epochs):
+        for _ in range(options.steps_per_epoch):
+            discriminator.train()
+            for _ in range(options.dis_steps):
+                with torch.no_grad():
+                    inputs = batch()
+                loss = F.binary_cross_entropy_with_logits(discriminator(inputs), labels)
+                dis_optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                dis_optimizer.step()
+            discriminator.eval()
+            loss = F.binary_cross_entropy_with_logits(discriminator(batch()), 1.0 - labels)
+            map_optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            map_optimizer.step()
+            with torch.no_grad():
+                w = weight.data
+                w.copy_((1 + options.map_beta) * w - options.map_beta * w @ w.T @ w)
+            bar.update(1)
+        mapping = weight.detach().cpu().numpy().T.copy()
+        score = score_mapping(x @ mapping, z, options.criterion_words)
+        history.append(round(score.criterion, 6))
+        bar.set_postfix(epoch=epoch + 1, criterion=f"{score.criterion:.4f}")
+        if score.criterion > best_criterion:
+            best_criterion, best_weight = score.criterion, weight.detach().cpu().numpy().copy()
+        else:
+            for group in map_optimizer.param_groups:
+                group["lr"] *= options.lr_shrink
+        for group in map_optimizer.param_groups:
+            group["lr"] = max(1e-6, group["lr"] * options.lr_decay)
+    bar.close()
+    adversarial_seconds = time.perf_counter() - started
+    mapping = best_weight.T.astype(np.float32)
+    mapping = refine(x, z, mapping, options.refine_iterations, options.refine_max_rank)
+    info = {
+        "adversarial_seconds": round(adversarial_seconds, 3),
+        "epoch_criteria": history,
+        "best_adversarial_criterion": round(float(best_criterion), 6),
+        "device": device,
+        "options": asdict(replace(options)),
+    }
+    return mapping, info

@@ -1,0 +1,119 @@
+"""Stage-1 dataset builder and ``lingualift codeswitch`` CLI with the real spaCy pipeline."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+
+from lingualift.cli import main
+from lingualift.codeswitch import CodeSwitcher, load_english_pipeline
+from lingualift.data import build_stage1_dataset
+from lingualift.errors import ConfigError, InputDataError
+
+pytestmark = pytest.mark.slow
+
+LEXICON = "apple\tpomme\t0.9\napple\tpommier\t0.2\nbuy\tacheter\t0.8\nfriend\tami\t0.7\nclip\tagrafe\t0.5\n" \
+          "sell\tvendre\t0.6\nhour\theure\t0.6\nearn\tgagner\t0.5\nmoney\targent\t0.9\nwallet\tportefeuille\t0.9\n"
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return load_english_pipeline()
+
+
+@pytest.fixture()
+def lexicon_files(tmp_path):
+    fr = tmp_path / "en-fr.tsv"
+    fr.write_text(LEXICON, encoding="utf-8")
+    sw = tmp_path / "swahili.tsv"
+    sw.write_text(LEXICON.replace("pomme", "tufaha").replace("argent", "pesa"), encoding="utf-8")
+    return fr, sw
+
+
+def test_balanced_languages_and_record_fields(nlp, lexicon_files):
+    fr, sw = lexicon_files
+    sentences = [f"I buy {n} apples with my money." for n in range(2, 12)]
+    switcher = CodeSwitcher({"fr": fr, "sw": sw}, ratio=1.0, nlp=nlp)
+    summary = build_stage1_dataset(sentences, switcher=switcher)
+    rows = summary.rows
+    assert Counter(r["lang"] for r in rows) == {"fr": 5, "sw": 5}
+    assert [r["output"] for r in rows] == sentences  # sentence order kept
+    for row in rows:
+        assert set(row) == {"id", "instruction", "input", "output", "lang", "replaced"}
+        name = {"fr": "French", "sw": "Swahili"}[row["lang"]]
+        assert row["instruction"] == f"Translate the following {name} text into English:"
+        assert ("pomme" if row["lang"] == "fr" else "tufaha") in row["input"]
+    every = build_stage1_dataset(sentences, switcher=switcher, assign="all")
+    assert Counter(r["lang"] for r in every.rows) == {"fr": 10, "sw": 10}
+
+
+def test_unswitched_sentences_and_mix_in(nlp, lexicon_files, tmp_path):
+    fr, _ = lexicon_files
+    sentences = ["I buy apples.", "Nothing here is covered.", "They earn money."] * 10
+    switcher = CodeSwitcher({"fr": fr}, ratio=1.0, nlp=nlp)
+    dropped = build_stage1_dataset(sentences, switcher=switcher)
+    assert dropped.records == 20 and dropped.unswitched_dropped == 10
+    kept = build_stage1_dataset(sentences, switcher=switcher, keep_unswitched=True)
+    assert kept.records == 30
+    mix = tmp_path / "mix.jsonl"
+    mix.write_text("".join(json.dumps({"instruction": "Solve.", "input": f"q{i}", "output": f"a{i}", "lang": "fr"}) + "\n"
+                           for i in range(40)))
+    mixed = build_stage1_dataset(sentences, switcher=switcher, mix_in=mix, mix_in_fraction=0.2)
+    assert mixed.mixed_in == 5 and mixed.records == 25  # 5 / 25 = 0.2
+    assert [r["output"] for r in mixed.rows if r["replaced"]] == [r["output"] for r in dropped.rows]
+    with pytest.raises(ConfigError, match="needs 80 mix-in records but .*holds only 40"):
+        build_stage1_dataset(sentences, switcher=switcher, mix_in=mix, mix_in_fraction=0.8)
+    mix.write_text(json.dumps({"instruction": "x", "input": 3, "output": "y"}) + "\n")
+    with pytest.raises(InputDataError, match=r"mix\.jsonl:1: mix-in record needs a string field 'input'"):
+        build_stage1_dataset(sentences, switcher=switcher, mix_in=mix)
+
+
+def test_bad_corpus_inputs(nlp, lexicon_files, tmp_path):
+    fr, _ = lexicon_files
+    switcher = CodeSwitcher({"fr": fr}, nlp=nlp)
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n  \n")
+    with pytest.raises(InputDataError, match=r"empty\.txt: no sentences"):
+        build_stage1_dataset(empty, switcher=switcher)
+    binary = tmp_path / "corpus.txt"
+    binary.write_bytes(b"I buy apples.\nI sell \xe9 apples.\n")
+    with pytest.raises(InputDataError, match=r"corpus\.txt:2: not valid UTF-8 \(byte 0xe9 at column 8\)"):
+        build_stage1_dataset(binary, switcher=switcher)
+    jsonl = tmp_path / "corpus.jsonl"
+    jsonl.write_text('{"question": "I buy apples."}\n')
+    with pytest.raises(InputDataError, match=r"corpus\.jsonl:1: missing field 'text'; the record has: question"):
+        build_stage1_dataset(jsonl, switcher=switcher)
+    assert build_stage1_dataset(jsonl, switcher=switcher, field="question").records == 1
+    with pytest.raises(ConfigError, match="no English name known for language code 'xx'"):
+        build_stage1_dataset(["I buy apples."], {"xx": {"apple": "a"}}, nlp=nlp)
+    named = build_stage1_dataset(["I buy apples."], {"xx": {"apple": "a"}}, nlp=nlp, language_names={"xx": "Klingon"})
+    assert named.rows[0]["instruction"] == "Translate the following Klingon text into English:"
+
+
+def test_cli_codeswitch_end_to_end(lexicon_files, shared_data, tmp_path, capsys):
+    fr, sw = lexicon_files
+    out = tmp_path / "stage1.jsonl"
+    stats = tmp_path / "stats.json"
+    code = main(["codeswitch", "--lexicon", str(fr), "--lexicon", f"sw={sw}", "--input",
+                 str(shared_data / "gsm8k" / "test.jsonl"), "--field", "question", "--limit", "40", "--ratio", "0.8",
+                 "--pos", "noun,verb", "--seed", "0", "--out", str(out), "--stats-json", str(stats), "--no-progress"])
+    printed = capsys.readouterr().out
+    assert code == 0
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    saved = json.loads(stats.read_text())
+    assert saved["records"] == len(records) > 0 and set(saved["switching"]["languages"]) == {"fr", "sw"}
+    assert {rep["pos"] for r in records for rep in r["replaced"]} <= {"noun", "verb"}
+    assert "not_in_lexicon" in printed and "share" in printed
+    for bad_args, message in (
+        (["--ratio", "1.5"], r"ratio must be a number in \[0, 1\]"),
+        (["--pos", "noun+adjective"], "unknown POS group"),
+    ):
+        assert main(["codeswitch", "--lexicon", str(fr), "--input", str(out), "--out", str(tmp_path / "x.jsonl"),
+                     *bad_args]) == 1
+        assert message.split("\\")[0] in capsys.readouterr().err
+    malformed = tmp_path / "en-de.tsv"
+    malformed.write_text("apple\tApfel\t0.9\nbroken line\n")
+    assert main(["codeswitch", "--lexicon", str(malformed), "--input", str(out), "--out", str(tmp_path / "y.jsonl")]) == 1
+    assert "en-de.tsv:2: expected 'source<TAB>target<TAB>score'" in capsys.readouterr().err
