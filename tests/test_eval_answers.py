@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from lingualift.evaluation.answers import answers_match, extract_answer, normalize_digits, parse_gold, parse_number
+from lingualift.evaluation.answers import (
+    answers_match,
+    extract_answer,
+    normalize_digits,
+    parse_gold,
+    parse_number,
+)
 
 # (language, response, expected value, expected method)
 LANGUAGE_CASES = [

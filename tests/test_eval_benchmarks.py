@@ -8,20 +8,69 @@ from pathlib import Path
 import pytest
 
 from lingualift.errors import ConfigError, InputDataError
-from lingualift.evaluation.benchmarks import BENCHMARKS, get_benchmark, load_benchmark, load_tatoeba_pairs, resolve_languages
+from lingualift.evaluation.benchmarks import (
+    BENCHMARKS,
+    get_benchmark,
+    load_benchmark,
+    load_tatoeba_pairs,
+    resolve_languages,
+)
 from lingualift.evaluation.languages import LANGUAGES, MMWP_LANGUAGES, get_language, languages_at_level
 
 
 def test_language_metadata_matches_the_paper_levels():
     assert len(MMWP_LANGUAGES) == 48
-    assert languages_at_level("LR") == tuple("af ar be bn eu gu ha hi hy is kn lb mk ml mr ne sk sw ta te th".split())
-    assert set(languages_at_level("MR")) == set("bg ca cs da fi hr hu id ko nb pl pt ro sl sr uk vi".split())
-    assert set(languages_at_level("HR")) == set("de en es fr it ja nl ru sv zh".split())
+    assert languages_at_level("LR") == (
+        "af",
+        "ar",
+        "be",
+        "bn",
+        "eu",
+        "gu",
+        "ha",
+        "hi",
+        "hy",
+        "is",
+        "kn",
+        "lb",
+        "mk",
+        "ml",
+        "mr",
+        "ne",
+        "sk",
+        "sw",
+        "ta",
+        "te",
+        "th",
+    )
+    assert set(languages_at_level("MR")) == {
+        "bg",
+        "ca",
+        "cs",
+        "da",
+        "fi",
+        "hr",
+        "hu",
+        "id",
+        "ko",
+        "nb",
+        "pl",
+        "pt",
+        "ro",
+        "sl",
+        "sr",
+        "uk",
+        "vi",
+    }
+    assert set(languages_at_level("HR")) == {"de", "en", "es", "fr", "it", "ja", "nl", "ru", "sv", "zh"}
     for code in MMWP_LANGUAGES:
         lang = LANGUAGES[code]
         assert lang.name and lang.family and lang.script and lang.resource_level in ("LR", "MR", "HR")
     assert (get_language("bn").script, get_language("th").family, get_language("eu").family) == (
-        "Bengali", "Kra-Dai", "Language isolate")
+        "Bengali",
+        "Kra-Dai",
+        "Language isolate",
+    )
     with pytest.raises(ConfigError, match="unknown language code 'xx'"):
         get_language("xx")
 
@@ -43,38 +92,58 @@ def test_real_mgsm_msvamp_xnli_tatoeba(shared_data: Path):
         examples = load_benchmark("mgsm", lang, shared_data / "mgsm")
         assert len(examples) == 250 and all(ex.answer is not None for ex in examples)
     assert load_benchmark("mgsm", "zh", shared_data / "mgsm")[0].answer == 18.0
-    assert any(ex.answer_text == "2,125" and ex.answer == 2125.0 for ex in load_benchmark("mgsm", "en", shared_data / "mgsm"))
+    assert any(
+        ex.answer_text == "2,125" and ex.answer == 2125.0
+        for ex in load_benchmark("mgsm", "en", shared_data / "mgsm")
+    )
     for lang in BENCHMARKS["msvamp"].languages:
         examples = load_benchmark("msvamp", lang, shared_data / "msvamp", limit=5)
         assert len(examples) == 5
     bn = load_benchmark("msvamp", "bn", shared_data / "msvamp")
     assert len(bn) == 1000 and bn[0].answer == 8.0 and "১৮" in bn[0].question
     xnli = load_benchmark("xnli", "th", shared_data / "xnli")
-    assert len(xnli) == 2490 and [ex.label for ex in xnli[:3]] == [1, 2, 0]  # neutral, contradiction, entailment
+    assert len(xnli) == 2490 and [ex.label for ex in xnli[:3]] == [
+        1,
+        2,
+        0,
+    ]  # neutral, contradiction, entailment
     assert not xnli[0].fields["hypothesis"].endswith("\r")
     source, english = load_tatoeba_pairs(shared_data / "tatoeba", "bn", limit=10)
     assert len(source) == len(english) == 10 and english[0] == "Is anybody home?"
 
 
 def test_xnli_test_split_without_labels_is_a_clear_error(shared_data: Path):
-    with pytest.raises(InputDataError, match=r"test-en.tsv:1: expected 3 tab-separated columns.*carry no labels"):
+    with pytest.raises(
+        InputDataError, match=r"test-en.tsv:1: expected 3 tab-separated columns.*carry no labels"
+    ):
         load_benchmark("xnli", "en", shared_data / "xnli", split="test")
 
 
 def _xcsqa_record(i: int, key: str = "B") -> dict:
-    return {"id": f"q{i}", "lang": "de", "question": {"stem": f"Frage {i}?", "choices": [
-        {"label": lab, "text": f"Antwort {lab}"} for lab in "ABCDE"]}, "answerKey": key}
+    return {
+        "id": f"q{i}",
+        "lang": "de",
+        "question": {
+            "stem": f"Frage {i}?",
+            "choices": [{"label": lab, "text": f"Antwort {lab}"} for lab in "ABCDE"],
+        },
+        "answerKey": key,
+    }
 
 
 def test_xcsqa_public_layout(tmp_path: Path):
     (tmp_path / "de").mkdir()
-    (tmp_path / "de" / "dev.jsonl").write_text("\n".join(json.dumps(_xcsqa_record(i)) for i in range(3)) + "\n")
+    (tmp_path / "de" / "dev.jsonl").write_text(
+        "\n".join(json.dumps(_xcsqa_record(i)) for i in range(3)) + "\n"
+    )
     examples = load_benchmark("xcsqa", "de", tmp_path)
     assert len(examples) == 3 and examples[0].choices == tuple("ABCDE") and examples[0].label == 1
     assert examples[0].question.startswith("Frage 0?\nA. Antwort A")
     bad = _xcsqa_record(0, key="Z")
     (tmp_path / "de" / "dev.jsonl").write_text(json.dumps(bad) + "\n")
-    with pytest.raises(InputDataError, match=r"record 1: field 'answerKey' must be one of A, B, C, D, E, got 'Z'"):
+    with pytest.raises(
+        InputDataError, match=r"record 1: field 'answerKey' must be one of A, B, C, D, E, got 'Z'"
+    ):
         load_benchmark("xcsqa", "de", tmp_path)
     (tmp_path / "de" / "dev.jsonl").write_text('{"question": {"stem": "x"}, "answerKey": "A"}\n')
     with pytest.raises(InputDataError, match="field 'question' must be an object with 'stem' and 'choices'"):
@@ -107,7 +176,9 @@ def test_missing_and_malformed_files(tmp_path: Path):
     with pytest.raises(InputDataError, match=r"test_Bengali.json:1: missing field 'response'"):
         load_benchmark("msvamp", "bn", tmp_path)
     (tmp_path / "dev-de.tsv").write_text("p\th\tmaybe\n")
-    with pytest.raises(InputDataError, match=r"dev-de.tsv:1: label must be one of entailment, neutral, contradiction"):
+    with pytest.raises(
+        InputDataError, match=r"dev-de.tsv:1: label must be one of entailment, neutral, contradiction"
+    ):
         load_benchmark("xnli", "de", tmp_path)
     (tmp_path / "tatoeba.deu-eng.deu").write_text("a\nb\n")
     (tmp_path / "tatoeba.deu-eng.eng").write_text("a\n")

@@ -35,9 +35,26 @@ def test_cli_end_to_end_bridged_then_plain(tiny, shared_data: Path, tmp_path: Pa
     from lingualift.cli import main
 
     out = tmp_path / "results"
-    argv = ["evaluate", "--model", str(tiny["ckpt"]), "--benchmark", "mgsm", "--data-dir", str(shared_data / "mgsm"),
-            "--languages", "bn,sw", "--limit", "3", "--batch-size", "2", "--max-new-tokens", "8", "--out", str(out),
-            "--no-progress"]
+    argv = [
+        "evaluate",
+        "--model",
+        str(tiny["ckpt"]),
+        "--benchmark",
+        "mgsm",
+        "--data-dir",
+        str(shared_data / "mgsm"),
+        "--languages",
+        "bn,sw",
+        "--limit",
+        "3",
+        "--batch-size",
+        "2",
+        "--max-new-tokens",
+        "8",
+        "--out",
+        str(out),
+        "--no-progress",
+    ]
     assert main(argv) == 0
     printed = capsys.readouterr().out
     assert "| Model | bn | sw | LR | Avg |" in printed
@@ -52,9 +69,30 @@ def test_cli_end_to_end_bridged_then_plain(tiny, shared_data: Path, tmp_path: Pa
     assert again["throughput"]["examples"] == 0 and again["languages"] == summary["languages"]
     # the plain LLM (Mono-SFT baseline) through the same prompts
     plain_out = tmp_path / "plain"
-    assert main(["evaluate", "--model", str(tiny["llm"]), "--benchmark", "mgsm", "--data-dir",
-                 str(shared_data / "mgsm"), "--languages", "en", "--limit", "2", "--max-new-tokens", "4",
-                 "--out", str(plain_out), "--no-progress", "--no-plots"]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--model",
+                str(tiny["llm"]),
+                "--benchmark",
+                "mgsm",
+                "--data-dir",
+                str(shared_data / "mgsm"),
+                "--languages",
+                "en",
+                "--limit",
+                "2",
+                "--max-new-tokens",
+                "4",
+                "--out",
+                str(plain_out),
+                "--no-progress",
+                "--no-plots",
+            ]
+        )
+        == 0
+    )
     plain = json.loads((plain_out / "summary.json").read_text())["benchmarks"]["mgsm"]
     assert plain["languages"]["en"]["n"] == 2 and plain["instruction"] == summary["instruction"]
 
@@ -62,18 +100,44 @@ def test_cli_end_to_end_bridged_then_plain(tiny, shared_data: Path, tmp_path: Pa
 def test_cli_reports_bad_inputs(tiny, shared_data: Path, tmp_path: Path, capsys):
     from lingualift.cli import main
 
-    base = ["evaluate", "--benchmark", "mgsm", "--data-dir", str(shared_data / "mgsm"), "--out", str(tmp_path)]
+    base = [
+        "evaluate",
+        "--benchmark",
+        "mgsm",
+        "--data-dir",
+        str(shared_data / "mgsm"),
+        "--out",
+        str(tmp_path),
+    ]
     assert main(base + ["--model", str(tmp_path / "missing")]) == 1
     assert "model checkpoint not found" in capsys.readouterr().err
     not_model = tmp_path / "not_model"
     not_model.mkdir()
     (not_model / "notes.txt").write_text("hello")
     assert main(base + ["--model", str(not_model)]) == 1
-    assert "not a model checkpoint (no config.json; the directory holds: notes.txt)" in capsys.readouterr().err
-    assert main(["evaluate", "--model", str(tiny["ckpt"]), "--benchmark", "mgsm", "--data-dir", str(tmp_path),
-                 "--languages", "bn"]) == 1
+    assert (
+        "not a model checkpoint (no config.json; the directory holds: notes.txt)" in capsys.readouterr().err
+    )
+    assert (
+        main(
+            [
+                "evaluate",
+                "--model",
+                str(tiny["ckpt"]),
+                "--benchmark",
+                "mgsm",
+                "--data-dir",
+                str(tmp_path),
+                "--languages",
+                "bn",
+            ]
+        )
+        == 1
+    )
     assert "mgsm: data file not found" in capsys.readouterr().err
-    assert main(["evaluate", "--model", str(tiny["ckpt"]), "--benchmark", "mgsm", "--languages", "bn,xx"]) == 1
+    assert (
+        main(["evaluate", "--model", str(tiny["ckpt"]), "--benchmark", "mgsm", "--languages", "bn,xx"]) == 1
+    )
     assert "unknown language code 'xx'" in capsys.readouterr().err
     (not_model / "config.json").write_text("{broken")
     with pytest.raises(CheckpointError, match="invalid JSON"):
@@ -87,17 +151,25 @@ def test_option_scores_match_a_reference_computation(tiny):
     model, processor = tiny["model"], tiny["processor"]
     backend = TransformersBackend(model, processor)
     options = [["entailment", "neutral", "contradiction"], ["neutral", "contradiction", "entailment"]]
-    inputs = ["Premise: Le chat dort.\nHypothesis: Le chat mange.", "Premise: Der Hund.\nHypothesis: Die Katze."]
+    inputs = [
+        "Premise: Le chat dort.\nHypothesis: Le chat mange.",
+        "Premise: Der Hund.\nHypothesis: Die Katze.",
+    ]
     scores = backend.score_options(["Answer."] * 2, inputs, options)
     for row, (text, opts) in enumerate(zip(inputs, options)):
         for col, option in enumerate(opts):
             prompt = processor(["Answer."], [text], padding_side="left")
-            option_ids = processor.llm_tokenizer(option, add_special_tokens=False, return_tensors="pt")["input_ids"]
+            option_ids = processor.llm_tokenizer(option, add_special_tokens=False, return_tensors="pt")[
+                "input_ids"
+            ]
             ids = torch.cat([prompt["input_ids"], option_ids], dim=1)
             with torch.no_grad():
-                logits = model(input_ids=ids, attention_mask=torch.ones_like(ids),
-                               encoder_input_ids=prompt["encoder_input_ids"],
-                               encoder_attention_mask=prompt["encoder_attention_mask"]).logits
+                logits = model(
+                    input_ids=ids,
+                    attention_mask=torch.ones_like(ids),
+                    encoder_input_ids=prompt["encoder_input_ids"],
+                    encoder_attention_mask=prompt["encoder_attention_mask"],
+                ).logits
             logp = logits[0, :-1].log_softmax(-1)
             n = option_ids.shape[1]
             positions = range(ids.shape[1] - n - 1, ids.shape[1] - 1)
@@ -108,7 +180,9 @@ def test_option_scores_match_a_reference_computation(tiny):
 def test_tatoeba_retrieval_every_space(tiny, shared_data: Path):
     model, processor = tiny["model"], tiny["processor"]
     for space in ("encoder", "bridge", "llm", "llm_input"):
-        result = tatoeba_retrieval(model, processor, shared_data / "tatoeba", ["bn", "de"], limit=20, space=space)
+        result = tatoeba_retrieval(
+            model, processor, shared_data / "tatoeba", ["bn", "de"], limit=20, space=space
+        )
         assert set(result) == {"bn", "de"} and result["de"]["n"] == 20
         assert 0.0 <= result["de"]["accuracy"] <= 100.0
     # identical sentences on both sides retrieve themselves: 100% in any space
@@ -116,7 +190,12 @@ def test_tatoeba_retrieval_every_space(tiny, shared_data: Path):
     (shared_data_tmp := tiny["root"] / "tat").mkdir(exist_ok=True)
     (shared_data_tmp / "tatoeba.deu-eng.deu").write_text("\n".join(src) + "\n")
     (shared_data_tmp / "tatoeba.deu-eng.eng").write_text("\n".join(src) + "\n")
-    assert tatoeba_retrieval(model, processor, shared_data_tmp, ["de"], space="bridge")["de"]["accuracy"] == 100.0
+    assert (
+        tatoeba_retrieval(model, processor, shared_data_tmp, ["de"], space="bridge")["de"]["accuracy"]
+        == 100.0
+    )
     plain = load_backend(str(tiny["llm"]))
     with pytest.raises(ConfigError, match="needs a bridged model"):
-        tatoeba_retrieval(plain.model, plain.processor, shared_data / "tatoeba", ["de"], limit=5, space="encoder")
+        tatoeba_retrieval(
+            plain.model, plain.processor, shared_data / "tatoeba", ["de"], limit=5, space="encoder"
+        )

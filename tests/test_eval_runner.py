@@ -15,9 +15,17 @@ from lingualift.evaluation.runner import evaluate
 
 MGSM = BENCHMARKS["mgsm"].languages
 PHRASES = {
-    "en": "The answer is {}.", "de": "Die Antwort ist {}.", "es": "La respuesta es {}.", "fr": "La réponse est {}.",
-    "ru": "Ответ — {}.", "sw": "Jibu ni {}.", "zh": "答案是 {}。", "ja": "答えは{}です。", "te": "సమాధానం {}.",
-    "th": "คำตอบคือ {}", "bn": "উত্তর হল {}।",
+    "en": "The answer is {}.",
+    "de": "Die Antwort ist {}.",
+    "es": "La respuesta es {}.",
+    "fr": "La réponse est {}.",
+    "ru": "Ответ — {}.",
+    "sw": "Jibu ni {}.",
+    "zh": "答案是 {}。",
+    "ja": "答えは{}です。",
+    "te": "సమాధానం {}.",
+    "th": "คำตอบคือ {}",
+    "bn": "উত্তর হল {}।",
 }
 ZERO = {"bn": "\u09e6", "th": "\u0e50", "te": "\u0c66", "zh": "\uff10", "ja": "\uff10", "ru": "0", "en": "0"}
 
@@ -72,8 +80,10 @@ class ScriptedBackend(EvaluationBackend):
         return out
 
     def score_options(self, instructions, inputs, options):
-        return [[0.0 if i == self.answers[text][1] else -1.0 for i in range(len(opts))]
-                for text, opts in zip(inputs, options)]
+        return [
+            [0.0 if i == self.answers[text][1] else -1.0 for i in range(len(opts))]
+            for text, opts in zip(inputs, options)
+        ]
 
 
 def _answer_table(shared_data: Path, limit: int | None = None):
@@ -86,8 +96,16 @@ def _answer_table(shared_data: Path, limit: int | None = None):
 
 def test_gold_answers_in_varied_formats_score_100_on_all_mgsm_languages(shared_data: Path, tmp_path: Path):
     backend = ScriptedBackend(_answer_table(shared_data), gold_response)
-    summary = evaluate(backend, "mgsm", shared_data / "mgsm", languages=None, batch_size=16, out_dir=tmp_path,
-                       progress=False, plots=False)
+    summary = evaluate(
+        backend,
+        "mgsm",
+        shared_data / "mgsm",
+        languages=None,
+        batch_size=16,
+        out_dir=tmp_path,
+        progress=False,
+        plots=False,
+    )
     assert set(summary["languages"]) == set(MGSM)
     for lang, metrics in summary["languages"].items():
         assert metrics["n"] == 250 and metrics["accuracy"] == 100.0, lang
@@ -100,9 +118,19 @@ def test_gold_answers_in_varied_formats_score_100_on_all_mgsm_languages(shared_d
 
 
 def test_silent_generator_scores_zero_and_counts_failures(shared_data: Path, tmp_path: Path):
-    backend = ScriptedBackend(_answer_table(shared_data, limit=20), lambda lang, gold, i: "I cannot solve this.")
-    summary = evaluate(backend, "mgsm", shared_data / "mgsm", languages=list(MGSM), limit=20, out_dir=tmp_path,
-                       progress=False, plots=False)
+    backend = ScriptedBackend(
+        _answer_table(shared_data, limit=20), lambda lang, gold, i: "I cannot solve this."
+    )
+    summary = evaluate(
+        backend,
+        "mgsm",
+        shared_data / "mgsm",
+        languages=list(MGSM),
+        limit=20,
+        out_dir=tmp_path,
+        progress=False,
+        plots=False,
+    )
     for metrics in summary["languages"].values():
         assert metrics["accuracy"] == 0.0 and metrics["extraction_failures"] == 20
     # an English reply is off-target for every language but English
@@ -114,58 +142,126 @@ def test_silent_generator_scores_zero_and_counts_failures(shared_data: Path, tmp
 def test_predictions_per_language_resume_and_reports(shared_data: Path, tmp_path: Path):
     table = _answer_table(shared_data, limit=10)
     first = ScriptedBackend(table, gold_response)
-    evaluate(first, "mgsm", shared_data / "mgsm", languages="bn,sw", limit=10, batch_size=4, out_dir=tmp_path,
-             progress=False)
+    evaluate(
+        first,
+        "mgsm",
+        shared_data / "mgsm",
+        languages="bn,sw",
+        limit=10,
+        batch_size=4,
+        out_dir=tmp_path,
+        progress=False,
+    )
     pred = tmp_path / "predictions" / "mgsm"
     records = [json.loads(line) for line in (pred / "bn.jsonl").read_text(encoding="utf-8").splitlines()]
-    assert [r["id"] for r in records] == [f"mgsm-bn-{i}" for i in range(10)]  # input order despite length sorting
+    assert [r["id"] for r in records] == [
+        f"mgsm-bn-{i}" for i in range(10)
+    ]  # input order despite length sorting
     assert all(r["correct"] and r["response"] for r in records)
     # a complete re-run generates nothing
     again = ScriptedBackend(table, gold_response)
-    summary = evaluate(again, "mgsm", shared_data / "mgsm", languages="bn,sw", limit=10, out_dir=tmp_path,
-                       progress=False)
+    summary = evaluate(
+        again, "mgsm", shared_data / "mgsm", languages="bn,sw", limit=10, out_dir=tmp_path, progress=False
+    )
     assert again.calls == 0 and summary["languages"]["sw"]["accuracy"] == 100.0
     # an interrupted language resumes from its partial file: only the missing examples are generated
     (pred / "sw.jsonl").unlink()
     done = load_benchmark("mgsm", "sw", shared_data / "mgsm", limit=10)[:6]
-    lines = [json.dumps({"id": ex.id, "language": "sw", "question": ex.question, "gold": ex.answer,
-                         "gold_text": ex.answer_text, "response": f"Jibu ni {int(ex.answer)}."}) for ex in done]
+    lines = [
+        json.dumps(
+            {
+                "id": ex.id,
+                "language": "sw",
+                "question": ex.question,
+                "gold": ex.answer,
+                "gold_text": ex.answer_text,
+                "response": f"Jibu ni {int(ex.answer)}.",
+            }
+        )
+        for ex in done
+    ]
     (pred / "sw.partial.jsonl").write_text("\n".join(lines) + '\n{"id": "torn', encoding="utf-8")
     resumed = ScriptedBackend(table, gold_response)
-    summary = evaluate(resumed, "mgsm", shared_data / "mgsm", languages="bn,sw", limit=10, out_dir=tmp_path,
-                       progress=False)
+    summary = evaluate(
+        resumed, "mgsm", shared_data / "mgsm", languages="bn,sw", limit=10, out_dir=tmp_path, progress=False
+    )
     assert sum(resumed.batch_sizes) == 4 and summary["languages"]["sw"]["accuracy"] == 100.0
     assert not (pred / "sw.partial.jsonl").exists() and (pred / "sw.jsonl").is_file()
     # reports
     saved = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
     assert saved["benchmarks"]["mgsm"]["languages"]["bn"]["accuracy"] == 100.0
     table_md = (tmp_path / "mgsm.md").read_text(encoding="utf-8")
-    assert "| Model | bn | sw | LR | Avg |" in table_md and "| scripted | 100.0 | 100.0 | 100.0 | 100.0 |" in table_md
+    assert (
+        "| Model | bn | sw | LR | Avg |" in table_md
+        and "| scripted | 100.0 | 100.0 | 100.0 | 100.0 |" in table_md
+    )
     png = (tmp_path / "mgsm_accuracy.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 1000
 
 
 def test_changed_settings_refuse_to_mix_predictions(shared_data: Path, tmp_path: Path):
     table = _answer_table(shared_data, limit=3)
-    evaluate(ScriptedBackend(table, gold_response), "mgsm", shared_data / "mgsm", languages="bn", limit=3,
-             out_dir=tmp_path, progress=False, plots=False)
+    evaluate(
+        ScriptedBackend(table, gold_response),
+        "mgsm",
+        shared_data / "mgsm",
+        languages="bn",
+        limit=3,
+        out_dir=tmp_path,
+        progress=False,
+        plots=False,
+    )
     with pytest.raises(ConfigError, match="max_new_tokens: 256 -> 32.*--overwrite"):
-        evaluate(ScriptedBackend(table, gold_response), "mgsm", shared_data / "mgsm", languages="bn", limit=3,
-                 out_dir=tmp_path, max_new_tokens=32, progress=False, plots=False)
-    summary = evaluate(ScriptedBackend(table, lambda *a: "no idea"), "mgsm", shared_data / "mgsm", languages="bn",
-                       limit=3, out_dir=tmp_path, max_new_tokens=32, overwrite=True, progress=False, plots=False)
+        evaluate(
+            ScriptedBackend(table, gold_response),
+            "mgsm",
+            shared_data / "mgsm",
+            languages="bn",
+            limit=3,
+            out_dir=tmp_path,
+            max_new_tokens=32,
+            progress=False,
+            plots=False,
+        )
+    summary = evaluate(
+        ScriptedBackend(table, lambda *a: "no idea"),
+        "mgsm",
+        shared_data / "mgsm",
+        languages="bn",
+        limit=3,
+        out_dir=tmp_path,
+        max_new_tokens=32,
+        overwrite=True,
+        progress=False,
+        plots=False,
+    )
     assert summary["languages"]["bn"]["accuracy"] == 0.0
 
 
 def test_classification_by_option_scores(shared_data: Path, tmp_path: Path):
     examples = {lang: load_benchmark("xnli", lang, shared_data / "xnli", limit=30) for lang in ("th", "sw")}
     table = {ex.question: (lang, ex.label) for lang, exs in examples.items() for ex in exs}
-    summary = evaluate(ScriptedBackend(table, None), "xnli", shared_data / "xnli", languages="th,sw", limit=30,
-                       out_dir=tmp_path, progress=False, plots=False)
+    summary = evaluate(
+        ScriptedBackend(table, None),
+        "xnli",
+        shared_data / "xnli",
+        languages="th,sw",
+        limit=30,
+        out_dir=tmp_path,
+        progress=False,
+        plots=False,
+    )
     assert summary["languages"]["th"] == {"n": 30, "accuracy": 100.0}
     always_first = {q: (lang, 0) for q, (lang, _) in table.items()}
-    summary = evaluate(ScriptedBackend(always_first, None), "xnli", shared_data / "xnli", languages="th", limit=30,
-                       out_dir=None, progress=False)
+    summary = evaluate(
+        ScriptedBackend(always_first, None),
+        "xnli",
+        shared_data / "xnli",
+        languages="th",
+        limit=30,
+        out_dir=None,
+        progress=False,
+    )
     expected = 100.0 * sum(ex.label == 0 for ex in examples["th"]) / 30
     assert summary["languages"]["th"]["accuracy"] == pytest.approx(expected, abs=0.01)
 

@@ -232,17 +232,11 @@ def test_stage2_lora_trains_the_adapter_only(stage2_runs, stage1_run):
 
 KILLER = r"""
 import os, signal, sys
-from transformers import TrainerCallback
 from lingualift.training import load_config, run_stage1
 from lingualift.training.trainer import LinguaLiftTrainer
 
 mode, kill_step, config, *overrides = sys.argv[1:]
 kill_step = int(kill_step)
-
-class KillAfterStep(TrainerCallback):
-    def on_step_end(self, args, state, control, **kwargs):
-        if mode == "step" and state.global_step == kill_step:
-            os.kill(os.getpid(), signal.SIGKILL)
 
 if mode == "save":  # die in the middle of writing checkpoint-<kill_step>: weights/optimizer/RNG written, no state
     original = LinguaLiftTrainer._save_rng_state
@@ -252,7 +246,7 @@ if mode == "save":  # die in the middle of writing checkpoint-<kill_step>: weigh
             os.kill(os.getpid(), signal.SIGKILL)
     LinguaLiftTrainer._save_rng_state = save_then_die
 
-run_stage1(load_config(config, overrides), callbacks=[KillAfterStep()])
+run_stage1(load_config(config, overrides))
 """
 
 
@@ -271,17 +265,13 @@ def test_sigkilled_run_resumes_to_the_same_weights(bases, tmp_path):
 
     out = tmp_path / "killed"
     overrides = _stage1_overrides(bases, out, *steps, "training.resume=true")
-    killed = _killable_run("step", 6, overrides)  # SIGKILL after step 6 (checkpoint-4 complete)
-    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
-    assert last_complete_checkpoint(out).name == "checkpoint-4"
-
-    killed = _killable_run("save", 8, overrides)  # resumes from 4, SIGKILLed while writing checkpoint-8
+    killed = _killable_run("save", 8, overrides)  # SIGKILLed mid-run, while writing checkpoint-8
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
     assert (out / ".partial" / "checkpoint-8" / TRAINABLE_WEIGHTS).is_file()  # the save really was cut short
     assert not (out / "checkpoint-8").exists()
     assert last_complete_checkpoint(out).name == "checkpoint-4"
 
-    finished = _killable_run("none", 0, overrides)  # resumes from 4 again and completes
+    finished = _killable_run("none", 0, overrides)  # resumes from checkpoint-4 and completes
     assert finished.returncode == 0, finished.stderr[-3000:]
     assert [c.name for c in list_checkpoints(out)] == ["checkpoint-4", "checkpoint-8", "checkpoint-12"]
     assert all((c / COMPLETE_MARKER).is_file() for c in list_checkpoints(out, complete_only=False))
@@ -300,7 +290,8 @@ def test_sigkilled_run_resumes_to_the_same_weights(bases, tmp_path):
 
 @pytest.mark.slow
 def test_two_process_accelerate_run_matches_one_process(bases, tmp_path):
-    """Same global batch on 1 and 2 CPU processes (gloo): both finish, same loss curve within float noise."""
+    """Same global batch on 1 process (plain python) and 2 CPU processes (accelerate launch with the DDP config,
+    gloo): both finish with the same loss curve up to float noise (same examples per optimizer step)."""
     common = [f"model.encoder={bases['encoder']}", f"model.llm={bases['llm']}",
               f"data.train_file={bases['stage2']}", "stage.bridge_checkpoint=null",
               "stage.require_bridge_checkpoint=false", "training.max_steps=10", "training.save_steps=100",
@@ -309,9 +300,10 @@ def test_two_process_accelerate_run_matches_one_process(bases, tmp_path):
     curves = {}
     for procs in (1, 2):
         out = tmp_path / f"p{procs}"
-        cmd = [sys.executable, "-m", "accelerate.commands.launch", "--num_processes", str(procs), "--cpu",
-               "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
-               str(REPO / "recipes/stage2_task.py"), "--config", str(STAGE2_CONFIG), *common,
+        launcher = [sys.executable] if procs == 1 else [
+            sys.executable, "-m", "accelerate.commands.launch", "--config_file",
+            str(REPO / "recipes/accelerate/ddp.yaml"), "--cpu", "--num_processes", "2", "--mixed_precision", "no"]
+        cmd = [*launcher, str(REPO / "recipes/stage2_task.py"), "--config", str(STAGE2_CONFIG), *common,
                f"training.output_dir={out}"]
         done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=400)
         assert done.returncode == 0, done.stderr[-3000:]
@@ -320,4 +312,4 @@ def test_two_process_accelerate_run_matches_one_process(bases, tmp_path):
     assert len(curves[1]) == len(curves[2]) == 10
     _falls(curves[2], window=3, margin=0.1)
     worst = max(abs(a - b) / a for a, b in zip(curves[1], curves[2]))
-    assert worst < 0.02, f"1- vs 2-process loss curves differ by up to {worst:.2%}: {curves}"
+    assert worst < 1e-3, f"1- vs 2-process loss curves differ by up to {worst:.2%}: {curves}"

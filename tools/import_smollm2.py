@@ -12,7 +12,7 @@ import argparse
 import sys
 import time
 
-from lingualift.artefacts import import_artefact, smollm2_chat
+from lingualift.artefacts import import_artefact, load_pretrained, smollm2_chat
 from lingualift.errors import LinguaLiftError
 
 
@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
         path = import_artefact("smollm2", out_dir=args.out, force=args.force)
         print(f"SmolLM2-135M-Instruct: {path} ({time.perf_counter() - start:.1f} s)")
         if args.check:
-            print(f"greedy answer: {smollm2_chat(path)!r}")
+            print(f"greedy answer: {smollm2_chat(*load_pretrained(path, causal_lm=True))!r}")
     except LinguaLiftError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -71,15 +71,23 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.metric == "ti":
-            result = transferability_index(load_benchmark_averages(args.base), load_benchmark_averages(args.tuned),
-                                           _groups(args.group), args.reference)
+            result = transferability_index(
+                load_benchmark_averages(args.base),
+                load_benchmark_averages(args.tuned),
+                _groups(args.group),
+                args.reference,
+            )
         elif args.metric == "mti":
             result = multilingual_transferability_index(
-                load_language_scores(args.base, args.benchmark), load_language_scores(args.tuned, args.benchmark),
-                [c.strip() for c in args.train_languages.split(",") if c.strip()])
+                load_language_scores(args.base, args.benchmark),
+                load_language_scores(args.tuned, args.benchmark),
+                [c.strip() for c in args.train_languages.split(",") if c.strip()],
+            )
         else:
-            result = spearman_correlation(load_language_scores(args.alignment, args.alignment_key),
-                                          load_language_scores(args.accuracy, args.benchmark))
+            result = spearman_correlation(
+                load_language_scores(args.alignment, args.alignment_key),
+                load_language_scores(args.accuracy, args.benchmark),
+            )
     except LinguaLiftError as exc:
         print(f"transfer_metrics: error: {exc}", file=sys.stderr)
         return 1

@@ -18,7 +18,7 @@ import os
 import random
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import chain, islice
 from typing import Any
 
 from lingualift.codeswitch import CodeSwitcher, SwitchResult, SwitchStats
@@ -102,19 +102,23 @@ def iter_stage1_records(
     summary: Stage1Summary | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Stream stage-1 records (sentence order); sentences with no replaced word are dropped unless kept."""
-    instructions = {lang: stage1_instruction(lang, language_names) for lang in switcher.languages}
+    instructions = {lang: stage1_instruction(lang, language_names) for lang in switcher.languages}  # fail early
     summary = summary if summary is not None else Stage1Summary(stats=SwitchStats())
-    last_index = -1
-    for result in switcher.iter_switch(sentences, assign=assign):
-        if result.index != last_index:
-            summary.sentences += 1
-            last_index = result.index
-        summary.stats.add(result)
-        if not result.replacements and not keep_unswitched:
-            summary.unswitched_dropped += 1
-            continue
-        summary.records += 1
-        yield stage1_record(result, instructions[result.lang])
+
+    def generate() -> Iterator[dict[str, Any]]:
+        last_index = -1
+        for result in switcher.iter_switch(sentences, assign=assign):
+            if result.index != last_index:
+                summary.sentences += 1
+                last_index = result.index
+            summary.stats.add(result)
+            if not result.replacements and not keep_unswitched:
+                summary.unswitched_dropped += 1
+                continue
+            summary.records += 1
+            yield stage1_record(result, instructions[result.lang])
+
+    return generate()
 
 
 def build_stage1_dataset(
@@ -144,6 +148,8 @@ def build_stage1_dataset(
     ``mix_in_fraction``: share of the final dataset taken from ``mix_in`` (None = all of it).
     ``switcher_options`` go to :class:`CodeSwitcher` (``model``, ``n_process``, ``batch_size``, ...).
     """
+    if switcher is not None and (switcher_options or lexicons is not None):
+        raise ConfigError("pass either switcher= or lexicons/switcher options, not both")
     if switcher is None:
         if lexicons is None:
             raise ConfigError("build_stage1_dataset needs lexicons (or a ready CodeSwitcher via switcher=)")
@@ -159,16 +165,19 @@ def build_stage1_dataset(
     stream = _sentences(sentences, field)
     if limit is not None:
         stream = islice(stream, limit)
+    first = next(stream, None)
+    if first is None:
+        raise InputDataError(f"{sentences if isinstance(sentences, (str, os.PathLike)) else 'input'}: no sentences")
+    stream = chain([first], stream)
     if progress:
         from tqdm.auto import tqdm
 
         stream = tqdm(stream, desc="code-switching", unit=" sent")
     summary = Stage1Summary(stats=SwitchStats(), out=str(out) if out is not None else None)
-    records = list(iter_stage1_records(switcher, stream, assign, language_names, keep_unswitched, summary))
-    if summary.sentences == 0:
-        raise InputDataError(f"{sentences if isinstance(sentences, (str, os.PathLike)) else 'input'}: no sentences")
-
+    records: Iterable[dict[str, Any]] = iter_stage1_records(
+        switcher, stream, assign, language_names, keep_unswitched, summary)
     if mix_records:
+        records = list(records)
         rng = random.Random(f"{switcher.seed}/mix-in")
         wanted = len(mix_records) if mix_in_fraction is None else round(
             mix_in_fraction / (1.0 - mix_in_fraction) * len(records))
@@ -180,9 +189,9 @@ def build_stage1_dataset(
         chosen = [mix_records[k] for k in sorted(rng.sample(range(len(mix_records)), wanted))]
         summary.mixed_in = len(chosen)
         records = _interleave(records, chosen, rng)
-    summary.records = len(records)
     if out is not None:
-        write_records(records, out, output_format)
+        write_records(records, out, output_format)  # streams to JSONL when nothing is mixed in
     else:
-        summary.rows = records
+        summary.rows = list(records)
+    summary.records += summary.mixed_in
     return summary

@@ -15,9 +15,9 @@ from lingualift.evaluation.runner import evaluate
 
 __all__ = [
     "BENCHMARKS",
-    "EvaluationBackend",
     "LANGUAGES",
     "MMWP_LANGUAGES",
+    "EvaluationBackend",
     "TransformersBackend",
     "evaluate",
     "extract_answer",

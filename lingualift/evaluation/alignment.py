@@ -15,8 +15,9 @@ reverse direction.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -32,41 +33,66 @@ def _llm_of(model: Any) -> Any:
 
 
 @torch.inference_mode()
-def sentence_embeddings(model: Any, processor: Any, sentences: Sequence[str], space: str = "bridge",
-                        batch_size: int = 32) -> np.ndarray:
+def sentence_embeddings(
+    model: Any, processor: Any, sentences: Sequence[str], space: str = "bridge", batch_size: int = 32
+) -> np.ndarray:
     """Mean-pooled, L2-normalised ``(n, d)`` float32 representations of ``sentences`` in ``space``."""
     if space not in SPACES:
         raise ConfigError(f"unknown representation space {space!r}; expected one of {', '.join(SPACES)}")
-    if space in ("encoder", "bridge") and (getattr(processor, "is_plain", True) or not hasattr(model, "bridge")):
-        raise ConfigError(f"space {space!r} needs a bridged model and its processor (got a plain LLM); use 'llm'")
+    if space in ("encoder", "bridge") and (
+        getattr(processor, "is_plain", True) or not hasattr(model, "bridge")
+    ):
+        raise ConfigError(
+            f"space {space!r} needs a bridged model and its processor (got a plain LLM); use 'llm'"
+        )
     device = next(model.parameters()).device
     out = []
     for start in range(0, len(sentences), batch_size):
-        chunk = list(sentences[start:start + batch_size])
+        chunk = list(sentences[start : start + batch_size])
         if space in ("encoder", "bridge"):
-            tok = processor.encoder_tokenizer(chunk, padding=True, truncation=True, max_length=processor.max_input_length,
-                                              return_tensors="pt").to(device)
-            states = model.encoder(input_ids=tok["input_ids"], attention_mask=tok["attention_mask"]).last_hidden_state
+            tok = processor.encoder_tokenizer(
+                chunk,
+                padding=True,
+                truncation=True,
+                max_length=processor.max_input_length,
+                return_tensors="pt",
+            ).to(device)
+            states = model.encoder(
+                input_ids=tok["input_ids"], attention_mask=tok["attention_mask"]
+            ).last_hidden_state
             if space == "bridge":
                 states = model.bridge(states)
         else:
             tokenizer = processor.llm_tokenizer
-            tok = tokenizer(chunk, padding=True, truncation=True, max_length=processor.max_length,
-                            add_special_tokens=False, return_tensors="pt").to(device)
+            tok = tokenizer(
+                chunk,
+                padding=True,
+                truncation=True,
+                max_length=processor.max_length,
+                add_special_tokens=False,
+                return_tensors="pt",
+            ).to(device)
             llm = _llm_of(model)
             if space == "llm_input":
                 states = llm.get_input_embeddings()(tok["input_ids"])
             else:
-                states = llm(input_ids=tok["input_ids"], attention_mask=tok["attention_mask"],
-                             output_hidden_states=True).hidden_states[-1]
+                states = llm(
+                    input_ids=tok["input_ids"],
+                    attention_mask=tok["attention_mask"],
+                    output_hidden_states=True,
+                ).hidden_states[-1]
         mask = tok["attention_mask"].unsqueeze(-1).to(states.dtype)
         pooled = (states * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1)
         out.append(torch.nn.functional.normalize(pooled.float(), dim=-1).cpu().numpy())
     return np.concatenate(out).astype(np.float32)
 
 
-def retrieval_accuracy(queries: np.ndarray, keys: np.ndarray, query_texts: Sequence[str] | None = None,
-                       key_texts: Sequence[str] | None = None) -> float:
+def retrieval_accuracy(
+    queries: np.ndarray,
+    keys: np.ndarray,
+    query_texts: Sequence[str] | None = None,
+    key_texts: Sequence[str] | None = None,
+) -> float:
     """Top-1 accuracy (%) of retrieving ``keys[i]`` for ``queries[i]`` by inner product (FAISS ``IndexFlatIP``).
 
     With ``key_texts``, retrieving any key whose text equals the gold key's text also counts (duplicates).
@@ -74,7 +100,9 @@ def retrieval_accuracy(queries: np.ndarray, keys: np.ndarray, query_texts: Seque
     import faiss
 
     if queries.shape[0] != keys.shape[0]:
-        raise ConfigError(f"retrieval needs aligned pairs: {queries.shape[0]} queries vs {keys.shape[0]} keys")
+        raise ConfigError(
+            f"retrieval needs aligned pairs: {queries.shape[0]} queries vs {keys.shape[0]} keys"
+        )
     index = faiss.IndexFlatIP(keys.shape[1])
     index.add(np.ascontiguousarray(keys, dtype=np.float32))
     _, found = index.search(np.ascontiguousarray(queries, dtype=np.float32), 1)
@@ -84,8 +112,15 @@ def retrieval_accuracy(queries: np.ndarray, keys: np.ndarray, query_texts: Seque
     return round(100.0 * hits / len(queries), 2)
 
 
-def tatoeba_retrieval(model: Any, processor: Any, data_dir: str | Path | None, languages: Sequence[str],
-                      limit: int | None = None, space: str = "bridge", batch_size: int = 32) -> dict[str, Any]:
+def tatoeba_retrieval(
+    model: Any,
+    processor: Any,
+    data_dir: str | Path | None,
+    languages: Sequence[str],
+    limit: int | None = None,
+    space: str = "bridge",
+    batch_size: int = 32,
+) -> dict[str, Any]:
     """Tatoeba xx↔en top-1 retrieval per language: ``{lang: {accuracy, accuracy_en_to_xx, n}}``."""
     processor = processor if processor is not None else getattr(model, "processor", None)
     if processor is None:

@@ -27,7 +27,30 @@ from dataclasses import dataclass
 
 # languages that write "1.234,5" (dot thousands, comma decimal)
 DOT_THOUSANDS_LANGUAGES = frozenset(
-    "af ca da de el es eu hr hu id is it mk nb nl pt ro sk sl sr tr vi".split()
+    [
+        "af",
+        "ca",
+        "da",
+        "de",
+        "el",
+        "es",
+        "eu",
+        "hr",
+        "hu",
+        "id",
+        "is",
+        "it",
+        "mk",
+        "nb",
+        "nl",
+        "pt",
+        "ro",
+        "sk",
+        "sl",
+        "sr",
+        "tr",
+        "vi",
+    ]
 )
 
 # Answer phrases ("the answer is") of the MGSM exemplars in every language, plus common variants.
@@ -70,7 +93,10 @@ _NUMBER = re.compile(r"(?P<sign>(?<![\w)\]])-)?(?P<body>\d{1,3}(?:'\d{3})+(?!\d)
 _BOXED = re.compile(r"\\boxed\{([^{}]*)\}")
 # markers go through the same NFKC as responses (Thai SARA AM decomposes under NFKC)
 _MARKER_RE = re.compile(
-    "|".join(re.escape(unicodedata.normalize("NFKC", m).lower()) for m in sorted(ANSWER_MARKERS, key=len, reverse=True))
+    "|".join(
+        re.escape(unicodedata.normalize("NFKC", m).lower())
+        for m in sorted(ANSWER_MARKERS, key=len, reverse=True)
+    )
 )
 
 
@@ -154,7 +180,7 @@ def extract_answer(response: str, language: str | None = None) -> ExtractedAnswe
     lowered = text.lower()
     markers = list(_MARKER_RE.finditer(lowered))
     if markers:
-        numbers = find_numbers(lowered[markers[-1].end():], language)
+        numbers = find_numbers(lowered[markers[-1].end() :], language)
         if numbers:
             return ExtractedAnswer(numbers[0][0], "strict", numbers[0][1])
     numbers = find_numbers(text, language)
@@ -163,7 +189,7 @@ def extract_answer(response: str, language: str | None = None) -> ExtractedAnswe
     return ExtractedAnswer(None, None, None)
 
 
-def parse_gold(answer: str | float | int, source: str = "gold answer") -> float:
+def parse_gold(answer: str | float, source: str = "gold answer") -> float:
     """Parse a gold answer (``"2,125"``, ``"8.0"``, ``12``) to float; raises ValueError naming ``source``."""
     if isinstance(answer, (int, float)) and not isinstance(answer, bool):
         return float(answer)

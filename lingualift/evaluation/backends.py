@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import os
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import torch
 
@@ -42,7 +43,9 @@ class EvaluationBackend(ABC):
 class TransformersBackend(EvaluationBackend):
     """A transformers causal LM (bridged or plain) and its ``LinguaLiftProcessor``."""
 
-    def __init__(self, model: Any, processor: Any, name: str | None = None, device: str | torch.device | None = None):
+    def __init__(
+        self, model: Any, processor: Any, name: str | None = None, device: str | torch.device | None = None
+    ):
         self.model = model
         self.processor = processor
         self.name = name or str(getattr(model, "name_or_path", "") or type(model).__name__)
@@ -65,10 +68,13 @@ class TransformersBackend(EvaluationBackend):
         batch = self._to_device(self.processor(list(instructions), list(inputs), padding_side="left"))
         tok = self.processor.llm_tokenizer
         output = self.model.generate(
-            **batch, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=tok.pad_token_id,
+            **batch,
+            max_new_tokens=max_new_tokens,
+            do_sample=False,
+            pad_token_id=tok.pad_token_id,
             eos_token_id=tok.eos_token_id,
         )
-        return self.processor.batch_decode(output[:, batch["input_ids"].shape[1]:], skip_special_tokens=True)
+        return self.processor.batch_decode(output[:, batch["input_ids"].shape[1] :], skip_special_tokens=True)
 
     @torch.inference_mode()
     def score_options(
@@ -79,7 +85,9 @@ class TransformersBackend(EvaluationBackend):
             flat_instr += [instruction] * len(opts)
             flat_inputs += [text] * len(opts)
             flat_opts += list(opts)
-        batch = self._to_device(self.processor(flat_instr, flat_inputs, responses=flat_opts, padding_side="right"))
+        batch = self._to_device(
+            self.processor(flat_instr, flat_inputs, responses=flat_opts, padding_side="right")
+        )
         labels = batch.pop("labels")
         # drop the closing EOS the processor appends to each response: score the option text itself
         lengths = (labels != -100).sum(dim=1)
@@ -96,13 +104,19 @@ class TransformersBackend(EvaluationBackend):
         flat = sums.tolist()
         scores, start = [], 0
         for opts in options:
-            scores.append(flat[start:start + len(opts)])
+            scores.append(flat[start : start + len(opts)])
             start += len(opts)
         return scores
 
 
 def _is_local_path(source: str) -> bool:
-    return os.path.isabs(source) or source.startswith((".", "~")) or os.path.exists(source) or source.count("/") != 1
+    """A path (absolute, relative with ./ or ~, existing, or nested) rather than a Hub id like ``org/name``."""
+    return (
+        os.path.isabs(source)
+        or source.startswith((".", "~"))
+        or os.path.exists(source)
+        or source.count("/") >= 2
+    )
 
 
 def load_backend(
@@ -143,7 +157,9 @@ def _load_checkpoint(source: str, device: Any, dtype: Any) -> EvaluationBackend:
             raise CheckpointError(f"{path}: a model checkpoint must be a directory, got a file")
         if not (path / "config.json").is_file():
             found = ", ".join(sorted(p.name for p in path.iterdir())[:10]) or "nothing"
-            raise CheckpointError(f"{path}: not a model checkpoint (no config.json; the directory holds: {found})")
+            raise CheckpointError(
+                f"{path}: not a model checkpoint (no config.json; the directory holds: {found})"
+            )
         source = str(path)
         try:
             config_dict = json.loads((path / "config.json").read_text(encoding="utf-8"))
@@ -157,7 +173,9 @@ def _load_checkpoint(source: str, device: Any, dtype: Any) -> EvaluationBackend:
             raise CheckpointError(f"cannot load a model config from {source!r}: {exc}") from None
     try:
         if model_type == "lingualift" or (path / CHECKPOINT_META).is_file():
-            model = LinguaLiftForCausalLM.from_checkpoint(source, dtype=dtype)  # full, bridge or bridge + LoRA
+            model = LinguaLiftForCausalLM.from_checkpoint(
+                source, dtype=dtype
+            )  # full, bridge or bridge + LoRA
             processor = model.processor
         else:
             model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype)
@@ -165,6 +183,7 @@ def _load_checkpoint(source: str, device: Any, dtype: Any) -> EvaluationBackend:
     except CheckpointError:
         raise
     except (OSError, ValueError, KeyError) as exc:
-        raise CheckpointError(f"{source}: not a loadable causal LM checkpoint ({type(exc).__name__}: {exc})") from None
+        raise CheckpointError(
+            f"{source}: not a loadable causal LM checkpoint ({type(exc).__name__}: {exc})"
+        ) from None
     return TransformersBackend(model, processor, name=source, device=device)
-

@@ -19,9 +19,10 @@ MSVAMP ``Mathoctopus/MSVAMP``, XNLI ``facebook/xnli``, X-CSQA ``INK-USC/xcsr``, 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from lingualift.data.prompts import NLI_LABELS, format_mcqa_input, format_nli_input
 from lingualift.errors import ConfigError, InputDataError
@@ -65,7 +66,9 @@ class BenchmarkSpec:
 def _require_file(path: Path, benchmark: str) -> Path:
     if not path.is_file():
         siblings = sorted(p.name for p in path.parent.glob("*"))[:12] if path.parent.is_dir() else []
-        where = f"; the directory holds: {', '.join(siblings)}" if siblings else "; the directory does not exist"
+        where = (
+            f"; the directory holds: {', '.join(siblings)}" if siblings else "; the directory does not exist"
+        )
         raise InputDataError(f"{benchmark}: data file not found: {path}{where}")
     return path
 
@@ -77,8 +80,13 @@ def _math_example(benchmark: str, lang: str, index: int, question: str, answer: 
         gold = parse_gold(answer, source=where)
     except ValueError as exc:
         raise InputDataError(f"{exc} (field 'answer': expected a number)") from None
-    return Example(id=f"{benchmark}-{lang}-{index}", language=lang, question=str(question).strip(),
-                   answer=gold, answer_text=str(answer).strip())
+    return Example(
+        id=f"{benchmark}-{lang}-{index}",
+        language=lang,
+        question=str(question).strip(),
+        answer=gold,
+        answer_text=str(answer).strip(),
+    )
 
 
 def parse_question_answer_tsv(path: Path, benchmark: str, lang: str) -> list[Example]:
@@ -98,7 +106,9 @@ def parse_question_answer_tsv(path: Path, benchmark: str, lang: str) -> list[Exa
     return examples
 
 
-def parse_math_jsonl(path: Path, benchmark: str, lang: str, question_field: str, answer_field: str) -> list[Example]:
+def parse_math_jsonl(
+    path: Path, benchmark: str, lang: str, question_field: str, answer_field: str
+) -> list[Example]:
     """JSON Lines math problems with the given question/answer field names (MSVAMP, MMWP)."""
     records = read_jsonl(path, required_fields=(question_field, answer_field))
     if not records:
@@ -123,7 +133,9 @@ def parse_xnli_tsv(path: Path, lang: str) -> list[Example]:
             )
         premise, hypothesis, label = (p.strip() for p in parts)
         if label not in XNLI_LABELS:
-            raise InputDataError(f"{path}:{number}: label must be one of {', '.join(XNLI_LABELS)}, got {label!r}")
+            raise InputDataError(
+                f"{path}:{number}: label must be one of {', '.join(XNLI_LABELS)}, got {label!r}"
+            )
         examples.append(_xnli_example(lang, len(examples), premise, hypothesis, XNLI_LABELS.index(label)))
     if not examples:
         raise InputDataError(f"{path}: no examples")
@@ -132,8 +144,12 @@ def parse_xnli_tsv(path: Path, lang: str) -> list[Example]:
 
 def _xnli_example(lang: str, index: int, premise: str, hypothesis: str, label: int) -> Example:
     return Example(
-        id=f"xnli-{lang}-{index}", language=lang, question=format_nli_input(premise, hypothesis),
-        choices=XNLI_LABELS, label=label, answer_text=XNLI_LABELS[label],
+        id=f"xnli-{lang}-{index}",
+        language=lang,
+        question=format_nli_input(premise, hypothesis),
+        choices=XNLI_LABELS,
+        label=label,
+        answer_text=XNLI_LABELS[label],
         fields={"premise": premise, "hypothesis": hypothesis},
     )
 
@@ -145,19 +161,29 @@ def xcsqa_example(record: dict[str, Any], lang: str, index: int, where: str) -> 
         raise InputDataError(f"{where}: field 'question' must be an object with 'stem' and 'choices'")
     choices = question["choices"]
     if isinstance(choices, dict):  # HF parquet form: {"label": [...], "text": [...]}
-        choices = [{"label": lab, "text": txt} for lab, txt in zip(choices.get("label", []), choices.get("text", []))]
-    if not isinstance(choices, list) or len(choices) < 2 or not all(
-        isinstance(c, dict) and "label" in c and "text" in c for c in choices
+        choices = [
+            {"label": lab, "text": txt} for lab, txt in zip(choices.get("label", []), choices.get("text", []))
+        ]
+    if (
+        not isinstance(choices, list)
+        or len(choices) < 2
+        or not all(isinstance(c, dict) and "label" in c and "text" in c for c in choices)
     ):
-        raise InputDataError(f"{where}: field 'question.choices' must be a list of {{label, text}} objects (>= 2)")
+        raise InputDataError(
+            f"{where}: field 'question.choices' must be a list of {{label, text}} objects (>= 2)"
+        )
     labels = [str(c["label"]) for c in choices]
     key = record.get("answerKey")
     if key not in labels:
         raise InputDataError(f"{where}: field 'answerKey' must be one of {', '.join(labels)}, got {key!r}")
     return Example(
-        id=str(record.get("id", f"xcsqa-{lang}-{index}")), language=lang,
-        question=format_mcqa_input(question["stem"], [(c["label"], c["text"]) for c in choices]), choices=tuple(labels), label=labels.index(key),
-        answer_text=key, fields={"stem": question["stem"], "choice_texts": [c["text"] for c in choices]},
+        id=str(record.get("id", f"xcsqa-{lang}-{index}")),
+        language=lang,
+        question=format_mcqa_input(question["stem"], [(c["label"], c["text"]) for c in choices]),
+        choices=tuple(labels),
+        label=labels.index(key),
+        answer_text=key,
+        fields={"stem": question["stem"], "choice_texts": [c["text"] for c in choices]},
     )
 
 
@@ -205,7 +231,9 @@ def _local_xcsqa(data_dir: Path, lang: str, split: str) -> list[Example]:
     )
 
 
-def load_tatoeba_pairs(data_dir: Path | None, lang: str, limit: int | None = None) -> tuple[list[str], list[str]]:
+def load_tatoeba_pairs(
+    data_dir: Path | None, lang: str, limit: int | None = None
+) -> tuple[list[str], list[str]]:
     """Line-aligned Tatoeba pairs ``(sentences in lang, English translations)`` from LASER's layout or the Hub."""
     iso3 = get_language(lang).tatoeba
     if iso3 is None:
@@ -230,8 +258,10 @@ def load_tatoeba_pairs(data_dir: Path | None, lang: str, limit: int | None = Non
 
 def _local_tatoeba(data_dir: Path, lang: str, split: str) -> list[Example]:
     source, english = load_tatoeba_pairs(data_dir, lang)
-    return [Example(id=f"tatoeba-{lang}-{i}", language=lang, question=s, answer_text=e)
-            for i, (s, e) in enumerate(zip(source, english))]
+    return [
+        Example(id=f"tatoeba-{lang}-{i}", language=lang, question=s, answer_text=e)
+        for i, (s, e) in enumerate(zip(source, english))
+    ]
 
 
 # --------------------------------------------------------------------------------------------- Hub loaders
@@ -243,7 +273,9 @@ def _hub_dataset(repo: str, config: str | None, split: str) -> list[dict[str, An
     try:
         return list(datasets.load_dataset(repo, config, split=split))
     except Exception as exc:  # network, unknown config, ...: say which source failed
-        raise InputDataError(f"could not load {repo} ({config or 'default'}, split {split}) from the Hub: {exc}") from exc
+        raise InputDataError(
+            f"could not load {repo} ({config or 'default'}, split {split}) from the Hub: {exc}"
+        ) from exc
 
 
 def _hub_file(repo: str, filename: str) -> Path:
@@ -266,8 +298,10 @@ def _hub_msvamp(lang: str, split: str) -> list[Example]:
 
 def _hub_xnli(lang: str, split: str) -> list[Example]:
     hf_split = {"dev": "validation"}.get(split, split)
-    return [_xnli_example(lang, i, r["premise"], r["hypothesis"], int(r["label"]))
-            for i, r in enumerate(_hub_dataset("facebook/xnli", lang, hf_split))]
+    return [
+        _xnli_example(lang, i, r["premise"], r["hypothesis"], int(r["label"]))
+        for i, r in enumerate(_hub_dataset("facebook/xnli", lang, hf_split))
+    ]
 
 
 def _hub_xcsqa(lang: str, split: str) -> list[Example]:
@@ -279,27 +313,92 @@ def _hub_xcsqa(lang: str, split: str) -> list[Example]:
 
 def _hub_tatoeba(lang: str, split: str) -> list[Example]:
     source, english = load_tatoeba_pairs(None, lang)
-    return [Example(id=f"tatoeba-{lang}-{i}", language=lang, question=s, answer_text=e)
-            for i, (s, e) in enumerate(zip(source, english))]
+    return [
+        Example(id=f"tatoeba-{lang}-{i}", language=lang, question=s, answer_text=e)
+        for i, (s, e) in enumerate(zip(source, english))
+    ]
 
+
+MGSM_LANGUAGES = ("bn", "de", "en", "es", "fr", "ja", "ru", "sw", "te", "th", "zh")
+MSVAMP_LANGUAGES = ("bn", "de", "en", "es", "fr", "ja", "ru", "sw", "th", "zh")
+XNLI_LANGUAGES = ("ar", "bg", "de", "el", "en", "es", "fr", "hi", "ru", "sw", "th", "tr", "ur", "vi", "zh")
+XCSQA_LANGUAGES = (
+    "en",
+    "zh",
+    "de",
+    "es",
+    "fr",
+    "it",
+    "ja",
+    "nl",
+    "pl",
+    "pt",
+    "ru",
+    "ar",
+    "vi",
+    "hi",
+    "sw",
+    "ur",
+)
+TATOEBA_LANGUAGES = tuple(code for code in (*MMWP_LANGUAGES, "el", "tr", "ur") if get_language(code).tatoeba)
 
 BENCHMARKS: dict[str, BenchmarkSpec] = {
     spec.name: spec
     for spec in (
-        BenchmarkSpec("mgsm", "math", tuple("bn de en es fr ja ru sw te th zh".split()), "test", _local_mgsm,
-                      _hub_mgsm, "MGSM: 250 grade-school math problems in 11 languages"),
-        BenchmarkSpec("msvamp", "math", tuple("bn de en es fr ja ru sw th zh".split()), "test", _local_msvamp,
-                      _hub_msvamp, "MSVAMP: 1000 SVAMP problems in 10 languages"),
-        BenchmarkSpec("mmwp", "math", MMWP_LANGUAGES, "test", _local_mmwp, None,
-                      "MMWP: multilingual math word problems in 48 languages (local files only; not public)"),
-        BenchmarkSpec("xnli", "classification", tuple("ar bg de el en es fr hi ru sw th tr ur vi zh".split()), "dev",
-                      _local_xnli, _hub_xnli, "XNLI: natural language inference in 15 languages"),
-        BenchmarkSpec("xcsqa", "classification",
-                      tuple("en zh de es fr it ja nl pl pt ru ar vi hi sw ur".split()), "dev", _local_xcsqa,
-                      _hub_xcsqa, "X-CSQA: 5-way commonsense QA in 16 languages"),
-        BenchmarkSpec("tatoeba", "retrieval", tuple(
-            code for code in MMWP_LANGUAGES + ("el", "tr", "ur") if get_language(code).tatoeba), "test",
-            _local_tatoeba, _hub_tatoeba, "Tatoeba: parallel sentences for xx->en retrieval"),
+        BenchmarkSpec(
+            "mgsm",
+            "math",
+            MGSM_LANGUAGES,
+            "test",
+            _local_mgsm,
+            _hub_mgsm,
+            "MGSM: 250 grade-school math problems in 11 languages",
+        ),
+        BenchmarkSpec(
+            "msvamp",
+            "math",
+            MSVAMP_LANGUAGES,
+            "test",
+            _local_msvamp,
+            _hub_msvamp,
+            "MSVAMP: 1000 SVAMP problems in 10 languages",
+        ),
+        BenchmarkSpec(
+            "mmwp",
+            "math",
+            MMWP_LANGUAGES,
+            "test",
+            _local_mmwp,
+            None,
+            "MMWP: multilingual math word problems in 48 languages (local files only; not public)",
+        ),
+        BenchmarkSpec(
+            "xnli",
+            "classification",
+            XNLI_LANGUAGES,
+            "dev",
+            _local_xnli,
+            _hub_xnli,
+            "XNLI: natural language inference in 15 languages",
+        ),
+        BenchmarkSpec(
+            "xcsqa",
+            "classification",
+            XCSQA_LANGUAGES,
+            "dev",
+            _local_xcsqa,
+            _hub_xcsqa,
+            "X-CSQA: 5-way commonsense QA in 16 languages",
+        ),
+        BenchmarkSpec(
+            "tatoeba",
+            "retrieval",
+            TATOEBA_LANGUAGES,
+            "test",
+            _local_tatoeba,
+            _hub_tatoeba,
+            "Tatoeba: parallel sentences for xx->en retrieval",
+        ),
     )
 }
 
@@ -329,15 +428,22 @@ def resolve_languages(spec: BenchmarkSpec, languages: list[str] | str | None) ->
     return list(dict.fromkeys(languages))
 
 
-def load_benchmark(name: str, language: str, data_dir: str | Path | None = None, split: str | None = None,
-                   limit: int | None = None) -> list[Example]:
+def load_benchmark(
+    name: str,
+    language: str,
+    data_dir: str | Path | None = None,
+    split: str | None = None,
+    limit: int | None = None,
+) -> list[Example]:
     """Examples of one benchmark language, from ``data_dir`` (public file format) or the Hub when it is None."""
     spec = get_benchmark(name)
     resolve_languages(spec, [language])
     split = split or spec.default_split
     if data_dir is None:
         if spec.load_hub is None:
-            raise ConfigError(f"{spec.name}: no public source to download from; pass --data-dir with local files")
+            raise ConfigError(
+                f"{spec.name}: no public source to download from; pass --data-dir with local files"
+            )
         examples = spec.load_hub(language, split)
     else:
         data_dir = Path(data_dir)
@@ -353,4 +459,6 @@ def load_benchmark(name: str, language: str, data_dir: str | Path | None = None,
 
 def example_to_json(example: Example) -> dict[str, Any]:
     """A JSON-serialisable view of an example (for prediction files)."""
-    return json.loads(json.dumps({k: v for k, v in example.__dict__.items() if k != "fields"}, ensure_ascii=False))
+    return json.loads(
+        json.dumps({k: v for k, v in example.__dict__.items() if k != "fields"}, ensure_ascii=False)
+    )

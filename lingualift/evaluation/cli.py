@@ -23,22 +23,38 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         " predictions go to OUT/predictions/BENCHMARK/LANG.jsonl (a re-run resumes), scores to OUT/summary.json,"
         " OUT/report.md and per-language PNG plots.",
     )
-    parser.add_argument("--model", required=True, help="checkpoint directory or Hub id (lingualift or plain causal LM)")
+    parser.add_argument(
+        "--model", required=True, help="checkpoint directory or Hub id (lingualift or plain causal LM)"
+    )
     parser.add_argument("--benchmark", required=True, help=f"one of: {', '.join(BENCHMARKS)}")
-    parser.add_argument("--data-dir", default=None,
-                        help="directory with the benchmark's files in their public format (default: download by name)")
-    parser.add_argument("--languages", default="all", help="comma-separated ISO codes (default: all of the benchmark)")
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        help="directory with the benchmark's files in their public format (default: download by name)",
+    )
+    parser.add_argument(
+        "--languages", default="all", help="comma-separated ISO codes (default: all of the benchmark)"
+    )
     parser.add_argument("--split", default=None, help="split name for XNLI/X-CSQA (default: dev)")
     parser.add_argument("--limit", type=int, default=None, help="first N examples per language")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--max-new-tokens", type=int, default=256)
     parser.add_argument("--out", default="results", help="results directory")
     parser.add_argument("--device", default=None, help="e.g. cuda, cpu (default: where the model loads)")
-    parser.add_argument("--dtype", default=None, choices=[None, "float32", "bfloat16", "float16"], help="weights dtype")
-    parser.add_argument("--space", default="bridge", choices=["encoder", "bridge", "llm", "llm_input"],
-                        help="representation space for --benchmark tatoeba")
-    parser.add_argument("--off-target-language", default=None,
-                        help="judge responses against this language (e.g. en) instead of the query language")
+    parser.add_argument(
+        "--dtype", default=None, choices=[None, "float32", "bfloat16", "float16"], help="weights dtype"
+    )
+    parser.add_argument(
+        "--space",
+        default="bridge",
+        choices=["encoder", "bridge", "llm", "llm_input"],
+        help="representation space for --benchmark tatoeba",
+    )
+    parser.add_argument(
+        "--off-target-language",
+        default=None,
+        help="judge responses against this language (e.g. en) instead of the query language",
+    )
     parser.add_argument("--overwrite", action="store_true", help="discard earlier predictions in OUT")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
@@ -51,10 +67,22 @@ def run(args: argparse.Namespace) -> int:
     from lingualift.evaluation.runner import evaluate
 
     summary = evaluate(
-        args.model, benchmark=args.benchmark, data_dir=args.data_dir, languages=args.languages, limit=args.limit,
-        batch_size=args.batch_size, out_dir=args.out, max_new_tokens=args.max_new_tokens, split=args.split,
-        device=args.device, dtype=args.dtype, overwrite=args.overwrite, progress=not args.no_progress,
-        off_target_language=args.off_target_language, space=args.space, plots=not args.no_plots,
+        args.model,
+        benchmark=args.benchmark,
+        data_dir=args.data_dir,
+        languages=args.languages,
+        limit=args.limit,
+        batch_size=args.batch_size,
+        out_dir=args.out,
+        max_new_tokens=args.max_new_tokens,
+        split=args.split,
+        device=args.device,
+        dtype=args.dtype,
+        overwrite=args.overwrite,
+        progress=not args.no_progress,
+        off_target_language=args.off_target_language,
+        space=args.space,
+        plots=not args.no_plots,
     )
     print(benchmark_markdown(summary))
     print(f"results: {args.out}/summary.json")

@@ -23,12 +23,16 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from functools import lru_cache
+from functools import cache
 
 from lingualift.evaluation.languages import get_language
 
 _NAME_TO_SCRIPT = {
-    "CJK": "Han", "HIRAGANA": "Kana", "KATAKANA": "Kana", "HALFWIDTH": "Kana", "HANGUL": "Hangul",
+    "CJK": "Han",
+    "HIRAGANA": "Kana",
+    "KATAKANA": "Kana",
+    "HALFWIDTH": "Kana",
+    "HANGUL": "Hangul",
 }
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 _FLOOR = 1e-8  # wordfreq frequency given to unseen words
@@ -56,7 +60,7 @@ def dominant_script(text: str) -> str | None:
     return counts.most_common(1)[0][0] if counts else None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _wordfreq_languages() -> frozenset[str]:
     import wordfreq
 
@@ -68,7 +72,8 @@ def _english_log_odds(words: list[str], lang: str) -> float:
     import wordfreq
 
     return sum(
-        math.log(max(wordfreq.word_frequency(w, "en"), _FLOOR)) - math.log(max(wordfreq.word_frequency(w, lang), _FLOOR))
+        math.log(max(wordfreq.word_frequency(w, "en"), _FLOOR))
+        - math.log(max(wordfreq.word_frequency(w, lang), _FLOOR))
         for w in words
     )
 

@@ -105,7 +105,9 @@ def get_language(code: str) -> Language:
     try:
         return LANGUAGES[code]
     except KeyError:
-        raise ConfigError(f"unknown language code {code!r}; known codes: {', '.join(sorted(LANGUAGES))}") from None
+        raise ConfigError(
+            f"unknown language code {code!r}; known codes: {', '.join(sorted(LANGUAGES))}"
+        ) from None
 
 
 def languages_at_level(level: str) -> tuple[str, ...]:

@@ -7,8 +7,9 @@ the LR/MR/HR averages and Avg. Plots: per-language accuracy bars coloured by res
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from lingualift.evaluation.languages import LANGUAGES, RESOURCE_LEVELS
 from lingualift.io_utils import atomic_write_json, atomic_write_text
@@ -28,7 +29,9 @@ def _fmt(value: Any) -> str:
     return "–" if value is None else f"{value:.1f}"
 
 
-def markdown_table(rows: dict[str, dict[str, Any]], metric: str = "accuracy", groups_key: str = "groups") -> str:
+def markdown_table(
+    rows: dict[str, dict[str, Any]], metric: str = "accuracy", groups_key: str = "groups"
+) -> str:
     """A markdown table from ``{row name: benchmark summary}``: languages as columns, then LR/MR/HR/Avg."""
     languages: list[str] = []
     for summary in rows.values():
@@ -52,17 +55,23 @@ def benchmark_markdown(summary: dict[str, Any]) -> str:
     model = summary.get("model", "model")
     parts = [f"## {name}\n", f"Accuracy (%) of `{model}`.\n", markdown_table({model: summary})]
     if summary.get("task") == "math":
-        parts += ["\nStrict extraction (answer phrase / `####` only):\n",
-                  markdown_table({model: summary}, "strict_accuracy", "strict_groups")]
+        parts += [
+            "\nStrict extraction (answer phrase / `####` only):\n",
+            markdown_table({model: summary}, "strict_accuracy", "strict_groups"),
+        ]
         diag = ["| Language | n | extraction failures | off-target % |", "|---|:-:|:-:|:-:|"]
         for code in paper_language_order(list(summary["languages"])):
             s = summary["languages"][code]
-            diag.append(f"| {code} | {s.get('n')} | {s.get('extraction_failures')} | {_fmt(s.get('off_target_rate'))} |")
+            diag.append(
+                f"| {code} | {s.get('n')} | {s.get('extraction_failures')} | {_fmt(s.get('off_target_rate'))} |"
+            )
         parts += ["\n", "\n".join(diag) + "\n"]
     groups = summary.get("groups", {})
     for title, key in (("Family", "families"), ("Script", "scripts")):
         if groups.get(key):
-            parts.append(f"\n{title} averages: " + ", ".join(f"{k} {_fmt(v)}" for k, v in groups[key].items()) + "\n")
+            parts.append(
+                f"\n{title} averages: " + ", ".join(f"{k} {_fmt(v)}" for k, v in groups[key].items()) + "\n"
+            )
     return "".join(parts)
 
 
@@ -94,7 +103,9 @@ def plot_language_bars(summary: dict[str, Any], path: Path, metric: str = "accur
     return path
 
 
-def write_reports(out_dir: Path, summary: dict[str, Any], plots: bool = True, key: str | None = None) -> dict[str, Path]:
+def write_reports(
+    out_dir: Path, summary: dict[str, Any], plots: bool = True, key: str | None = None
+) -> dict[str, Path]:
     """Merge ``summary`` into ``out_dir/summary.json``; (re)write ``report.md``, ``{key}.md`` and the bar PNG."""
     out_dir = Path(out_dir)
     key = key or summary["benchmark"]
@@ -112,7 +123,9 @@ def write_reports(out_dir: Path, summary: dict[str, Any], plots: bool = True, ke
     section = benchmark_markdown(summary)
     written["markdown"] = out_dir / f"{key}.md"
     atomic_write_text(written["markdown"], section)
-    report = "# Evaluation report\n\n" + "\n".join(benchmark_markdown(s) for s in merged["benchmarks"].values())
+    report = "# Evaluation report\n\n" + "\n".join(
+        benchmark_markdown(s) for s in merged["benchmarks"].values()
+    )
     written["report"] = out_dir / "report.md"
     atomic_write_text(written["report"], report)
     if plots:

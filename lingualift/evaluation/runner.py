@@ -16,9 +16,11 @@ length-sorted batches (less padding), and written back in the original order.
 from __future__ import annotations
 
 import json
+import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from tqdm.auto import tqdm
 
@@ -26,7 +28,12 @@ from lingualift.errors import ConfigError
 from lingualift.evaluation.backends import EvaluationBackend, load_backend
 from lingualift.evaluation.benchmarks import Example, get_benchmark, load_benchmark, resolve_languages
 from lingualift.evaluation.prompts import instruction_for
-from lingualift.evaluation.scoring import group_averages, score_choice_record, score_math_record, summarize_language
+from lingualift.evaluation.scoring import (
+    group_averages,
+    score_choice_record,
+    score_math_record,
+    summarize_language,
+)
 from lingualift.io_utils import atomic_write_json, atomic_write_jsonl
 
 RUN_FILE = "run.json"
@@ -76,18 +83,27 @@ def _raw_record(example: Example, task: str) -> dict[str, Any]:
 
 
 def _run_language(
-    backend: EvaluationBackend, examples: list[Example], task: str, instruction: str, batch_size: int,
-    max_new_tokens: int, partial_path: Path, progress: bool, desc: str,
+    backend: EvaluationBackend,
+    examples: list[Example],
+    task: str,
+    instruction: str,
+    batch_size: int,
+    max_new_tokens: int,
+    partial_path: Path,
+    progress: bool,
+    desc: str,
 ) -> tuple[list[dict[str, Any]], int, float]:
     """Predict every example not yet in ``partial_path``; returns (records in input order, new count, seconds)."""
     done = _read_partial(partial_path)
     todo = sorted((ex for ex in examples if ex.id not in done), key=lambda ex: -len(ex.question))
     started = time.perf_counter()
-    bar = tqdm(total=len(examples), initial=len(examples) - len(todo), desc=desc, unit="ex", disable=not progress)
+    bar = tqdm(
+        total=len(examples), initial=len(examples) - len(todo), desc=desc, unit="ex", disable=not progress
+    )
     partial_path.parent.mkdir(parents=True, exist_ok=True)
     with open(partial_path, "a", encoding="utf-8") as handle:
         for start in range(0, len(todo), batch_size):
-            chunk = todo[start:start + batch_size]
+            chunk = todo[start : start + batch_size]
             instructions = [instruction] * len(chunk)
             inputs = [ex.question for ex in chunk]
             if task == "math":
@@ -143,18 +159,27 @@ def evaluate(
     # load the data first: a missing or malformed file fails before any model is loaded
     data = {lang: load_benchmark(spec.name, lang, data_dir, split=split, limit=limit) for lang in langs}
     if spec.task == "retrieval":
-        return _evaluate_retrieval(model_or_dir, processor, data_dir, langs, limit, batch_size, out_dir, space, plots)
+        return _evaluate_retrieval(
+            model_or_dir, processor, data_dir, langs, limit, batch_size, out_dir, space, plots
+        )
     backend = load_backend(model_or_dir, processor=processor, device=device, dtype=dtype)
     instruction = instruction_for(spec.name, spec.task)
     out = Path(out_dir) if out_dir is not None else None
     pred_dir = out / "predictions" / spec.name if out is not None else None
     if pred_dir is not None:
-        settings = {"benchmark": spec.name, "split": split or spec.default_split, "backend": backend.describe(),
-                    "instruction": instruction, "max_new_tokens": max_new_tokens if spec.task == "math" else None}
+        settings = {
+            "benchmark": spec.name,
+            "split": split or spec.default_split,
+            "backend": backend.describe(),
+            "instruction": instruction,
+            "max_new_tokens": max_new_tokens if spec.task == "math" else None,
+        }
         _check_run_settings(pred_dir, settings, overwrite)
 
     per_language: dict[str, Any] = {}
     generated, seconds = 0, 0.0
+    # without out_dir, the per-batch partial files live in a scratch directory removed at the end
+    scratch = tempfile.TemporaryDirectory(prefix="lingualift-eval-")
     for lang in langs:
         final_path = pred_dir / f"{lang}.jsonl" if pred_dir is not None else None
         if final_path is not None and final_path.is_file():
@@ -163,19 +188,25 @@ def evaluate(
                 raw = [previous[ex.id] for ex in data[lang]]
                 per_language[lang] = _score(raw, spec.task, off_target_language, final_path=None)
                 continue
-        partial_path = (pred_dir / f"{lang}.partial.jsonl") if pred_dir is not None else None
-        if partial_path is None:
-            import tempfile
-
-            partial_path = Path(tempfile.mkdtemp(prefix="lingualift-eval-")) / f"{lang}.partial.jsonl"
+        partial_path = (pred_dir or Path(scratch.name)) / f"{lang}.partial.jsonl"
         if final_path is not None and final_path.is_file():  # a larger --limit than before: extend
             with open(partial_path, "a", encoding="utf-8") as handle:
                 handle.write(final_path.read_text(encoding="utf-8"))
-        raw, new, elapsed = _run_language(backend, data[lang], spec.task, instruction, batch_size, max_new_tokens,
-                                          partial_path, progress, desc=f"{spec.name}/{lang}")
+        raw, new, elapsed = _run_language(
+            backend,
+            data[lang],
+            spec.task,
+            instruction,
+            batch_size,
+            max_new_tokens,
+            partial_path,
+            progress,
+            desc=f"{spec.name}/{lang}",
+        )
         generated, seconds = generated + new, seconds + elapsed
         per_language[lang] = _score(raw, spec.task, off_target_language, final_path=final_path)
         partial_path.unlink(missing_ok=True)
+    scratch.cleanup()
 
     summary = {
         "benchmark": spec.name,
@@ -185,12 +216,16 @@ def evaluate(
         "instruction": instruction,
         "languages": {lang: per_language[lang]["summary"] for lang in langs},
         "groups": group_averages({lang: per_language[lang]["summary"]["accuracy"] for lang in langs}),
-        "throughput": {"examples": generated, "seconds": round(seconds, 3),
-                       "examples_per_second": round(generated / seconds, 3) if seconds > 0 else None},
+        "throughput": {
+            "examples": generated,
+            "seconds": round(seconds, 3),
+            "examples_per_second": round(generated / seconds, 3) if seconds > 0 else None,
+        },
     }
     if spec.task == "math":
         summary["strict_groups"] = group_averages(
-            {lang: per_language[lang]["summary"]["strict_accuracy"] for lang in langs}, "strict_accuracy")
+            {lang: per_language[lang]["summary"]["strict_accuracy"] for lang in langs}, "strict_accuracy"
+        )
     if out is not None:
         from lingualift.evaluation.report import write_reports
 
@@ -198,8 +233,9 @@ def evaluate(
     return summary
 
 
-def _score(raw: list[dict[str, Any]], task: str, off_target_language: str | None,
-           final_path: Path | None) -> dict[str, Any]:
+def _score(
+    raw: list[dict[str, Any]], task: str, off_target_language: str | None, final_path: Path | None
+) -> dict[str, Any]:
     if task == "math":
         scored = [score_math_record(r, off_target_language) for r in raw]
     else:
@@ -209,12 +245,23 @@ def _score(raw: list[dict[str, Any]], task: str, off_target_language: str | None
     return {"records": scored, "summary": summarize_language(scored, task)}
 
 
-def _evaluate_retrieval(model_or_dir: Any, processor: Any, data_dir: Any, langs: list[str], limit: int | None,
-                        batch_size: int, out_dir: Any, space: str, plots: bool) -> dict[str, Any]:
+def _evaluate_retrieval(
+    model_or_dir: Any,
+    processor: Any,
+    data_dir: Any,
+    langs: list[str],
+    limit: int | None,
+    batch_size: int,
+    out_dir: Any,
+    space: str,
+    plots: bool,
+) -> dict[str, Any]:
     from lingualift.evaluation.alignment import tatoeba_retrieval
 
     model, processor = _model_and_processor(model_or_dir, processor)
-    results = tatoeba_retrieval(model, processor, data_dir, langs, limit=limit, space=space, batch_size=batch_size)
+    results = tatoeba_retrieval(
+        model, processor, data_dir, langs, limit=limit, space=space, batch_size=batch_size
+    )
     summary = {
         "benchmark": "tatoeba",
         "task": "retrieval",

@@ -8,8 +8,9 @@ over the languages present.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from statistics import mean
-from typing import Any, Iterable
+from typing import Any
 
 from lingualift.evaluation.answers import answers_match, extract_answer
 from lingualift.evaluation.langid import is_off_target
@@ -67,8 +68,10 @@ def _avg(values: Iterable[float]) -> float | None:
 
 def group_averages(per_language: dict[str, float], metric_name: str = "accuracy") -> dict[str, Any]:
     """LR/MR/HR/Avg, family and script averages of a ``{language: value}`` mapping."""
-    levels = {level: _avg(v for code, v in per_language.items() if get_language(code).resource_level == level)
-              for level in RESOURCE_LEVELS}
+    levels = {
+        level: _avg(v for code, v in per_language.items() if get_language(code).resource_level == level)
+        for level in RESOURCE_LEVELS
+    }
     levels["Avg"] = _avg(per_language.values())
     families: dict[str, list[float]] = {}
     scripts: dict[str, list[float]] = {}

