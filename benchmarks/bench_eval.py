@@ -7,7 +7,7 @@ Usage::
     python benchmarks/bench_eval.py [--examples 16] [--max-new-tokens 48] [--languages en,sw] [--skip-smollm2]
 
 Prints a table and writes ``benchmarks/results/bench_eval.json``. Throughput counts generation time only (model
-loading excluded); the speed-up column is batch 16 over batch 1 measured in the same process.
+loading excluded), best of ``--repeats`` interleaved runs; the speed-up is batch 16 over batch 1 in one process.
 """
 
 from __future__ import annotations
@@ -67,6 +67,7 @@ def main() -> int:
     parser.add_argument("--max-new-tokens", type=int, default=48)
     parser.add_argument("--languages", default="en,sw")
     parser.add_argument("--skip-smollm2", action="store_true")
+    parser.add_argument("--repeats", type=int, default=2, help="runs per batch size, interleaved (best kept)")
     args = parser.parse_args()
     if not DATA.is_dir():
         print(f"MGSM data not found at {DATA}", file=sys.stderr)
@@ -74,21 +75,25 @@ def main() -> int:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name, pair in _models(args.skip_smollm2, Path(tmp)):
-            per_batch = {}
-            for batch_size in (1, 16):
-                summary = evaluate(
-                    pair,
-                    "mgsm",
-                    DATA,
-                    languages=args.languages,
-                    limit=args.examples,
-                    batch_size=batch_size,
-                    out_dir=None,
-                    max_new_tokens=args.max_new_tokens,
-                    progress=False,
-                    plots=False,
-                )
-                per_batch[batch_size] = summary["throughput"]
+            per_batch: dict[int, dict] = {}
+            # interleave the batch sizes and keep each one's best run: the host may be shared and noisy
+            for _ in range(args.repeats):
+                for batch_size in (1, 16):
+                    summary = evaluate(
+                        pair,
+                        "mgsm",
+                        DATA,
+                        languages=args.languages,
+                        limit=args.examples,
+                        batch_size=batch_size,
+                        out_dir=None,
+                        max_new_tokens=args.max_new_tokens,
+                        progress=False,
+                        plots=False,
+                    )
+                    best = per_batch.get(batch_size)
+                    if best is None or summary["throughput"]["examples_per_second"] > best["examples_per_second"]:
+                        per_batch[batch_size] = summary["throughput"]
             rows.append(
                 {
                     "model": name,

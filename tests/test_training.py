@@ -142,7 +142,7 @@ def stage1_run(bases):
     encoder_before = _state(load_encoder(bases["encoder"]))
     llm_before = _state(load_llm(bases["llm"]))
     out = bases["root"] / "stage1-run"
-    result = run_stage1(load_config(STAGE1_CONFIG, _stage1_overrides(bases, out)))
+    result = run_stage1(load_config(STAGE1_CONFIG, _stage1_overrides(bases, out, "training.max_steps=20", "training.save_steps=5")))
     return result, encoder_before, llm_before
 
 
@@ -151,7 +151,7 @@ def test_stage1_trains_only_the_bridge(stage1_run):
     model = result.trainer.model
     # loss falls on the code-switched set, a value logged at every step
     curve = loss_curve(result.output_dir / "train_log.jsonl")
-    assert [s for s, _ in curve] == list(range(1, 31))
+    assert [s for s, _ in curve] == list(range(1, 21))
     _falls([loss for _, loss in curve])
     # the frozen LLM and encoder are bitwise the base weights
     _assert_bitwise_equal(_state(model.language_model), llm_before, "LLM")
@@ -170,7 +170,7 @@ def test_stage1_checkpoints_hold_only_the_bridge_and_final_loads(stage1_run):
     result, _, _ = stage1_run
     model = result.trainer.model
     checkpoints = list_checkpoints(result.output_dir)
-    assert [c.name for c in checkpoints] == ["checkpoint-20", "checkpoint-30"]  # save_total_limit=2 of 10/20/30
+    assert [c.name for c in checkpoints] == ["checkpoint-15", "checkpoint-20"]  # save_total_limit=2 of 5..20
     saved = load_file(str(checkpoints[-1] / TRAINABLE_WEIGHTS))
     assert sorted(saved) == sorted(n for n, _ in model.named_parameters() if n.startswith("bridge."))
     bridge_bytes = sum(t.numel() * t.element_size() for t in saved.values())
@@ -189,7 +189,7 @@ def stage2_runs(bases, stage1_run):
     stage1_result = stage1_run[0]
     bridge_before = load_file(str(stage1_result.final_dir / "bridge.safetensors"))
     common = [f"stage.bridge_checkpoint={stage1_result.final_dir}", f"data.train_file={bases['stage2']}",
-              "training.max_steps=20"]
+              "training.max_steps=12"]
     full = run_stage2(load_config(STAGE2_CONFIG, common + [f"training.output_dir={bases['root'] / 's2-full'}"]))
     lora = run_stage2(load_config(STAGE2_LORA_CONFIG, common + [f"training.output_dir={bases['root'] / 's2-lora'}"]))
     return full, lora, bridge_before

@@ -121,7 +121,7 @@ def adversarial_mapping(x: np.ndarray, z: np.ndarray, seed: int = 0, options: Ad
                 w.copy_((1 + options.map_beta) * w - options.map_beta * w @ w.T @ w)
             bar.update(1)
         mapping = weight.detach().cpu().numpy().T.copy()
-        score = score_mapping(x @ mapping, z, options.criterion_words)
+        score = score_mapping(x, z, mapping, options.criterion_words)
         history.append(round(score.criterion, 6))
         bar.set_postfix(epoch=epoch + 1, criterion=f"{score.criterion:.4f}")
         if score.criterion > best_criterion:

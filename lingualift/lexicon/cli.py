@@ -49,6 +49,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     induce.add_argument("--dict-vocab", type=int, default=RobustOptions.dict_vocab, help="robust: dictionary vocabulary")
     induce.add_argument("--explore-vocab", type=int, default=RobustOptions.explore_vocab,
                         help="robust: vocabulary of the stochastic phase")
+    induce.add_argument("--max-iterations", type=int, default=RobustOptions.max_iterations,
+                        help="robust: cap on stochastic self-learning rounds")
     induce.add_argument("--adv-epochs", type=int, default=AdversarialOptions.epochs, help="adversarial: epochs")
     induce.add_argument("--adv-steps", type=int, default=AdversarialOptions.steps_per_epoch,
                         help="adversarial: map updates per epoch")
@@ -74,7 +76,8 @@ def run_induce(args: argparse.Namespace) -> int:
         max_vocab=args.max_vocab, src_lang=args.src_lang, tgt_lang=args.tgt_lang,
         seed_dictionary=args.seed_dictionary, lexicon_words=args.lexicon_words, lexicon_k=args.k,
         lexicon_filter=args.filter, min_score=args.min_score,
-        robust=RobustOptions(dict_vocab=args.dict_vocab, explore_vocab=args.explore_vocab),
+        robust=RobustOptions(dict_vocab=args.dict_vocab, explore_vocab=args.explore_vocab,
+                             max_iterations=args.max_iterations),
         adversarial=AdversarialOptions(epochs=args.adv_epochs, steps_per_epoch=args.adv_steps,
                                        dis_hidden=args.adv_hidden),
         refine_iterations=args.refine_iterations, evaluate_dictionary=args.evaluate, progress=not args.quiet,

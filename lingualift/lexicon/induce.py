@@ -116,7 +116,7 @@ def induce_lexicon(src: str | os.PathLike | Embeddings, tgt: str | os.PathLike |
         run_started = time.perf_counter()
         mapping, info = _fit(method, x, z, seed, src_emb, tgt_emb, seed_dictionary, robust, adversarial,
                              refine_iterations, progress)
-        score = score_mapping(x @ mapping, z)
+        score = score_mapping(x, z, mapping, seed=seed)
         reason = failure_reason(score, thresholds)
         run = {"seed": seed, **score.as_dict(), "success": reason is None, "failure": reason,
                "seconds": round(time.perf_counter() - run_started, 3), "details": info}

@@ -43,25 +43,30 @@ class RobustOptions:
     keep_prob: float = 0.1
     keep_prob_multiplier: float = 2.0
     patience: int = 2
-    threshold: float = 1e-6
+    threshold: float = 1e-3
     max_iterations: int = 100
     final_iterations: int = 4
 
 
-def similarity_signatures(vectors: np.ndarray) -> np.ndarray:
-    """Sorted rows of ``sqrt(V Vᵀ)``, normalised: VecMap's language-independent initial representation."""
+def similarity_signatures(vectors: np.ndarray, size: int = 512) -> np.ndarray:
+    """Sorted rows of ``sqrt(V Vᵀ)``, normalised: VecMap's language-independent initial representation.
+
+    A sorted row is a smooth monotone curve, so ``size`` evenly spaced quantiles of it carry nearly all its
+    information; keeping those instead of all ``n`` values makes the signature product ~``n / size`` faster.
+    """
     u, s, _ = np.linalg.svd(vectors.astype(np.float64), full_matrices=False)
-    signatures = (u * s) @ u.T
+    signatures = ((u * s) @ u.T).astype(np.float32)
     signatures.sort(axis=1)
-    return normalize(signatures.astype(np.float32))
+    if size < signatures.shape[1]:
+        signatures = signatures[:, np.linspace(0, signatures.shape[1] - 1, size).round().astype(np.int64)]
+    return normalize(signatures)
 
 
 def initial_pairs(x: np.ndarray, z: np.ndarray, init_vocab: int, csls_k: int) -> np.ndarray:
     """Seed dictionary from CSLS nearest neighbours between similarity signatures, in both directions.
 
     The ``init_vocab × init_vocab`` signature similarity is formed once (64 MB for 4k words; it is bounded by
-    ``init_vocab``, not by the vocabulary size) because the signatures are ``init_vocab``-dimensional and a
-    k-NN index would redo that product several times.
+    ``init_vocab``, not by the vocabulary size) so both directions and both CSLS terms share one product.
     """
     n = min(init_vocab, x.shape[0], z.shape[0])
     similarity = similarity_signatures(x[:n]) @ similarity_signatures(z[:n]).T

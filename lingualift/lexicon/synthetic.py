@@ -66,8 +66,10 @@ def rotated_pair(n: int = 5000, dim: int = 64, noise: float = 0.01, seed: int = 
 
 
 def unrelated_pair(n: int = 5000, dim: int = 64, seed: int = 0) -> tuple[Embeddings, Embeddings]:
-    """Two independently drawn structured spaces: no mapping relates them."""
+    """Two independently drawn isotropic Gaussian spaces: no mapping relates them."""
     rng = np.random.default_rng(seed)
-    src = Embeddings([word("s", i) for i in range(n)], structured_vectors(n, dim, rng), source="random-src")
-    tgt = Embeddings([word("t", i) for i in range(n)], structured_vectors(n, dim, rng), source="random-tgt")
+    src = Embeddings([word("s", i) for i in range(n)], rng.standard_normal((n, dim)).astype(np.float32),
+                     source="random-src")
+    tgt = Embeddings([word("t", i) for i in range(n)], rng.standard_normal((n, dim)).astype(np.float32),
+                     source="random-tgt")
     return src, tgt

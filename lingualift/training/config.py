@@ -103,7 +103,7 @@ class TrainingConfig:
     eval_steps: int | None = None
     resume: bool = False
     overwrite_output_dir: bool = False
-    report_to: list[str] = field(default_factory=lambda: ["auto"])
+    report_to: list[str] | str = field(default_factory=lambda: ["auto"])  # auto: TensorBoard/W&B if installed
     dataloader_num_workers: int = 0
 
     def gradient_accumulation_steps(self, world_size: int) -> int:
@@ -356,6 +356,8 @@ def _check_values(config: RunConfig) -> None:
             f"training.lr_scheduler_type: unknown scheduler {t.lr_scheduler_type!r}; expected one of"
             f" {', '.join(SCHEDULERS)}"
         )
+    if isinstance(t.report_to, str):
+        t.report_to = [t.report_to]
     for target in t.report_to:
         if target not in REPORT_TARGETS:
             raise ConfigError(

