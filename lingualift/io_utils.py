@@ -10,8 +10,9 @@ import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from lingualift.errors import InputDataError
 
@@ -74,9 +75,8 @@ def iter_text_lines(path: PathLike) -> Iterator[tuple[int, str]]:
             yield number, line.rstrip("\r\n")
 
 
-def read_jsonl(path: PathLike, required_fields: tuple[str, ...] = ()) -> list[dict[str, Any]]:
-    """Read a JSON Lines file; every error names the file, the line and (for missing keys) the field."""
-    records: list[dict[str, Any]] = []
+def iter_jsonl(path: PathLike) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield ``(line_number, object)`` from a JSON Lines file (blank lines skipped), naming file and line on errors."""
     for number, line in iter_text_lines(path):
         if not line.strip():
             continue
@@ -86,6 +86,13 @@ def read_jsonl(path: PathLike, required_fields: tuple[str, ...] = ()) -> list[di
             raise InputDataError(f"{path}:{number}: invalid JSON ({exc.msg} at column {exc.colno})") from None
         if not isinstance(record, dict):
             raise InputDataError(f"{path}:{number}: expected a JSON object, got {type(record).__name__}")
+        yield number, record
+
+
+def read_jsonl(path: PathLike, required_fields: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """Read a JSON Lines file; every error names the file, the line and (for missing keys) the field."""
+    records: list[dict[str, Any]] = []
+    for number, record in iter_jsonl(path):
         for field in required_fields:
             if field not in record:
                 raise InputDataError(

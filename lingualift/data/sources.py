@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from lingualift.errors import ConfigError, InputDataError
-from lingualift.io_utils import atomic_write_jsonl, iter_text_lines
+from lingualift.io_utils import atomic_write_jsonl, iter_jsonl, iter_text_lines
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 OUTPUT_FORMATS = ("jsonl", "hf")
@@ -76,15 +76,7 @@ def iter_records(source: str | os.PathLike | Iterable[Mapping[str, Any]]) -> Ite
                 raise InputDataError(f"{path}: item {number}: expected a JSON object, got {type(record).__name__}")
             yield f"{path}: item {number}", record
     elif suffix in JSONL_SUFFIXES + (".json",):
-        for number, line in iter_text_lines(path):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputDataError(f"{path}:{number}: invalid JSON ({exc.msg} at column {exc.colno})") from None
-            if not isinstance(record, dict):
-                raise InputDataError(f"{path}:{number}: expected a JSON object, got {type(record).__name__}")
+        for number, record in iter_jsonl(path):
             yield f"{path}:{number}", record
     else:
         raise ConfigError(f"unsupported input file {path}: expected .jsonl, .json or .tsv")

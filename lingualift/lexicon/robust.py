@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from tqdm.auto import tqdm
 
-from lingualift.lexicon.procrustes import procrustes_from_pairs
+from lingualift.lexicon.procrustes import procrustes_from_pairs, small_svd
 from lingualift.lexicon.retrieval import build_index, knn
 from lingualift.lexicon.vectors import normalize
 
@@ -54,7 +54,7 @@ def similarity_signatures(vectors: np.ndarray, size: int = 512) -> np.ndarray:
     A sorted row is a smooth monotone curve, so ``size`` evenly spaced quantiles of it carry nearly all its
     information; keeping those instead of all ``n`` values makes the signature product ~``n / size`` faster.
     """
-    u, s, _ = np.linalg.svd(vectors.astype(np.float64), full_matrices=False)
+    u, s, _ = small_svd(vectors)
     signatures = ((u * s) @ u.T).astype(np.float32)
     signatures.sort(axis=1)
     if size < signatures.shape[1]:
