@@ -13,11 +13,11 @@ from lingualift.lexicon.selection import FailureThresholds
 from lingualift.lexicon.vectors import Embeddings, load_embeddings, normalize
 
 __all__ = [
+    "METHODS",
     "AdversarialOptions",
     "Embeddings",
     "FailureThresholds",
     "LexiconResult",
-    "METHODS",
     "RobustOptions",
     "evaluate_mapping",
     "evaluate_translation",

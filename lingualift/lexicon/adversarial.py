@@ -51,13 +51,13 @@ class AdversarialOptions:
     device: str = "auto"
 
     @classmethod
-    def paper(cls) -> "AdversarialOptions":
+    def paper(cls) -> AdversarialOptions:
         """MUSE's published settings (5 epochs of 1M samples, batch 32, 2048-unit layers): meant for a GPU."""
         return cls(epochs=5, steps_per_epoch=1_000_000 // 32, batch_size=32, dis_hidden=2048)
 
 
 def _discriminator(dim: int, options: AdversarialOptions):
-    import torch.nn as nn
+    from torch import nn
 
     layers: list[nn.Module] = [nn.Dropout(options.dis_input_dropout)]
     width = dim

@@ -8,8 +8,8 @@ the target vocabulary are scored; ``coverage`` reports that share (as MUSE does,
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -76,7 +76,7 @@ def _fit(method: str, x: np.ndarray, z: np.ndarray, seed: int, src: Embeddings, 
     mapping = procrustes_from_pairs(x, z, pairs)
     iterations = default_refine if refine_iterations is None else refine_iterations
     mapping = refine(x, z, mapping, iterations)
-    return mapping, {"seed_pairs": int(len(pairs)), "refine_iterations": iterations}
+    return mapping, {"seed_pairs": len(pairs), "refine_iterations": iterations}
 
 
 def induce_lexicon(src: str | os.PathLike | Embeddings, tgt: str | os.PathLike | Embeddings, method: str = "robust",

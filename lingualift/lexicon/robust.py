@@ -159,7 +159,7 @@ def robust_mapping(x: np.ndarray, z: np.ndarray, seed: int = 0, options: RobustO
         "objective": history[-1] if history else None,
         "objective_history": [round(value, 6) for value in history],
         "init_seconds": round(init_seconds, 3),
-        "dictionary_size": int(len(pairs)),
+        "dictionary_size": len(pairs),
         "options": asdict(options),
     }
     return mapping, info

@@ -22,9 +22,9 @@ import os
 import site
 import sys
 import unicodedata
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import numpy as np
 
@@ -133,8 +133,7 @@ def _iter_raw_lines(path: Path) -> Iterator[tuple[int, bytes]]:
     opener = gzip.open if path.name.endswith(".gz") else open
     try:
         with opener(path, "rb") as handle:
-            for number, raw in enumerate(handle, start=1):
-                yield number, raw
+            yield from enumerate(handle, start=1)
     except (OSError, EOFError) as exc:  # truncated or non-gzip .gz
         raise InputDataError(f"{path}: cannot read ({exc})") from None
 
