@@ -103,7 +103,7 @@ def worker_step_ratio(config_path: str, overrides: list[str], repeats: int) -> d
 
 
 def _run_worker(args: list[str]) -> dict:
-    done = subprocess.run([sys.executable, __file__, "--worker", *args], cwd=REPO, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, __file__, "--worker", *args], check=False, cwd=REPO, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"worker {args} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])

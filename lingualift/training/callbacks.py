@@ -60,4 +60,4 @@ def loss_curve(path: str | os.PathLike) -> list[tuple[int, float]]:
     return [(r["step"], float(r["loss"])) for r in read_step_log(path) if "loss" in r]
 
 
-__all__ = ["JsonStepLogCallback", "STEP_LOG_NAME", "read_step_log", "loss_curve"]
+__all__ = ["STEP_LOG_NAME", "JsonStepLogCallback", "loss_curve", "read_step_log"]

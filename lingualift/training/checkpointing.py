@@ -17,6 +17,7 @@ import re
 import shutil
 import time
 from pathlib import Path
+
 import torch
 from safetensors.torch import load_file, save_file
 

@@ -61,4 +61,4 @@ def recipe_main(stage: str, argv: list[str] | None = None) -> int:
         return 1
 
 
-__all__ = ["register", "recipe_main", "run_from_args"]
+__all__ = ["recipe_main", "register", "run_from_args"]

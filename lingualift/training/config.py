@@ -468,6 +468,15 @@ def load_config(
 
 
 __all__ = [
-    "RunConfig", "ModelConfig", "DataConfig", "TrainingConfig", "StageConfig", "LoraConfig",
-    "load_config", "config_from_dict", "apply_overrides", "check_paths", "STAGE_NAMES",
+    "STAGE_NAMES",
+    "DataConfig",
+    "LoraConfig",
+    "ModelConfig",
+    "RunConfig",
+    "StageConfig",
+    "TrainingConfig",
+    "apply_overrides",
+    "check_paths",
+    "config_from_dict",
+    "load_config",
 ]

@@ -77,4 +77,4 @@ class InstructionCollator:
         return dict(batch)
 
 
-__all__ = ["InstructionCollator", "build_dataset", "load_records", "sequence_lengths", "RECORD_FIELDS"]
+__all__ = ["RECORD_FIELDS", "InstructionCollator", "build_dataset", "load_records", "sequence_lengths"]

@@ -13,9 +13,10 @@ import importlib.util
 import logging
 import os
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from lingualift.errors import ConfigError
 from lingualift.training.config import ARTEFACT_PREFIX, TINY_PREFIX, RunConfig, check_paths
@@ -294,4 +295,4 @@ def run_stage2(config: RunConfig, callbacks: Iterable[Any] = ()) -> StageResult:
     return run_stage(config, "stage2", callbacks)
 
 
-__all__ = ["StageResult", "run_stage1", "run_stage2", "run_stage", "build_model", "training_arguments"]
+__all__ = ["StageResult", "build_model", "run_stage", "run_stage1", "run_stage2", "training_arguments"]
