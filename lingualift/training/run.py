@@ -266,6 +266,7 @@ def run_stage(config: RunConfig, runner: str, callbacks: Iterable[Any] = ()) -> 
     )
     output = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     final = out / FINAL_DIR
+    record_stage_in_card(model, config, output.global_step, float(output.training_loss))
     with full_parameters(trainer):
         if trainer.args.should_save:
             if stage.name == "align":
@@ -283,6 +284,26 @@ def run_stage(config: RunConfig, runner: str, callbacks: Iterable[Any] = ()) -> 
         metrics=dict(output.metrics),
         trainer=trainer,
     )
+
+
+def record_stage_in_card(model: Any, config: RunConfig, steps: int, train_loss: float) -> None:
+    """Add this stage (data, languages, schedule, result) to ``model.card_data`` for the saved model card."""
+    from lingualift.io_utils import iter_jsonl
+
+    languages = {str(r["lang"]) for _, r in iter_jsonl(config.data.train_file) if r.get("lang")}
+    card = model.card_data
+    card["languages"] = sorted(set(card.get("languages", [])) | languages)
+    card.setdefault("stages", []).append({
+        "name": "stage 1 (language alignment)" if config.stage.name == "align" else "stage 2 (task transfer)",
+        "train_file": Path(config.data.train_file).name,
+        "trains": "LoRA adapter" if config.stage.lora else ", ".join(
+            part for part, on in (("bridge", config.stage.effective_train_bridge), ("LLM", config.stage.effective_train_llm)) if on),
+        "steps": steps,
+        "learning_rate": config.training.learning_rate,
+        "scheduler": config.training.lr_scheduler_type,
+        "global_batch_size": config.training.global_batch_size,
+        "train_loss": round(train_loss, 4),
+    })
 
 
 def run_stage1(config: RunConfig, callbacks: Iterable[Any] = ()) -> StageResult:
