@@ -40,7 +40,7 @@ def _average(result: dict[str, Any], languages: list[str]) -> float | None:
 
 
 def _task_rows(evaluation: dict[str, Any], benchmark: str, languages: list[str]) -> list[str]:
-    rows = [f"| system | " + " | ".join(languages) + " | avg |", "|---|" + "---|" * (len(languages) + 1)]
+    rows = ["| system | " + " | ".join(languages) + " | avg |", "|---|" + "---|" * (len(languages) + 1)]
     for system, results in evaluation.items():
         langs = results[benchmark]["languages"]
         values = [langs[l]["accuracy"] if l in langs else None for l in languages]
@@ -81,26 +81,23 @@ def _verdicts(results: dict[str, Any], languages: list[str]) -> list[str]:
 
 
 def _plots(out: Path, results: dict[str, Any], languages: list[str]) -> list[str]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    from lingualift.plotting import pyplot, save_figure
     from lingualift.training.callbacks import loss_curve
+
+    plt = pyplot()
 
     files = []
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
     for ax, stage in zip(axes, ("stage1", "stage2")):
         log = Path(results[stage]["loss_log"])
-        if log.is_file():
-            steps, losses = zip(*loss_curve(log)) if loss_curve(log) else ((), ())
+        curve = loss_curve(log) if log.is_file() else []
+        if curve:
+            steps, losses = zip(*curve)
             ax.plot(steps, losses, marker=".")
         ax.set_title(f"{stage} training loss")
         ax.set_xlabel("step")
         ax.set_ylabel("loss")
-    fig.tight_layout()
-    fig.savefig(out / "training_loss.png", dpi=100)
-    plt.close(fig)
+    save_figure(fig, out / "training_loss.png", dpi=100)
     files.append("training_loss.png")
 
     fig, ax = plt.subplots(figsize=(8, 3.5))
@@ -113,9 +110,7 @@ def _plots(out: Path, results: dict[str, Any], languages: list[str]) -> list[str
     ax.set_xticks([j + 0.4 - width / 2 for j in range(len(languages))], languages)
     ax.set_ylabel("Tatoeba top-1 (%)")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out / "tatoeba_retrieval.png", dpi=100)
-    plt.close(fig)
+    save_figure(fig, out / "tatoeba_retrieval.png", dpi=100)
     files.append("tatoeba_retrieval.png")
     return files
 

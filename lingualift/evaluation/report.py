@@ -77,10 +77,9 @@ def benchmark_markdown(summary: dict[str, Any]) -> str:
 
 def plot_language_bars(summary: dict[str, Any], path: Path, metric: str = "accuracy") -> Path:
     """Per-language bar chart of ``metric`` coloured by resource level; returns the PNG path."""
-    import matplotlib
+    from lingualift.plotting import pyplot, save_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     codes = paper_language_order(list(summary["languages"]))
     values = [summary["languages"][c][metric] or 0.0 for c in codes]
@@ -94,13 +93,7 @@ def plot_language_bars(summary: dict[str, Any], path: Path, metric: str = "accur
     ax.set_ylabel(f"{metric} (%)")
     ax.set_ylim(0, 100)
     ax.set_title(f"{summary['benchmark']}: {summary.get('model', '')}"[:80], fontsize=9)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=120)
-    plt.close(fig)
-    tmp.replace(path)
-    return path
+    return save_figure(fig, path)
 
 
 def write_reports(

@@ -158,10 +158,9 @@ def _benchmark_summary(path: str | Path, benchmark: str | None) -> dict[str, Any
 
 def plot_scaling_law(fit: dict[str, Any], path: str | Path, title: str = "parallel scaling") -> Path:
     """Observed accuracies and the fitted ``a·N^b`` curve (extrapolated to N=1) as a PNG."""
-    import matplotlib
+    from lingualift.plotting import pyplot, save_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     path = Path(path)
     ns = sorted(fit["points"])
@@ -173,10 +172,4 @@ def plot_scaling_law(fit: dict[str, Any], path: str | Path, title: str = "parall
     ax.set_ylabel("accuracy (%)")
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=120)
-    plt.close(fig)
-    tmp.replace(path)
-    return path
+    return save_figure(fig, path)
