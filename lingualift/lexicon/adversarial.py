@@ -14,6 +14,7 @@ gives the paper's sizes for GPU runs. Runs on CUDA automatically when torch sees
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from dataclasses import asdict, dataclass, replace
@@ -22,20 +23,26 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from lingualift.lexicon.procrustes import refine
-from lingualift.lexicon.selection import score_mapping
+from lingualift.lexicon.selection import unsupervised_criterion
 
 logger = logging.getLogger(__name__)
 
 
+GPU_STEPS_PER_EPOCH = 1_000_000 // 32  # MUSE's epoch: 1M samples in batches of 32
+GPU_HIDDEN = 2048
+CPU_STEPS_PER_EPOCH = 1000
+CPU_HIDDEN = 512
+
+
 @dataclass
 class AdversarialOptions:
-    """Knobs of the ``adversarial`` method; defaults keep a CPU run to a few minutes."""
+    """Knobs of the ``adversarial`` method. ``None`` picks a device default (see :meth:`resolved`)."""
 
     epochs: int = 5
-    steps_per_epoch: int = 600
-    batch_size: int = 64
+    steps_per_epoch: int | None = None
+    batch_size: int = 32
     dis_steps: int = 5
-    dis_hidden: int = 512
+    dis_hidden: int | None = None
     dis_layers: int = 2
     dis_input_dropout: float = 0.1
     dis_smooth: float = 0.1
@@ -43,17 +50,29 @@ class AdversarialOptions:
     map_lr: float = 0.1
     lr_decay: float = 0.98
     lr_shrink: float = 0.5
+    min_lr: float = 1e-6
     map_beta: float = 0.001
     most_frequent: int = 75_000
     criterion_words: int = 10_000
     refine_iterations: int = 5
     refine_max_rank: int = 15_000
     device: str = "auto"
+    cpu_threads: int = 1
 
     @classmethod
     def paper(cls) -> AdversarialOptions:
         """MUSE's published settings (5 epochs of 1M samples, batch 32, 2048-unit layers): meant for a GPU."""
-        return cls(epochs=5, steps_per_epoch=1_000_000 // 32, batch_size=32, dis_hidden=2048)
+        return cls(epochs=5, steps_per_epoch=GPU_STEPS_PER_EPOCH, batch_size=32, dis_hidden=GPU_HIDDEN)
+
+    def resolved(self, device: str) -> AdversarialOptions:
+        """Fill the device defaults: the paper's sizes on CUDA, the bounded CPU sizes otherwise."""
+        on_gpu = device.startswith("cuda")
+        return replace(
+            self,
+            device=device,
+            steps_per_epoch=self.steps_per_epoch or (GPU_STEPS_PER_EPOCH if on_gpu else CPU_STEPS_PER_EPOCH),
+            dis_hidden=self.dis_hidden or (GPU_HIDDEN if on_gpu else CPU_HIDDEN),
+        )
 
 
 def _discriminator(dim: int, options: AdversarialOptions):
@@ -68,16 +87,56 @@ def _discriminator(dim: int, options: AdversarialOptions):
     return nn.Sequential(*layers)
 
 
+@contextlib.contextmanager
+def _torch_threads(threads: int):
+    """Run torch ops with ``threads`` intra-op threads, restoring the previous setting afterwards."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(max(1, threads))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
 def adversarial_mapping(x: np.ndarray, z: np.ndarray, seed: int = 0, options: AdversarialOptions | None = None,
                         progress: bool = False) -> tuple[np.ndarray, dict]:
     """Learn ``W`` (``x @ W ≈ z``) adversarially from normalised spaces, then refine with Procrustes."""
     import torch
-    import torch.nn.functional as F
 
     options = options or AdversarialOptions()
     device = options.device
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
+    options = options.resolved(device)
+    started = time.perf_counter()
+    if device == "cpu":
+        with _torch_threads(options.cpu_threads):
+            best_weight, best_criterion, history = _train(x, z, seed, options, progress)
+    else:
+        best_weight, best_criterion, history = _train(x, z, seed, options, progress)
+    adversarial_seconds = time.perf_counter() - started
+    mapping = best_weight.T.astype(np.float32)
+    mapping = refine(x, z, mapping, options.refine_iterations, options.refine_max_rank)
+    info = {
+        "adversarial_seconds": round(adversarial_seconds, 3),
+        "refine_seconds": round(time.perf_counter() - started - adversarial_seconds, 3),
+        "epoch_criteria": history,
+        "best_adversarial_criterion": round(float(best_criterion), 6),
+        "device": device,
+        "options": asdict(options),
+    }
+    return mapping, info
+
+
+def _train(x: np.ndarray, z: np.ndarray, seed: int, options: AdversarialOptions,
+           progress: bool) -> tuple[np.ndarray, float, list[float]]:
+    """The adversarial game; returns the weight (``mapped = src @ weight.T``) of the best epoch by criterion."""
+    import torch
+    import torch.nn.functional as F
+
+    device = options.device
     generator = torch.Generator(device="cpu").manual_seed(seed)
     torch.manual_seed(seed)
     dim = x.shape[1]
@@ -98,7 +157,7 @@ def adversarial_mapping(x: np.ndarray, z: np.ndarray, seed: int = 0, options: Ad
         return torch.cat([src[src_ids] @ weight.T, tgt[tgt_ids]])
 
     best_criterion, best_weight, history = -np.inf, weight.detach().cpu().numpy().copy(), []
-    started = time.perf_counter()
+    dropped_before = False
     bar = tqdm(total=options.epochs * options.steps_per_epoch, desc=f"adversarial seed {seed}",
                disable=not progress, leave=False)
     for epoch in range(options.epochs):
@@ -120,26 +179,20 @@ def adversarial_mapping(x: np.ndarray, z: np.ndarray, seed: int = 0, options: Ad
                 w = weight.data
                 w.copy_((1 + options.map_beta) * w - options.map_beta * w @ w.T @ w)
             bar.update(1)
-        mapping = weight.detach().cpu().numpy().T.copy()
-        score = score_mapping(x, z, mapping, options.criterion_words)
-        history.append(round(score.criterion, 6))
-        bar.set_postfix(epoch=epoch + 1, criterion=f"{score.criterion:.4f}")
-        if score.criterion > best_criterion:
-            best_criterion, best_weight = score.criterion, weight.detach().cpu().numpy().copy()
-        else:
-            for group in map_optimizer.param_groups:
-                group["lr"] *= options.lr_shrink
+        current = weight.detach().cpu().numpy()
+        criterion = unsupervised_criterion(x, z, current.T.copy(), options.criterion_words)
+        history.append(round(criterion, 6))
+        bar.set_postfix(epoch=epoch + 1, criterion=f"{criterion:.4f}")
+        logger.debug("adversarial seed %d epoch %d: criterion %.4f", seed, epoch, criterion)
+        # MUSE's schedule for the map: decay every epoch, shrink from the second time the criterion drops
         for group in map_optimizer.param_groups:
-            group["lr"] = max(1e-6, group["lr"] * options.lr_decay)
+            group["lr"] = max(options.min_lr, group["lr"] * options.lr_decay)
+        if criterion > best_criterion:
+            best_criterion, best_weight = criterion, current.copy()
+        else:
+            if dropped_before:
+                for group in map_optimizer.param_groups:
+                    group["lr"] *= options.lr_shrink
+            dropped_before = True
     bar.close()
-    adversarial_seconds = time.perf_counter() - started
-    mapping = best_weight.T.astype(np.float32)
-    mapping = refine(x, z, mapping, options.refine_iterations, options.refine_max_rank)
-    info = {
-        "adversarial_seconds": round(adversarial_seconds, 3),
-        "epoch_criteria": history,
-        "best_adversarial_criterion": round(float(best_criterion), 6),
-        "device": device,
-        "options": asdict(replace(options)),
-    }
-    return mapping, info
+    return best_weight, float(best_criterion), history

@@ -46,10 +46,8 @@ def score_mapping(x: np.ndarray, z: np.ndarray, mapping: np.ndarray, n_words: in
     n_src, n_tgt = min(n_words, x.shape[0]), min(n_words, z.shape[0])
     xs, zs = np.ascontiguousarray(x[:n_src]), np.ascontiguousarray(z[:n_tgt])
     xw = xs @ mapping
-    _, forward = csls_knn(xw, zs, 1, csls_k)
+    criterion, forward = _criterion(xw, zs, csls_k)
     _, backward = csls_knn(zs, xw, 1, csls_k)
-    forward = forward[:, 0]
-    criterion = float(np.einsum("ij,ij->i", xw, zs[forward]).mean())
     mutual = backward[forward, 0] == np.arange(n_src)
     pairs = np.stack([np.nonzero(mutual)[0], forward[mutual]], axis=1)
     rotation = random_rotation(x.shape[1], np.random.default_rng(seed))
@@ -57,6 +55,20 @@ def score_mapping(x: np.ndarray, z: np.ndarray, mapping: np.ndarray, n_words: in
     null_criterion = float(np.einsum("ij,ij->i", xs @ rotation, zs[null_forward[:, 0]]).mean())
     return SelectionScore(criterion, null_criterion, float(mutual.mean()),
                           heldout_agreement(xs, zs, pairs, csls_k, seed), int(n_src))
+
+
+def unsupervised_criterion(x: np.ndarray, z: np.ndarray, mapping: np.ndarray, n_words: int = 10_000,
+                           csls_k: int = 10) -> float:
+    """MUSE's criterion alone (no null model, no held-out check): cheap enough to run after every epoch."""
+    xs = np.ascontiguousarray(x[:n_words]) @ mapping
+    return _criterion(xs, np.ascontiguousarray(z[:n_words]), csls_k)[0]
+
+
+def _criterion(xw: np.ndarray, zs: np.ndarray, csls_k: int) -> tuple[float, np.ndarray]:
+    """Mean cosine of each mapped source word with its CSLS translation, and those translations' indices."""
+    _, forward = csls_knn(xw, zs, 1, csls_k)
+    forward = forward[:, 0]
+    return float(np.einsum("ij,ij->i", xw, zs[forward]).mean()), forward
 
 
 def heldout_agreement(x: np.ndarray, z: np.ndarray, pairs: np.ndarray, csls_k: int = 10, seed: int = 0) -> float:
