@@ -10,7 +10,12 @@ from typing import Any
 
 from lingualift.io_utils import atomic_write_text
 
-SPACES = {"encoder": "encoder (mean-pooled)", "bridge": "bridge output", "llm": "bare LLM (mean-pooled last hidden states)"}
+SPACES = {
+    "encoder": "encoder (mean-pooled)",
+    "bridge": "bridge output",
+    "llm": "bare LLM (mean-pooled last hidden states)",
+    "llm_input": "bare LLM (mean-pooled input embeddings)",
+}
 
 
 def _pct(value: float | None) -> str:
@@ -26,7 +31,7 @@ def _retrieval_rows(before: dict[str, Any], after: dict[str, Any], languages: li
         avg = sum(present) / len(present) if present else None
         return f"| {label} | " + " | ".join(_pct(v) for v in values) + f" | {_pct(avg)} |"
 
-    for space in ("llm", "encoder", "bridge"):
+    for space in ("llm_input", "llm", "encoder", "bridge"):
         if space in before:
             rows.append(row(SPACES[space] + (" — before stage 1" if space == "bridge" else ""), before[space]))
     if "bridge" in after:
@@ -53,13 +58,16 @@ def _verdicts(results: dict[str, Any], languages: list[str]) -> list[str]:
     lines: list[str] = []
     before, after = results["align-before"], results["align-after"]
     b, a = _average(before["bridge"], languages), _average(after["bridge"], languages)
-    llm = _average(before["llm"], languages)
+    bare = {space: _average(before[space], languages) for space in ("llm", "llm_input") if space in before}
+    best_space = max(bare, key=lambda k: bare[k] or 0.0) if bare else None
+    llm = bare.get(best_space) if best_space else None
     if a is not None and b is not None:
         verb = "improved" if a > b else "did not improve"
         lines.append(f"- Stage 1 {verb} Tatoeba retrieval through the bridge: {b:.1f}% → {a:.1f}% (average over {', '.join(languages)}).")
     if a is not None and llm is not None:
         cmp = "above" if a > llm else "not above"
-        lines.append(f"- After stage 1 the bridge path is {cmp} the bare LLM's own embeddings ({a:.1f}% vs {llm:.1f}%).")
+        lines.append(f"- After stage 1 the bridge path is {cmp} the best bare-LLM representation,"
+                     f" {SPACES[best_space]} ({a:.1f}% vs {llm:.1f}%).")
     evaluation = results["evaluate"]["systems"]
     systems = list(evaluation)
     if len(systems) == 2:
@@ -101,8 +109,9 @@ def _plots(out: Path, results: dict[str, Any], languages: list[str]) -> list[str
     files.append("training_loss.png")
 
     fig, ax = plt.subplots(figsize=(8, 3.5))
-    series = [(SPACES["llm"], results["align-before"]["llm"]), (SPACES["encoder"], results["align-before"]["encoder"]),
-              ("bridge, before stage 1", results["align-before"]["bridge"]), ("bridge, after stage 1", results["align-after"]["bridge"])]
+    before = results["align-before"]
+    series = [(SPACES[s], before[s]) for s in ("llm_input", "llm", "encoder") if s in before] + [
+        ("bridge, before stage 1", before["bridge"]), ("bridge, after stage 1", results["align-after"]["bridge"])]
     width = 0.8 / len(series)
     for i, (label, result) in enumerate(series):
         ax.bar([j + i * width for j in range(len(languages))], [result.get(l, {}).get("accuracy", 0) for l in languages],
