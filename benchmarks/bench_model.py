@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import peak_rss_mb, print_table, timeit, write_results  # noqa: E402
+from _common import peak_rss_mb, print_table, timeit_interleaved, write_results  # noqa: E402
 
 from lingualift import LinguaLiftForCausalLM  # noqa: E402
 
@@ -73,9 +73,12 @@ def measure(name: str, batch: int, input_words: int, new_tokens: int, repeats: i
     n_new = batch * new_tokens
 
     with torch.no_grad():
-        t_bridged = timeit(lambda: model.generate(**bridged, **gen_kwargs), repeats)
-        t_bare = timeit(lambda: llm.generate(**bare, **gen_kwargs), repeats)
-        t_encoder = timeit(lambda: model.encode(bridged["encoder_input_ids"], bridged["encoder_attention_mask"]), repeats)
+        t = timeit_interleaved({
+            "bridged": lambda: model.generate(**bridged, **gen_kwargs),
+            "bare": lambda: llm.generate(**bare, **gen_kwargs),
+            "encoder": lambda: model.encode(bridged["encoder_input_ids"], bridged["encoder_attention_mask"]),
+        }, repeats)
+    t_bridged, t_bare, t_encoder = t["bridged"], t["bare"], t["encoder"]
 
     model.configure_stage("align")
     model.train()
@@ -88,11 +91,17 @@ def measure(name: str, batch: int, input_words: int, new_tokens: int, repeats: i
         llm.zero_grad(set_to_none=True)
         llm(**bare_train).loss.backward()
 
-    t_stage1 = timeit(stage1_step, repeats)
-    llm.requires_grad_(True)
-    t_bare_step = timeit(bare_step, repeats)
-    with torch.no_grad():
-        t_enc_train = timeit(lambda: model.encode(bridged_train["encoder_input_ids"], bridged_train["encoder_attention_mask"]), repeats)
+    def encoder_forward():
+        with torch.no_grad():
+            model.encode(bridged_train["encoder_input_ids"], bridged_train["encoder_attention_mask"])
+
+    def bare_step_all_trainable():
+        llm.requires_grad_(True)
+        bare_step()
+        model.configure_stage("align")
+
+    t = timeit_interleaved({"stage1": stage1_step, "bare": bare_step_all_trainable, "encoder": encoder_forward}, repeats)
+    t_stage1, t_bare_step, t_enc_train = t["stage1"], t["bare"], t["encoder"]
     return {
         "model": name,
         "batch": batch,

@@ -81,23 +81,27 @@ def worker_step_ratio(config_path: str, overrides: list[str], repeats: int) -> d
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
 
-    def timed() -> float:
-        for _ in range(2):
-            step()
-        times = []
-        for _ in range(repeats):
+    lingualift_encode = model.encode
+
+    def naive_encode(ids, mask=None):  # the naive way: the frozen encoder stays under autograd
+        return model.bridge(model.encoder(input_ids=ids, attention_mask=mask).last_hidden_state)
+
+    def use(naive: bool) -> None:
+        model.encoder.requires_grad_(naive)
+        model.encode = naive_encode if naive else lingualift_encode
+
+    # interleave the two ways step by step so that load drift on a shared machine hits both alike
+    times: dict[bool, list[float]] = {False: [], True: []}
+    for naive in (False, True):
+        use(naive)
+        step()  # warm-up
+    for _ in range(repeats):
+        for naive in (False, True):
+            use(naive)
             start = time.perf_counter()
             step()
-            times.append(time.perf_counter() - start)
-        return sorted(times)[len(times) // 2]  # median
-
-    lingualift_s = timed()
-    # the naive way: the frozen encoder is only left out of the optimizer, so autograd still tracks it
-    model.encoder.requires_grad_(True)
-    model.encode = lambda ids, mask=None: model.bridge(
-        model.encoder(input_ids=ids, attention_mask=mask).last_hidden_state
-    )
-    naive_s = timed()
+            times[naive].append(time.perf_counter() - start)
+    lingualift_s, naive_s = (sorted(times[k])[len(times[k]) // 2] for k in (False, True))  # medians
     return {"step_s_encoder_no_grad": lingualift_s, "step_s_encoder_autograd": naive_s,
             "ratio": lingualift_s / naive_s, "batch": len(records)}
 

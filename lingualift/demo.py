@@ -49,16 +49,18 @@ class DemoSettings:
     tiny: bool = False
     lexicon_method: str = "robust"
     lexicon_vocab: int = 20_000
-    stage1_sentences: int = 600
-    stage1_steps: int = 40
-    stage1_batch: int = 8
-    stage2_examples: int = 300
-    stage2_steps: int = 20
-    stage2_batch: int = 4
+    stage1_sentences: int = 400
+    stage1_steps: int = 24
+    stage1_batch: int = 4
+    stage2_examples: int = 200
+    stage2_steps: int = 12
+    stage2_batch: int = 2
     eval_languages: tuple[str, ...] = ("fr", "sw", "zh")
-    eval_limit: int = 8
+    eval_limit: int = 6
     tatoeba_limit: int = 100
-    max_new_tokens: int = 128
+    max_new_tokens: int = 96
+    # representations compared on Tatoeba before stage 1 ("llm": mean-pooled LLM hidden states, costly on a CPU)
+    tatoeba_spaces: tuple[str, ...] = ("encoder", "bridge", "llm_input")
     seed: int = 0
     fresh: bool = False
     timings: dict[str, float] = field(default_factory=dict)
@@ -198,7 +200,8 @@ class DemoRun:
         parts = self.results["model"]
         torch.manual_seed(self.s.seed)
         model = LinguaLiftForCausalLM.from_components(encoder=parts["encoder"], llm=parts["llm"]).eval()
-        return self._tatoeba(model, model.processor, ("encoder", "bridge", "llm", "llm_input"))
+        spaces = tuple(dict.fromkeys(("bridge", *self.s.tatoeba_spaces)))  # the bridge is what stage 1 changes
+        return self._tatoeba(model, model.processor, spaces)
 
     def _train(self, stage: str, train_file: str, out_dir: Path, steps: int, batch: int, extra: dict[str, Any]) -> dict[str, Any]:
         from lingualift.training.callbacks import STEP_LOG_NAME
@@ -207,7 +210,7 @@ class DemoRun:
 
         parts = self.results["model"]
         tree: dict[str, Any] = {
-            "model": {"encoder": parts["encoder"], "llm": parts["llm"], "max_input_length": 160, "max_length": 320},
+            "model": {"encoder": parts["encoder"], "llm": parts["llm"], "max_input_length": 128, "max_length": 256},
             "data": {"train_file": train_file},
             "training": {"output_dir": str(out_dir), "max_steps": steps, "global_batch_size": batch,
                          "per_device_batch_size": batch, "seed": self.s.seed, "logging_steps": 1,
@@ -290,8 +293,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                  "eval_limit", "tatoeba_limit", "max_new_tokens", "seed"):
         parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(defaults, name))
     parser.add_argument("--eval-languages", default=",".join(defaults.eval_languages))
+    parser.add_argument("--tatoeba-spaces", default=",".join(defaults.tatoeba_spaces),
+                        help="representations compared before stage 1: encoder, bridge, llm, llm_input")
     parser.add_argument("--fresh", action="store_true", help="ignore results of an earlier (interrupted) run")
     parser.set_defaults(func=_main)
+
+
+def _csv(text: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in text.split(",") if item.strip())
 
 
 def _main(args: argparse.Namespace) -> int:
@@ -301,7 +310,7 @@ def _main(args: argparse.Namespace) -> int:
         stage1_steps=args.stage1_steps, stage1_batch=args.stage1_batch, stage2_examples=args.stage2_examples,
         stage2_steps=args.stage2_steps, stage2_batch=args.stage2_batch, eval_limit=args.eval_limit,
         tatoeba_limit=args.tatoeba_limit, max_new_tokens=args.max_new_tokens, seed=args.seed, fresh=args.fresh,
-        eval_languages=tuple(l.strip() for l in args.eval_languages.split(",") if l.strip()),
+        eval_languages=_csv(args.eval_languages), tatoeba_spaces=_csv(args.tatoeba_spaces),
     )
     os.environ.setdefault("HF_HUB_OFFLINE", "1") if not (args.encoder or args.llm) else None
     report = DemoRun(settings).run()

@@ -11,7 +11,13 @@ import json
 import logging
 import sys
 
-from lingualift.lexicon.adversarial import AdversarialOptions
+from lingualift.lexicon.adversarial import (
+    CPU_HIDDEN,
+    CPU_STEPS_PER_EPOCH,
+    GPU_HIDDEN,
+    GPU_STEPS_PER_EPOCH,
+    AdversarialOptions,
+)
 from lingualift.lexicon.induce import METHODS, induce_lexicon
 from lingualift.lexicon.output import FILTERS
 from lingualift.lexicon.robust import RobustOptions
@@ -52,10 +58,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     induce.add_argument("--max-iterations", type=int, default=RobustOptions.max_iterations,
                         help="robust: cap on stochastic self-learning rounds")
     induce.add_argument("--adv-epochs", type=int, default=AdversarialOptions.epochs, help="adversarial: epochs")
-    induce.add_argument("--adv-steps", type=int, default=AdversarialOptions.steps_per_epoch,
-                        help="adversarial: map updates per epoch")
-    induce.add_argument("--adv-hidden", type=int, default=AdversarialOptions.dis_hidden,
-                        help="adversarial: discriminator width (paper: 2048)")
+    induce.add_argument("--adv-steps", type=int, help=f"adversarial: map updates per epoch (default "
+                        f"{CPU_STEPS_PER_EPOCH} on CPU, the paper's {GPU_STEPS_PER_EPOCH} on GPU)")
+    induce.add_argument("--adv-hidden", type=int, help=f"adversarial: discriminator width (default {CPU_HIDDEN} "
+                        f"on CPU, the paper's {GPU_HIDDEN} on GPU)")
     induce.add_argument("--evaluate", metavar="DICTIONARY", help="also report P@k against this gold dictionary")
     induce.add_argument("--quiet", action="store_true", help="no progress bars")
     induce.set_defaults(func=run_induce)

@@ -12,7 +12,7 @@ import contextlib
 import numpy as np
 
 from lingualift.errors import InputDataError
-from lingualift.lexicon.retrieval import csls_knn
+from lingualift.lexicon.retrieval import csls_knn, mean_topk_similarity
 
 
 def small_svd(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -52,9 +52,10 @@ def csls_mutual_pairs(xw: np.ndarray, z: np.ndarray, max_rank: int = 15_000, csl
     This is MUSE's ``S2T&T2S`` dictionary used for Procrustes refinement and model selection.
     """
     n_src, n_tgt = min(max_rank, xw.shape[0]), min(max_rank, z.shape[0])
-    xs, zs = xw[:n_src], z[:n_tgt]
-    _, forward = csls_knn(xs, zs, 1, csls_k)
-    _, backward = csls_knn(zs, xs, 1, csls_k)
+    xs, zs = np.ascontiguousarray(xw[:n_src]), np.ascontiguousarray(z[:n_tgt])
+    r_src, r_tgt = mean_topk_similarity(xs, zs, csls_k), mean_topk_similarity(zs, xs, csls_k)
+    _, forward = csls_knn(xs, zs, 1, csls_k, r_queries=r_src, r_base=r_tgt)
+    _, backward = csls_knn(zs, xs, 1, csls_k, r_queries=r_tgt, r_base=r_src)
     forward = forward[:, 0]
     mutual = backward[forward, 0] == np.arange(n_src)
     return np.stack([np.nonzero(mutual)[0], forward[mutual]], axis=1)

@@ -46,13 +46,13 @@ def score_mapping(x: np.ndarray, z: np.ndarray, mapping: np.ndarray, n_words: in
     n_src, n_tgt = min(n_words, x.shape[0]), min(n_words, z.shape[0])
     xs, zs = np.ascontiguousarray(x[:n_src]), np.ascontiguousarray(z[:n_tgt])
     xw = xs @ mapping
-    criterion, forward = _criterion(xw, zs, csls_k)
-    _, backward = csls_knn(zs, xw, 1, csls_k)
+    r_src, r_tgt = mean_topk_similarity(xw, zs, csls_k), mean_topk_similarity(zs, xw, csls_k)
+    criterion, forward = _criterion(xw, zs, csls_k, r_src, r_tgt)
+    _, backward = csls_knn(zs, xw, 1, csls_k, r_queries=r_tgt, r_base=r_src)
     mutual = backward[forward, 0] == np.arange(n_src)
     pairs = np.stack([np.nonzero(mutual)[0], forward[mutual]], axis=1)
     rotation = random_rotation(x.shape[1], np.random.default_rng(seed))
-    _, null_forward = csls_knn(xs @ rotation, zs, 1, csls_k)
-    null_criterion = float(np.einsum("ij,ij->i", xs @ rotation, zs[null_forward[:, 0]]).mean())
+    null_criterion = _criterion(xs @ rotation, zs, csls_k)[0]
     return SelectionScore(criterion, null_criterion, float(mutual.mean()),
                           heldout_agreement(xs, zs, pairs, csls_k, seed), int(n_src))
 
@@ -64,9 +64,10 @@ def unsupervised_criterion(x: np.ndarray, z: np.ndarray, mapping: np.ndarray, n_
     return _criterion(xs, np.ascontiguousarray(z[:n_words]), csls_k)[0]
 
 
-def _criterion(xw: np.ndarray, zs: np.ndarray, csls_k: int) -> tuple[float, np.ndarray]:
+def _criterion(xw: np.ndarray, zs: np.ndarray, csls_k: int, r_src: np.ndarray | None = None,
+               r_tgt: np.ndarray | None = None) -> tuple[float, np.ndarray]:
     """Mean cosine of each mapped source word with its CSLS translation, and those translations' indices."""
-    _, forward = csls_knn(xw, zs, 1, csls_k)
+    _, forward = csls_knn(xw, zs, 1, csls_k, r_queries=r_src, r_base=r_tgt)
     forward = forward[:, 0]
     return float(np.einsum("ij,ij->i", xw, zs[forward]).mean()), forward
 
