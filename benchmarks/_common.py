@@ -70,7 +70,7 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def print_table(rows: list[dict[str, Any]], title: str) -> None:
+def print_table(rows: list[dict[str, Any]], title: str, flush: bool = False) -> None:
     """Print rows as an aligned text table."""
     if not rows:
         return
@@ -81,7 +81,7 @@ def print_table(rows: list[dict[str, Any]], title: str) -> None:
     print("  ".join(k.ljust(w) for k, w in zip(keys, widths)))
     print("  ".join("-" * w for w in widths))
     for c in cells:
-        print("  ".join(v.ljust(w) for v, w in zip(c, widths)))
+        print("  ".join(v.ljust(w) for v, w in zip(c, widths)), flush=flush)
 
 
 def _fmt(value: Any) -> str:

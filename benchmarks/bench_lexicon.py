@@ -8,7 +8,6 @@ for such a run). Prints a table and writes ``benchmarks/results/lexicon.json``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
 import sys
@@ -21,6 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from lingualift.io_utils import atomic_write_json
 from lingualift.lexicon import induce_lexicon
 from lingualift.lexicon.evaluate import evaluate_translation
 from lingualift.lexicon.retrieval import csls_knn, mean_topk_similarity
@@ -42,6 +42,7 @@ def main() -> None:
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results" / "lexicon.json"))
     args = parser.parse_args()
 
+    load_start = os.getloadavg()
     src, tgt, gold = rotated_pair(args.vocab, args.dim, args.noise, seed=0)
     with tempfile.TemporaryDirectory() as tmp:
         paths = {}
@@ -68,12 +69,19 @@ def main() -> None:
         "csls_p@1_first_5000": p_at_1,
         "timings": result.report["timings"],
         "lexicon_entries": result.report["lexicon"]["entries"],
+        "load_average_1min": round(os.getloadavg()[0], 2),
     }]
+    payload = {"cpu_threads": faiss.omp_get_max_threads(), "cpu_count": os.cpu_count(),
+               "load_average_start": load_start, "rows": rows, "args": vars(args)}
+    print(f"{'benchmark':<48} {'seconds':>9} {'+target r':>10} {'peak GB':>8}  load avg (1 min)")
+    print_row(rows[0])
+    save(payload, args.out)
     xw = x @ result.mapping if result.success else x
     r_targets_started = time.perf_counter()
     r_targets = mean_topk_similarity(z, xw, 10)  # targets' CSLS term over all mapped sources, shared by all
     r_targets_seconds = time.perf_counter() - r_targets_started
-    for n in args.queries:
+    payload["csls_target_r_seconds"] = round(r_targets_seconds, 1)
+    for n in args.queries:  # each row is printed and saved as soon as it finishes
         n = min(n, len(xw))
         started = time.perf_counter()
         r_queries = mean_topk_similarity(xw[:n], z, 10)
@@ -81,16 +89,21 @@ def main() -> None:
         seconds = time.perf_counter() - started
         rows.append({"benchmark": f"CSLS top-10, {n} queries × {len(z)} targets", "seconds": round(seconds, 1),
                      "seconds_incl_target_r": round(seconds + r_targets_seconds, 1),
-                     "peak_rss_gb": round(peak_rss_gb(), 2)})
-    print(f"{'benchmark':<48} {'seconds':>9} {'+target r':>10} {'peak GB':>8}")
-    for row in rows:
-        print(f"{row['benchmark']:<48} {row['seconds']:>9} {row.get('seconds_incl_target_r', ''):>10} "
-              f"{row['peak_rss_gb']:>8}")
-    payload = {"cpu_threads": faiss.omp_get_max_threads(), "cpu_count": os.cpu_count(),
-               "load_average": os.getloadavg(), "rows": rows, "args": vars(args)}
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+                     "peak_rss_gb": round(peak_rss_gb(), 2), "load_average_1min": round(os.getloadavg()[0], 2)})
+        print_row(rows[-1])
+        save(payload, args.out)
     print(f"wrote {args.out}")
+
+
+def print_row(row: dict) -> None:
+    print(f"{row['benchmark']:<48} {row['seconds']:>9} {row.get('seconds_incl_target_r', ''):>10} "
+          f"{row['peak_rss_gb']:>8}  {row['load_average_1min']}", flush=True)
+
+
+def save(payload: dict, path: str) -> None:
+    payload["load_average_end"] = os.getloadavg()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(path, payload)
 
 
 if __name__ == "__main__":

@@ -174,6 +174,7 @@ def main() -> None:
         except Exception as exc:  # a missing artefact package must not hide the tiny figures
             print(f"skipping {name}: {type(exc).__name__}: {exc}")
             continue
+        print_table(speed[-1:], f"{name}: bridged vs bare LLM", flush=True)
         if not args.no_memory:
             memory += peak_memory(name, args.batch, args.input_words, args.new_tokens, workdir)
     print_table(speed, "Generation and stage-1 step: bridged vs bare LLM (ratios > 1 = bridged faster for gen)")

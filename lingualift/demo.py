@@ -53,12 +53,12 @@ class DemoSettings:
     stage1_steps: int = 24
     stage1_batch: int = 4
     stage2_examples: int = 200
-    stage2_steps: int = 12
+    stage2_steps: int = 8
     stage2_batch: int = 2
     eval_languages: tuple[str, ...] = ("fr", "sw", "zh")
-    eval_limit: int = 6
+    eval_limit: int = 4
     tatoeba_limit: int = 100
-    max_new_tokens: int = 96
+    max_new_tokens: int = 64
     # representations compared on Tatoeba before stage 1 ("llm": mean-pooled LLM hidden states, costly on a CPU)
     tatoeba_spaces: tuple[str, ...] = ("encoder", "bridge", "llm_input")
     seed: int = 0

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import gzip
 import json
+import time
 
 import numpy as np
 import pytest
 
 from lingualift.errors import ConfigError, InputDataError
 from lingualift.lexicon import (
+    AdversarialOptions,
     Embeddings,
     RobustOptions,
     evaluate_mapping,
@@ -137,6 +139,49 @@ def test_robust_unsupervised_synthetic_p_at_1(synthetic):
     assert scores["nn"]["p@1"] >= 0.99 and scores["csls"]["p@1"] >= 0.99
     correct = sum(gold[s] == [t] for s, t, _ in result.entries)
     assert len(result.entries) >= 2900 and correct / len(result.entries) >= 0.99
+
+
+@pytest.mark.slow
+def test_adversarial_synthetic_p_at_1_in_bounded_time():
+    # 30-d so that 6000 map updates (192k samples, ~0.2 of one MUSE epoch) suffice on CPU; at 50-d it takes
+    # ~15k updates. The paper's loop otherwise: 2×256 LeakyReLU discriminator, 5 dis steps, batch 32, SGD 0.1.
+    src, tgt, gold = rotated_pair(n=3000, dim=30, noise=0.01, seed=0)
+    options = AdversarialOptions(epochs=4, steps_per_epoch=1500, device="cpu")
+    started = time.perf_counter()
+    result = induce_lexicon(src, tgt, method="adversarial", seeds=(0,), adversarial=options, progress=False,
+                            lexicon_words=3000, lexicon_k=1)
+    seconds = time.perf_counter() - started
+    assert result.success, result.failure
+    details = result.report["seeds"][0]["details"]
+    assert details["options"]["dis_hidden"] == 256 and details["options"]["batch_size"] == 32
+    assert len(details["epoch_criteria"]) == 4 and max(details["epoch_criteria"]) > 0.85
+    scores = evaluate_translation(normalize(src.vectors) @ result.mapping, normalize(tgt.vectors), src, tgt, gold)
+    assert scores["nn"]["p@1"] >= 0.9 and scores["csls"]["p@1"] >= 0.9
+    assert seconds < 90, f"adversarial took {seconds:.0f}s (budget ~60s on 2 idle cores)"
+
+
+def test_adversarial_device_defaults():
+    cpu, gpu = AdversarialOptions().resolved("cpu"), AdversarialOptions().resolved("cuda:0")
+    assert (cpu.steps_per_epoch, cpu.dis_hidden, cpu.batch_size) == (600, 256, 32)
+    assert (gpu.steps_per_epoch, gpu.dis_hidden) == (1_000_000 // 32, 2048) == (
+        AdversarialOptions.paper().steps_per_epoch, AdversarialOptions.paper().dis_hidden)
+    assert AdversarialOptions(steps_per_epoch=7, dis_hidden=64).resolved("cuda").dis_hidden == 64
+
+
+def test_adversarial_wrong_fixed_point_is_reported_as_failure(tmp_path):
+    # too few map updates: the game stalls, refinement settles on a self-consistent but wrong mapping
+    src, tgt, gold = rotated_pair(n=2000, dim=30, noise=0.01, seed=0)
+    gold_file = tmp_path / "gold.txt"
+    gold_file.write_text("".join(f"{s} {t[0]}\n" for s, t in gold.items()), encoding="utf-8")
+    options = AdversarialOptions(epochs=2, steps_per_epoch=100, refine_iterations=2, device="cpu")
+    result = induce_lexicon(src, tgt, method="adversarial", seeds=(0,), adversarial=options, progress=False,
+                            evaluate_dictionary=gold_file)
+    assert result.evaluation["csls"]["p@1"] < 0.1  # the rejected mapping is indeed wrong
+    assert not result.success and "above a random rotation" in result.failure
+    assert result.mapping is None and result.entries == []
+    seed_run = result.report["seeds"][0]
+    assert seed_run["criterion_gain"] < 0.3
+    assert seed_run["heldout_agreement"] >= 0.5  # self-consistent: only the criterion gain catches it
 
 
 def test_identical_and_supervised_methods(tmp_path, synthetic):

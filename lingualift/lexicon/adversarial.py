@@ -3,9 +3,8 @@
 A discriminator (input dropout 0.1, hidden layers with LeakyReLU 0.2) learns to tell mapped source vectors
 from target vectors among the ``most_frequent`` words of each language; the map ``W`` is trained to fool it
 (``dis_steps`` discriminator updates per map update, SGD, label smoothing) and kept near-orthogonal after every
-update with ``W ← (1 + β) W − β W Wᵀ W``. After each epoch the unsupervised criterion picks the best ``W``
-(learning rate decays each epoch and is halved when the criterion drops); then Procrustes refinement on CSLS
-mutual nearest neighbours (``refine_iterations``).
+update with ``W ← (1 + β) W − β W Wᵀ W``. After each epoch the unsupervised criterion picks the best ``W``;
+then Procrustes refinement on CSLS mutual nearest neighbours (``refine_iterations``).
 
 The paper runs 5 epochs × 1M samples (31,250 map updates each) with 2048-unit layers on a GPU; that is the
 default on CUDA (``AdversarialOptions.paper()``). On CPU it would take hours, so when ``steps_per_epoch`` /
@@ -66,7 +65,6 @@ class AdversarialOptions:
     refine_max_rank: int = 15_000
     device: str = "auto"
     cpu_threads: int = 1
-    input_scale: float = 1.0
 
     @classmethod
     def paper(cls) -> AdversarialOptions:
@@ -120,10 +118,7 @@ def adversarial_mapping(x: np.ndarray, z: np.ndarray, seed: int = 0, options: Ad
         device = "cuda" if torch.cuda.is_available() else "cpu"
     options = options.resolved(device)
     started = time.perf_counter()
-    if device == "cpu":
-        with _torch_threads(options.cpu_threads):
-            best_weight, best_criterion, history = _train(x, z, seed, options, progress)
-    else:
+    with _torch_threads(options.cpu_threads) if device == "cpu" else contextlib.nullcontext():
         best_weight, best_criterion, history = _train(x, z, seed, options, progress)
     adversarial_seconds = time.perf_counter() - started
     mapping = best_weight.T.astype(np.float32)
@@ -150,8 +145,8 @@ def _train(x: np.ndarray, z: np.ndarray, seed: int, options: AdversarialOptions,
     torch.manual_seed(seed)
     dim = x.shape[1]
     n_src, n_tgt = min(options.most_frequent, len(x)), min(options.most_frequent, len(z))
-    src = torch.from_numpy(np.ascontiguousarray(x[:n_src]) * options.input_scale).to(device)
-    tgt = torch.from_numpy(np.ascontiguousarray(z[:n_tgt]) * options.input_scale).to(device)
+    src = torch.from_numpy(np.ascontiguousarray(x[:n_src])).to(device)
+    tgt = torch.from_numpy(np.ascontiguousarray(z[:n_tgt])).to(device)
     weight = torch.eye(dim, device=device, requires_grad=True)  # mapped = src @ weight.T (MUSE's nn.Linear)
     discriminator = _discriminator(dim, options).to(device)
     dis_optimizer = torch.optim.SGD(discriminator.parameters(), lr=options.dis_lr)

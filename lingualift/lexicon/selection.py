@@ -88,11 +88,14 @@ def heldout_agreement(x: np.ndarray, z: np.ndarray, pairs: np.ndarray, csls_k: i
 class FailureThresholds:
     """A mapping is declared failed below either threshold.
 
-    Calibration (top 10k words): spaCy en→fr robust gain 0.46 / agreement 0.94; synthetic rotation 0.62 / 1.0;
-    unrelated isotropic random spaces 0.02–0.05 / 0.33–0.75.
+    Calibration (top 10k words): spaCy en→fr robust gain 0.46 / agreement 0.94 (supervised Procrustes: 0.45 /
+    0.93); synthetic rotations solved by any method 0.46–0.62 / 1.0; unrelated isotropic random spaces
+    0.02–0.05 / 0.33–0.75. Wrong but self-consistent mappings that Procrustes refinement converges to after a
+    failed adversarial game: synthetic 0.19–0.21 / 0.74–0.76 (agreement passes, so the gain must catch them),
+    spaCy en→fr 0.22–0.24 / 0.34–0.38.
     """
 
-    min_criterion_gain: float = 0.15
+    min_criterion_gain: float = 0.3
     min_heldout_agreement: float = 0.5
 
 
