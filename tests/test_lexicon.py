@@ -147,17 +147,18 @@ def test_adversarial_synthetic_p_at_1_in_bounded_time():
     # ~15k updates. The paper's loop otherwise: 2×256 LeakyReLU discriminator, 5 dis steps, batch 32, SGD 0.1.
     src, tgt, gold = rotated_pair(n=3000, dim=30, noise=0.01, seed=0)
     options = AdversarialOptions(epochs=4, steps_per_epoch=1500, device="cpu")
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     result = induce_lexicon(src, tgt, method="adversarial", seeds=(0,), adversarial=options, progress=False,
                             lexicon_words=3000, lexicon_k=1)
-    seconds = time.perf_counter() - started
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     assert result.success, result.failure
     details = result.report["seeds"][0]["details"]
     assert details["options"]["dis_hidden"] == 256 and details["options"]["batch_size"] == 32
     assert len(details["epoch_criteria"]) == 4 and max(details["epoch_criteria"]) > 0.85
     scores = evaluate_translation(normalize(src.vectors) @ result.mapping, normalize(tgt.vectors), src, tgt, gold)
     assert scores["nn"]["p@1"] >= 0.9 and scores["csls"]["p@1"] >= 0.9
-    assert seconds < 90, f"adversarial took {seconds:.0f}s (budget ~60s on 2 idle cores)"
+    # CPU time, not wall time: the bound must hold on shared CI cores too (measured ~35 s)
+    assert cpu_seconds < 60, f"adversarial used {cpu_seconds:.0f} CPU s ({seconds:.0f} s wall); budget 60"
 
 
 def test_adversarial_device_defaults():
