@@ -157,8 +157,9 @@ def test_adversarial_synthetic_p_at_1_in_bounded_time():
     assert len(details["epoch_criteria"]) == 4 and max(details["epoch_criteria"]) > 0.85
     scores = evaluate_translation(normalize(src.vectors) @ result.mapping, normalize(tgt.vectors), src, tgt, gold)
     assert scores["nn"]["p@1"] >= 0.9 and scores["csls"]["p@1"] >= 0.9
-    # CPU time, not wall time: the bound must hold on shared CI cores too (measured ~35 s)
-    assert cpu_seconds < 60, f"adversarial used {cpu_seconds:.0f} CPU s ({seconds:.0f} s wall); budget 60"
+    # CPU time, not wall time, so the bound holds on shared cores (measured: 38 s wall at load 5.6 on 2 cores;
+    # ~50 CPU s / 150 s wall at load 6 beside a FAISS benchmark)
+    assert cpu_seconds < 75, f"adversarial used {cpu_seconds:.0f} CPU s ({seconds:.0f} s wall); budget 75"
 
 
 def test_adversarial_device_defaults():
