@@ -186,11 +186,8 @@ class DemoRun:
     def _tatoeba(self, model: Any, processor: Any, spaces: tuple[str, ...]) -> dict[str, Any]:
         from lingualift.evaluation import tatoeba_retrieval
 
-        return {
-            space: tatoeba_retrieval(model, processor, self.data("tatoeba"), list(self.s.eval_languages),
-                                     limit=self.s.tatoeba_limit, space=space)
-            for space in spaces
-        }
+        return tatoeba_retrieval(model, processor, self.data("tatoeba"), list(self.s.eval_languages),
+                                 limit=self.s.tatoeba_limit, space=list(spaces))
 
     def align_before(self) -> dict[str, Any]:
         import torch

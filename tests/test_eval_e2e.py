@@ -179,12 +179,16 @@ def test_option_scores_match_a_reference_computation(tiny):
 
 def test_tatoeba_retrieval_every_space(tiny, shared_data: Path):
     model, processor = tiny["model"], tiny["processor"]
-    for space in ("encoder", "bridge", "llm", "llm_input"):
+    spaces = ("encoder", "bridge", "llm", "llm_input")
+    together = tatoeba_retrieval(model, processor, shared_data / "tatoeba", ["bn", "de"], limit=20, space=spaces)
+    assert list(together) == list(spaces)
+    for space in spaces:
         result = tatoeba_retrieval(
             model, processor, shared_data / "tatoeba", ["bn", "de"], limit=20, space=space
         )
         assert set(result) == {"bn", "de"} and result["de"]["n"] == 20
         assert 0.0 <= result["de"]["accuracy"] <= 100.0
+        assert result == together[space]  # one shared pass gives what a pass per space gives
     # identical sentences on both sides retrieve themselves: 100% in any space
     src = ["Is anybody home?", "He lives near here.", "I love you.", "The cat sleeps."]
     (shared_data_tmp := tiny["root"] / "tat").mkdir(exist_ok=True)

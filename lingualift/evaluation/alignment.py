@@ -32,60 +32,71 @@ def _llm_of(model: Any) -> Any:
     return getattr(model, "language_model", model)
 
 
+def _check_spaces(model: Any, processor: Any, spaces: Sequence[str]) -> None:
+    for space in spaces:
+        if space not in SPACES:
+            raise ConfigError(f"unknown representation space {space!r}; expected one of {', '.join(SPACES)}")
+        if space in ("encoder", "bridge") and (getattr(processor, "is_plain", True) or not hasattr(model, "bridge")):
+            raise ConfigError(f"space {space!r} needs a bridged model and its processor (got a plain LLM); use 'llm'")
+
+
+def _pool(states: torch.Tensor, attention_mask: torch.Tensor) -> np.ndarray:
+    mask = attention_mask.unsqueeze(-1).to(states.dtype)
+    pooled = (states * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1)
+    return torch.nn.functional.normalize(pooled.float(), dim=-1).cpu().numpy()
+
+
+def _embed_chunk(model: Any, processor: Any, chunk: list[str], spaces: Sequence[str], device: Any) -> dict[str, np.ndarray]:
+    """Pooled representations of one chunk in every requested space; one encoder pass and one LLM pass at most."""
+    pooled: dict[str, np.ndarray] = {}
+    if {"encoder", "bridge"} & set(spaces):
+        tok = processor.encoder_tokenizer(
+            chunk, padding=True, truncation=True, max_length=processor.max_input_length, return_tensors="pt"
+        ).to(device)
+        states = model.encoder(input_ids=tok["input_ids"], attention_mask=tok["attention_mask"]).last_hidden_state
+        if "encoder" in spaces:
+            pooled["encoder"] = _pool(states, tok["attention_mask"])
+        if "bridge" in spaces:
+            pooled["bridge"] = _pool(model.bridge(states), tok["attention_mask"])
+    if {"llm", "llm_input"} & set(spaces):
+        tok = processor.llm_tokenizer(
+            chunk, padding=True, truncation=True, max_length=processor.max_length, add_special_tokens=False,
+            return_tensors="pt",
+        ).to(device)
+        llm = _llm_of(model)
+        if "llm_input" in spaces:
+            pooled["llm_input"] = _pool(llm.get_input_embeddings()(tok["input_ids"]), tok["attention_mask"])
+        if "llm" in spaces:
+            hidden = llm(
+                input_ids=tok["input_ids"],
+                attention_mask=tok["attention_mask"],
+                output_hidden_states=True,
+                logits_to_keep=1,  # only hidden states are needed: skip the vocabulary projection
+            ).hidden_states[-1]
+            pooled["llm"] = _pool(hidden, tok["attention_mask"])
+    return pooled
+
+
 @torch.inference_mode()
+def sentence_embeddings_by_space(
+    model: Any, processor: Any, sentences: Sequence[str], spaces: Sequence[str], batch_size: int = 32
+) -> dict[str, np.ndarray]:
+    """``{space: (n, d) float32}`` mean-pooled, L2-normalised representations, sharing the encoder/LLM passes."""
+    spaces = list(dict.fromkeys(spaces))
+    _check_spaces(model, processor, spaces)
+    device = next(model.parameters()).device
+    chunks: dict[str, list[np.ndarray]] = {space: [] for space in spaces}
+    for start in range(0, len(sentences), batch_size):
+        for space, array in _embed_chunk(model, processor, list(sentences[start : start + batch_size]), spaces, device).items():
+            chunks[space].append(array)
+    return {space: np.concatenate(arrays).astype(np.float32) for space, arrays in chunks.items()}
+
+
 def sentence_embeddings(
     model: Any, processor: Any, sentences: Sequence[str], space: str = "bridge", batch_size: int = 32
 ) -> np.ndarray:
     """Mean-pooled, L2-normalised ``(n, d)`` float32 representations of ``sentences`` in ``space``."""
-    if space not in SPACES:
-        raise ConfigError(f"unknown representation space {space!r}; expected one of {', '.join(SPACES)}")
-    if space in ("encoder", "bridge") and (
-        getattr(processor, "is_plain", True) or not hasattr(model, "bridge")
-    ):
-        raise ConfigError(
-            f"space {space!r} needs a bridged model and its processor (got a plain LLM); use 'llm'"
-        )
-    device = next(model.parameters()).device
-    out = []
-    for start in range(0, len(sentences), batch_size):
-        chunk = list(sentences[start : start + batch_size])
-        if space in ("encoder", "bridge"):
-            tok = processor.encoder_tokenizer(
-                chunk,
-                padding=True,
-                truncation=True,
-                max_length=processor.max_input_length,
-                return_tensors="pt",
-            ).to(device)
-            states = model.encoder(
-                input_ids=tok["input_ids"], attention_mask=tok["attention_mask"]
-            ).last_hidden_state
-            if space == "bridge":
-                states = model.bridge(states)
-        else:
-            tokenizer = processor.llm_tokenizer
-            tok = tokenizer(
-                chunk,
-                padding=True,
-                truncation=True,
-                max_length=processor.max_length,
-                add_special_tokens=False,
-                return_tensors="pt",
-            ).to(device)
-            llm = _llm_of(model)
-            if space == "llm_input":
-                states = llm.get_input_embeddings()(tok["input_ids"])
-            else:
-                states = llm(
-                    input_ids=tok["input_ids"],
-                    attention_mask=tok["attention_mask"],
-                    output_hidden_states=True,
-                    logits_to_keep=1,  # only hidden states are needed: skip the vocabulary projection
-                ).hidden_states[-1]
-        mask = tok["attention_mask"].unsqueeze(-1).to(states.dtype)
-        pooled = (states * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1)
-        out.append(torch.nn.functional.normalize(pooled.float(), dim=-1).cpu().numpy())
-    return np.concatenate(out).astype(np.float32)
+    return sentence_embeddings_by_space(model, processor, sentences, [space], batch_size)[space]
 
 
 def retrieval_accuracy(
@@ -119,25 +130,31 @@ def tatoeba_retrieval(
     data_dir: str | Path | None,
     languages: Sequence[str],
     limit: int | None = None,
-    space: str = "bridge",
+    space: str | Sequence[str] = "bridge",
     batch_size: int = 32,
 ) -> dict[str, Any]:
-    """Tatoeba xx↔en top-1 retrieval per language: ``{lang: {accuracy, accuracy_en_to_xx, n}}``."""
+    """Tatoeba xx↔en top-1 retrieval per language: ``{lang: {accuracy, accuracy_en_to_xx, n}}``.
+
+    With a list of spaces, ``{space: {lang: ...}}``; the spaces share one encoder and one LLM pass per sentence.
+    """
     processor = processor if processor is not None else getattr(model, "processor", None)
     if processor is None:
         raise ConfigError("tatoeba_retrieval needs the model's processor")
-    results: dict[str, Any] = {}
+    spaces = [space] if isinstance(space, str) else list(dict.fromkeys(space))
+    _check_spaces(model, processor, spaces)
+    results: dict[str, dict[str, Any]] = {s: {} for s in spaces}
     model.eval()
     for lang in languages:
         source, english = load_tatoeba_pairs(Path(data_dir) if data_dir is not None else None, lang, limit)
-        src = sentence_embeddings(model, processor, source, space, batch_size)
-        eng = sentence_embeddings(model, processor, english, space, batch_size)
-        results[lang] = {
-            "n": len(source),
-            "accuracy": retrieval_accuracy(src, eng, source, english),
-            "accuracy_en_to_xx": retrieval_accuracy(eng, src, english, source),
-        }
-    return results
+        src = sentence_embeddings_by_space(model, processor, source, spaces, batch_size)
+        eng = sentence_embeddings_by_space(model, processor, english, spaces, batch_size)
+        for s in spaces:
+            results[s][lang] = {
+                "n": len(source),
+                "accuracy": retrieval_accuracy(src[s], eng[s], source, english),
+                "accuracy_en_to_xx": retrieval_accuracy(eng[s], src[s], english, source),
+            }
+    return results[space] if isinstance(space, str) else results
 
 
 def spearman_correlation(alignment: dict[str, float], accuracy: dict[str, float]) -> dict[str, Any]:
