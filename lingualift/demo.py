@@ -9,7 +9,8 @@ Steps (each one's result is kept under ``--out``; a re-run skips completed steps
 4. model     — multilingual-e5-small (encoder) + SmolLM2-135M-Instruct (LLM) imported from their PyPI packages,
                or tiny random models (``--tiny``, or automatically with a clear message when those are missing);
 5. align-before / stage1 / align-after — Tatoeba retrieval through the encoder, the bridge and the bare LLM
-               embeddings, before and after stage-1 training of the bridge;
+               embeddings, and the likelihood of the English translation (bridged vs bare LLM), before and after
+               stage-1 training of the bridge;
 6. stage2    — LoRA task transfer on English data;
 7. evaluate  — a small MGSM and XNLI slice for the bridged model and for the bare LLM through the same prompts;
 8. report    — ``report.md`` and PNG plots in ``--out``, stating what improved and what did not.
@@ -58,6 +59,7 @@ class DemoSettings:
     eval_languages: tuple[str, ...] = ("fr", "sw", "zh")
     eval_limit: int = 4
     tatoeba_limit: int = 100
+    translation_limit: int = 50  # Tatoeba pairs per language scored for translation likelihood (0: skip)
     max_new_tokens: int = 64
     # representations compared on Tatoeba before stage 1 ("llm": mean-pooled LLM hidden states, costly on a CPU)
     tatoeba_spaces: tuple[str, ...] = ("encoder", "bridge", "llm_input")
@@ -198,7 +200,17 @@ class DemoRun:
         torch.manual_seed(self.s.seed)
         model = LinguaLiftForCausalLM.from_components(encoder=parts["encoder"], llm=parts["llm"]).eval()
         spaces = tuple(dict.fromkeys(("bridge", *self.s.tatoeba_spaces)))  # the bridge is what stage 1 changes
-        return self._tatoeba(model, model.processor, spaces)
+        result = self._tatoeba(model, model.processor, spaces)
+        if self.s.translation_limit:
+            result["translation"] = {"bridged": self._translation((model, model.processor)),
+                                     "bare": self._translation(parts["llm"])}
+        return result
+
+    def _translation(self, model: Any) -> dict[str, Any]:
+        from lingualift.evaluation import translation_likelihood
+
+        return translation_likelihood(model, self.data("tatoeba"), list(self.s.eval_languages),
+                                      limit=self.s.translation_limit, examples=1, max_new_tokens=32)
 
     def _train(self, stage: str, train_file: str, out_dir: Path, steps: int, batch: int, extra: dict[str, Any]) -> dict[str, Any]:
         from lingualift.training.callbacks import STEP_LOG_NAME
@@ -230,7 +242,10 @@ class DemoRun:
         from lingualift import LinguaLiftForCausalLM
 
         model = LinguaLiftForCausalLM.from_checkpoint(self.results["stage1"]["final_dir"]).eval()
-        return self._tatoeba(model, model.processor, ("bridge",))
+        result = self._tatoeba(model, model.processor, ("bridge",))
+        if self.s.translation_limit:
+            result["translation"] = {"bridged": self._translation((model, model.processor))}
+        return result
 
     def stage2(self) -> dict[str, Any]:
         return self._train(
@@ -287,7 +302,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--lexicon-method", default=defaults.lexicon_method, choices=("robust", "adversarial", "identical"))
     parser.add_argument("--lexicon-vocab", type=int, default=defaults.lexicon_vocab)
     for name in ("stage1_sentences", "stage1_steps", "stage1_batch", "stage2_examples", "stage2_steps", "stage2_batch",
-                 "eval_limit", "tatoeba_limit", "max_new_tokens", "seed"):
+                 "eval_limit", "tatoeba_limit", "translation_limit", "max_new_tokens", "seed"):
         parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(defaults, name))
     parser.add_argument("--eval-languages", default=",".join(defaults.eval_languages))
     parser.add_argument("--tatoeba-spaces", default=",".join(defaults.tatoeba_spaces),
@@ -306,7 +321,7 @@ def _main(args: argparse.Namespace) -> int:
         lexicon_method=args.lexicon_method, lexicon_vocab=args.lexicon_vocab, stage1_sentences=args.stage1_sentences,
         stage1_steps=args.stage1_steps, stage1_batch=args.stage1_batch, stage2_examples=args.stage2_examples,
         stage2_steps=args.stage2_steps, stage2_batch=args.stage2_batch, eval_limit=args.eval_limit,
-        tatoeba_limit=args.tatoeba_limit, max_new_tokens=args.max_new_tokens, seed=args.seed, fresh=args.fresh,
+        tatoeba_limit=args.tatoeba_limit, translation_limit=args.translation_limit, max_new_tokens=args.max_new_tokens, seed=args.seed, fresh=args.fresh,
         eval_languages=_csv(args.eval_languages), tatoeba_spaces=_csv(args.tatoeba_spaces),
     )
     os.environ.setdefault("HF_HUB_OFFLINE", "1") if not (args.encoder or args.llm) else None

@@ -44,6 +44,29 @@ def _average(result: dict[str, Any], languages: list[str]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
+def _mean_nll(result: dict[str, Any], languages: list[str]) -> float | None:
+    values = [result[l]["nll_per_token"] for l in languages if l in result]
+    return sum(values) / len(values) if values else None
+
+
+def _translation_rows(before: dict[str, Any], after: dict[str, Any], languages: list[str]) -> list[str]:
+    rows = ["| system | " + " | ".join(languages) + " | avg |", "|---|" + "---|" * (len(languages) + 1)]
+    series = [("bare LLM (reads the source text)", before.get("bare")),
+              ("bridged — before stage 1", before.get("bridged")), ("bridged — after stage 1", after.get("bridged"))]
+    for label, result in series:
+        if result:
+            values = [f"{result[l]['nll_per_token']:.3f}" if l in result else "—" for l in languages]
+            avg = _mean_nll(result, languages)
+            rows.append(f"| {label} | " + " | ".join(values) + f" | {'—' if avg is None else f'{avg:.3f}'} |")
+    rows += ["", "Greedy translations (first pair per language):", ""]
+    for lang in languages:
+        for label, result in (("bare LLM", before.get("bare")), ("bridged, after stage 1", after.get("bridged"))):
+            if result and lang in result and result[lang]["examples"]:
+                ex = result[lang]["examples"][0]
+                rows.append(f"- {lang}, {label}: `{ex['source']}` → “{ex['output'][:160]}” (reference: “{ex['reference']}”)")
+    return rows
+
+
 def _task_rows(evaluation: dict[str, Any], benchmark: str, languages: list[str]) -> list[str]:
     rows = ["| system | " + " | ".join(languages) + " | avg |", "|---|" + "---|" * (len(languages) + 1)]
     for system, results in evaluation.items():
@@ -68,6 +91,15 @@ def _verdicts(results: dict[str, Any], languages: list[str]) -> list[str]:
         cmp = "above" if a > llm else "not above"
         lines.append(f"- After stage 1 the bridge path is {cmp} the best bare-LLM representation,"
                      f" {SPACES[best_space]} ({a:.1f}% vs {llm:.1f}%).")
+    before_tr, after_tr = before.get("translation", {}), after.get("translation", {})
+    if before_tr.get("bridged") and after_tr.get("bridged"):
+        x, y = _mean_nll(before_tr["bridged"], languages), _mean_nll(after_tr["bridged"], languages)
+        verb = "lowered" if y < x else "did not lower"
+        line = f"- Stage 1 {verb} the NLL of the English translation through the bridge: {x:.3f} → {y:.3f} per token"
+        if before_tr.get("bare"):
+            z = _mean_nll(before_tr["bare"], languages)
+            line += f"; the bare LLM reading the source text scores {z:.3f} ({'worse' if z > y else 'better'} than the bridge)"
+        lines.append(line + ".")
     evaluation = results["evaluate"]["systems"]
     systems = list(evaluation)
     if len(systems) == 2:
@@ -149,7 +181,14 @@ def write_demo_report(out: Path, results: dict[str, Any], settings: Any) -> Path
               f"- input (encoder side): {cs['example']['input']}", f"- output (English): {cs['example']['output']}"]
     lines += ["", "## 3. Alignment: Tatoeba top-1 retrieval (xx→en, %)", ""]
     lines += _retrieval_rows(results["align-before"], results["align-after"], languages)
-    lines += ["", "![Tatoeba retrieval](tatoeba_retrieval.png)", "", "## 4. Training", "",
+    lines += ["", "![Tatoeba retrieval](tatoeba_retrieval.png)"]
+    if results["align-before"].get("translation"):
+        n = settings.translation_limit
+        lines += ["", f"**Translation likelihood** (Tatoeba xx→en, {n} pairs per language, stage-1 instruction;"
+                  " NLL per token of the English reference, lower is better)", ""]
+        lines += _translation_rows(results["align-before"]["translation"],
+                                   results["align-after"].get("translation", {}), languages)
+    lines += ["", "## 4. Training", "",
               f"- stage 1 (bridge only): {results['stage1']['global_step']} steps, mean loss {results['stage1']['train_loss']:.3f}",
               f"- stage 2 (LoRA on the LLM): {results['stage2']['global_step']} steps, mean loss {results['stage2']['train_loss']:.3f}",
               "", "![training loss](training_loss.png)", "", "## 5. Task accuracy (%, small slices)", ""]

@@ -203,3 +203,32 @@ def test_tatoeba_retrieval_every_space(tiny, shared_data: Path):
         tatoeba_retrieval(
             plain.model, plain.processor, shared_data / "tatoeba", ["de"], limit=5, space="encoder"
         )
+
+
+def test_translation_likelihood_matches_the_lm_loss_and_is_batch_invariant(tiny, shared_data: Path):
+    from lingualift.evaluation.benchmarks import load_tatoeba_pairs
+    from lingualift.evaluation.translation import translation_likelihood
+
+    model, processor = tiny["model"], tiny["processor"]
+    pair = (model, processor)
+    batched = translation_likelihood(pair, shared_data / "tatoeba", ["fr"], limit=6, batch_size=4, examples=1,
+                                     max_new_tokens=4)
+    single = translation_likelihood(pair, shared_data / "tatoeba", ["fr"], limit=6, batch_size=1, examples=1,
+                                    max_new_tokens=4)
+    assert batched["fr"]["n"] == 6 and len(batched["fr"]["examples"]) == 1
+    assert batched["fr"]["tokens"] == single["fr"]["tokens"] > 0
+    assert batched["fr"]["nll_per_token"] == pytest.approx(single["fr"]["nll_per_token"], abs=1e-3)
+    # reference: the model's own token-mean cross-entropy over each English reference (closing EOS excluded)
+    source, english = load_tatoeba_pairs(shared_data / "tatoeba", "fr", 6)
+    total, count = 0.0, 0
+    with torch.no_grad():
+        for src, eng in zip(source, english):
+            batch = processor(["Translate the following French text into English:"], [src], responses=[eng])
+            labels = batch.pop("labels")
+            scored = torch.nonzero(labels[0] != -100)[:, 0]
+            labels[0, scored[-1]] = -100  # the EOS
+            loss = model(**batch, labels=labels).loss
+            total += float(loss) * (len(scored) - 1)
+            count += len(scored) - 1
+    assert batched["fr"]["tokens"] == count
+    assert batched["fr"]["nll_per_token"] == pytest.approx(total / count, abs=1e-3)

@@ -12,6 +12,7 @@ from lingualift.evaluation.backends import EvaluationBackend, TransformersBacken
 from lingualift.evaluation.benchmarks import BENCHMARKS, get_benchmark, load_benchmark
 from lingualift.evaluation.languages import LANGUAGES, MMWP_LANGUAGES, get_language
 from lingualift.evaluation.runner import evaluate
+from lingualift.evaluation.translation import translation_likelihood
 
 __all__ = [
     "BENCHMARKS",
@@ -26,4 +27,5 @@ __all__ = [
     "load_backend",
     "load_benchmark",
     "tatoeba_retrieval",
+    "translation_likelihood",
 ]

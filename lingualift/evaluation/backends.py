@@ -35,6 +35,12 @@ class EvaluationBackend(ABC):
     ) -> list[list[float]]:
         """Sum of token log-probabilities of each option given its prompt (end-of-sequence not counted)."""
 
+    def score_responses(
+        self, instructions: Sequence[str], inputs: Sequence[str], responses: Sequence[str]
+    ) -> list[tuple[float, int]]:
+        """``(sum of token log-probabilities, token count)`` of each response given its prompt."""
+        raise NotImplementedError(f"{type(self).__name__} does not score free-form responses")
+
     def describe(self) -> dict[str, Any]:
         """What identifies this backend's outputs (checked before resuming a run)."""
         return {"name": self.name}
@@ -77,6 +83,35 @@ class TransformersBackend(EvaluationBackend):
         return self.processor.batch_decode(output[:, batch["input_ids"].shape[1] :], skip_special_tokens=True)
 
     @torch.inference_mode()
+    def score_responses(
+        self, instructions: Sequence[str], inputs: Sequence[str], responses: Sequence[str]
+    ) -> list[tuple[float, int]]:
+        """``(sum of token log-probabilities, token count)`` of each response given its prompt (EOS not counted).
+
+        Rows are left-padded so every response ends at the last position: the vocabulary projection then runs on
+        the response positions only (``logits_to_keep``), not on the whole prompt — the bulk of the cost for a
+        large vocabulary. Position ids follow the attention mask, so padding does not shift positions.
+        """
+        batch = self._to_device(
+            self.processor(list(instructions), list(inputs), responses=list(responses), padding_side="left")
+        )
+        labels = batch.pop("labels")
+        # drop the closing EOS the processor appends to each response: score the response text itself
+        lengths = (labels != -100).sum(dim=1)
+        last = torch.arange(labels.shape[1], device=labels.device)[None, :] == (
+            (labels != -100).long().cumsum(dim=1).argmax(dim=1, keepdim=True)
+        )
+        labels = labels.masked_fill(last & (lengths[:, None] > 1), -100)
+        keep = int(lengths.max()) + 1
+        position_ids = (batch["attention_mask"].long().cumsum(dim=1) - 1).clamp(min=0)
+        logits = self.model(**batch, position_ids=position_ids, logits_to_keep=keep).logits[:, :-1]
+        targets = labels[:, labels.shape[1] - keep + 1 :]
+        mask = targets != -100
+        picked = logits[mask].float().log_softmax(dim=-1).gather(-1, targets[mask][:, None]).squeeze(-1)
+        row_of_token = torch.nonzero(mask, as_tuple=True)[0]
+        sums = torch.zeros(labels.shape[0], device=logits.device).index_add_(0, row_of_token, picked)
+        return list(zip(sums.tolist(), mask.sum(dim=1).tolist()))
+
     def score_options(
         self, instructions: Sequence[str], inputs: Sequence[str], options: Sequence[Sequence[str]]
     ) -> list[list[float]]:
@@ -85,23 +120,7 @@ class TransformersBackend(EvaluationBackend):
             flat_instr += [instruction] * len(opts)
             flat_inputs += [text] * len(opts)
             flat_opts += list(opts)
-        batch = self._to_device(
-            self.processor(flat_instr, flat_inputs, responses=flat_opts, padding_side="right")
-        )
-        labels = batch.pop("labels")
-        # drop the closing EOS the processor appends to each response: score the option text itself
-        lengths = (labels != -100).sum(dim=1)
-        last = torch.arange(labels.shape[1], device=labels.device)[None, :] == (
-            (labels != -100).long().cumsum(dim=1).argmax(dim=1, keepdim=True)
-        )
-        labels = labels.masked_fill(last & (lengths[:, None] > 1), -100)
-        logits = self.model(**batch).logits[:, :-1]
-        targets = labels[:, 1:]
-        mask = targets != -100
-        picked = logits[mask].float().log_softmax(dim=-1).gather(-1, targets[mask][:, None]).squeeze(-1)
-        row_of_token = torch.nonzero(mask, as_tuple=True)[0]
-        sums = torch.zeros(labels.shape[0], device=logits.device).index_add_(0, row_of_token, picked)
-        flat = sums.tolist()
+        flat = [total for total, _ in self.score_responses(flat_instr, flat_inputs, flat_opts)]
         scores, start = [], 0
         for opts in options:
             scores.append(flat[start : start + len(opts)])
