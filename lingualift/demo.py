@@ -51,8 +51,8 @@ class DemoSettings:
     lexicon_method: str = "robust"
     lexicon_vocab: int = 20_000
     stage1_sentences: int = 400
-    stage1_steps: int = 24
-    stage1_batch: int = 4
+    stage1_steps: int = 48
+    stage1_batch: int = 8
     stage2_examples: int = 200
     stage2_steps: int = 8
     stage2_batch: int = 2

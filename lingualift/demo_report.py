@@ -63,7 +63,8 @@ def _translation_rows(before: dict[str, Any], after: dict[str, Any], languages: 
         for label, result in (("bare LLM", before.get("bare")), ("bridged, after stage 1", after.get("bridged"))):
             if result and lang in result and result[lang]["examples"]:
                 ex = result[lang]["examples"][0]
-                rows.append(f"- {lang}, {label}: `{ex['source']}` → “{ex['output'][:160]}” (reference: “{ex['reference']}”)")
+                output = " ".join(ex["output"].split())[:160]  # one markdown line, whatever the model printed
+                rows.append(f"- {lang}, {label}: `{ex['source']}` → “{output}” (reference: “{ex['reference']}”)")
     return rows
 
 
