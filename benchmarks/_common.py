@@ -6,7 +6,6 @@ import json
 import os
 import platform
 import resource
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -31,43 +30,68 @@ def machine() -> dict[str, Any]:
     return info
 
 
+def _timed(fn: Callable[[], Any]) -> float:
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    fn()
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    return time.perf_counter() - start
+
+
 def timeit(fn: Callable[[], Any], repeats: int = 3, warmup: int = 1) -> float:
-    """Median wall time of ``fn`` in seconds (synchronising CUDA)."""
+    """Fastest wall time of ``fn`` in seconds over ``repeats`` runs (synchronising CUDA).
+
+    The minimum is the least noisy estimate on a shared machine: interference only ever adds time.
+    """
     for _ in range(warmup):
         fn()
-    times = []
-    for _ in range(repeats):
-        if torch.cuda.is_available():
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        fn()
-        if torch.cuda.is_available():
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return min(_timed(fn) for _ in range(repeats))
 
 
 def timeit_interleaved(fns: dict[str, Callable[[], Any]], repeats: int = 3, warmup: int = 1) -> dict[str, float]:
-    """Median wall time of each function, run round-robin so that load drift hits all of them alike."""
+    """Fastest wall time of each function, run round-robin so that load drift hits all of them alike."""
     for _ in range(warmup):
         for fn in fns.values():
             fn()
     times: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(repeats):
         for name, fn in fns.items():
-            if torch.cuda.is_available():
-                torch.cuda.synchronize()
-            start = time.perf_counter()
-            fn()
-            if torch.cuda.is_available():
-                torch.cuda.synchronize()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in times.items()}
+            times[name].append(_timed(fn))
+    return {name: min(values) for name, values in times.items()}
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far, in MB (Linux reports KB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak resident memory of this process, in MB: since the last :func:`reset_peak_rss` where Linux allows it."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KB
+
+
+def current_rss_mb() -> float:
+    """Resident memory of this process now, in MB (0 where /proc is unavailable)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def reset_peak_rss() -> bool:
+    """Reset the kernel's peak-RSS counter (Linux ≥ 4.0: ``5`` into ``/proc/self/clear_refs``) so that a later
+    :func:`peak_rss_mb` covers only what ran after it, not model loading. False where that is not possible."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
 
 
 def print_table(rows: list[dict[str, Any]], title: str, flush: bool = False) -> None:

@@ -4,7 +4,8 @@ Same LLM, same total prompt length, same number of new tokens. Reports
 - generation tokens/s of the bridged model ÷ the bare LLM, with the encoder pass included and excluded;
 - the stage-1 train step (frozen encoder + frozen LLM, bridge trains) ÷ a bare-LLM forward+backward of the same
   sequence, with and without the encoder forward;
-- peak memory (CUDA allocator peak on GPU; process peak RSS on CPU, measured in a fresh subprocess per case).
+- peak memory (CUDA allocator peak on GPU; process peak RSS on CPU, reset after loading so it covers the operation,
+  measured in a fresh subprocess per case), with the memory held by the loaded models and the operation's extra.
 
 Usage: python benchmarks/bench_model.py [--models tiny,smollm2] [--batch 4] [--input-words 48] [--new-tokens 32]
 """
@@ -20,7 +21,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import peak_rss_mb, print_table, timeit_interleaved, write_results  # noqa: E402
+from _common import current_rss_mb, peak_rss_mb, print_table, reset_peak_rss, timeit_interleaved, write_results  # noqa: E402
 
 from lingualift import LinguaLiftForCausalLM  # noqa: E402
 
@@ -125,8 +126,16 @@ def _peak_memory_child(name, mode, batch, input_words, new_tokens, workdir, queu
     torch.manual_seed(0)
     model = build(name, Path(workdir))
     bridged, bare, bridged_train, bare_train = make_batches(model, batch, input_words)
+    import gc
+
+    gc.collect()
     if torch.cuda.is_available():
+        torch.cuda.synchronize()
+        baseline = torch.cuda.memory_allocated() / 2**20
         torch.cuda.reset_peak_memory_stats()
+    else:
+        baseline = current_rss_mb()
+        reset_peak_rss()
     if mode == "bridged_generate":
         with torch.no_grad():
             model.generate(**bridged, max_new_tokens=new_tokens, do_sample=False)
@@ -141,7 +150,8 @@ def _peak_memory_child(name, mode, batch, input_words, new_tokens, workdir, queu
         model.language_model.requires_grad_(True)
         model.language_model(**bare_train).loss.backward()
     peak = torch.cuda.max_memory_allocated() / 2**20 if torch.cuda.is_available() else peak_rss_mb()
-    queue.put({"mode": mode, "peak_mb": round(peak, 1)})
+    queue.put({"mode": mode, "peak_mb": round(peak, 1), "models_mb": round(baseline, 1),
+               "extra_mb": round(peak - baseline, 1)})
 
 
 def peak_memory(name: str, batch: int, input_words: int, new_tokens: int, workdir: Path) -> list[dict]:
@@ -163,7 +173,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--input-words", type=int, default=48)
     parser.add_argument("--new-tokens", type=int, default=32)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5, help="interleaved runs per case; the fastest is kept")
     parser.add_argument("--no-memory", action="store_true", help="skip the per-case peak-memory subprocesses")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="lingualift-bench-"))
@@ -178,7 +188,7 @@ def main() -> None:
         if not args.no_memory:
             memory += peak_memory(name, args.batch, args.input_words, args.new_tokens, workdir)
     print_table(speed, "Generation and stage-1 step: bridged vs bare LLM (ratios > 1 = bridged faster for gen)")
-    print_table(memory, "Peak memory (MB; CUDA allocator peak on GPU, process peak RSS on CPU)")
+    print_table(memory, "Peak memory (MB; CUDA allocator peak on GPU, process peak RSS on CPU; models_mb = after loading)")
     write_results("bench_model", {"speed": speed, "memory": memory})
 
 
