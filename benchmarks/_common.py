@@ -62,26 +62,26 @@ def timeit_interleaved(fns: dict[str, Callable[[], Any]], repeats: int = 3, warm
     return {name: min(values) for name, values in times.items()}
 
 
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process, in MB: since the last :func:`reset_peak_rss` where Linux allows it."""
+def _proc_status_mb(field: str) -> float | None:
+    """A memory line of ``/proc/self/status`` (``VmHWM``, ``VmRSS``) in MB; None where /proc is unavailable."""
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KB
+    return None
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process, in MB: since the last :func:`reset_peak_rss` where Linux allows it."""
+    peak = _proc_status_mb("VmHWM")
+    return peak if peak is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KB
 
 
 def current_rss_mb() -> float:
     """Resident memory of this process now, in MB (0 where /proc is unavailable)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
+    return _proc_status_mb("VmRSS") or 0.0
 
 
 def reset_peak_rss() -> bool:

@@ -406,3 +406,11 @@ def test_real_pair_builds_a_bridged_model(e5_dir, smollm2_dir):
         generated = model.generate(**batch, max_new_tokens=3, do_sample=False)
     assert logits.shape[:2] == batch["input_ids"].shape and torch.isfinite(logits).all()
     assert generated.shape == (2, batch["input_ids"].shape[1] + 3)
+
+
+def test_import_tool_command_line_errors_in_one_line(capsys, tmp_path):
+    checked: list[Path] = []
+    assert artefacts.import_main("no-such-model", "x", "check", checked.append, ["--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: unknown artefact 'no-such-model'") and "smollm2" in err and err.count("\n") == 1
+    assert checked == []  # the check never runs after a failed import
