@@ -232,3 +232,23 @@ def test_translation_likelihood_matches_the_lm_loss_and_is_batch_invariant(tiny,
             count += len(scored) - 1
     assert batched["fr"]["tokens"] == count
     assert batched["fr"]["nll_per_token"] == pytest.approx(total / count, abs=1e-3)
+
+
+def test_cli_tatoeba_translation_likelihood(tiny, shared_data: Path, tmp_path: Path, capsys):
+    from lingualift.cli import main
+    from lingualift.evaluation.translation import translation_likelihood
+
+    out = tmp_path / "tr"
+    argv = ["evaluate", "--model", str(tiny["ckpt"]), "--benchmark", "tatoeba", "--space", "translation",
+            "--data-dir", str(shared_data / "tatoeba"), "--languages", "fr,sw", "--limit", "5", "--out", str(out)]
+    assert main(argv) == 0
+    assert "NLL per token of the English reference" in capsys.readouterr().out
+    summary = json.loads((out / "summary.json").read_text())["benchmarks"]["tatoeba_translation"]
+    direct = translation_likelihood(load_backend(str(tiny["ckpt"])), shared_data / "tatoeba", ["fr", "sw"], limit=5)
+    for lang in ("fr", "sw"):
+        assert summary["languages"][lang]["nll_per_token"] == pytest.approx(direct[lang]["nll_per_token"], abs=1e-3)
+    avg = (direct["fr"]["nll_per_token"] + direct["sw"]["nll_per_token"]) / 2
+    assert summary["groups"]["metric"] == "nll_per_token"
+    assert summary["groups"]["resource_levels"]["Avg"] == pytest.approx(avg, abs=1e-3)
+    assert f"{summary['groups']['resource_levels']['Avg']:.3f}" in (out / "report.md").read_text()
+    assert (out / "tatoeba_translation_nll_per_token.png").stat().st_size > 1000

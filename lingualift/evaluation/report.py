@@ -25,8 +25,16 @@ def paper_language_order(languages: Sequence[str]) -> list[str]:
     return sorted(languages, key=lambda c: (_LEVEL_ORDER.get(LANGUAGES[c].resource_level, 3), position[c]))
 
 
-def _fmt(value: Any) -> str:
-    return "–" if value is None else f"{value:.1f}"
+def _fmt(value: Any, digits: int = 1) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+# how each metric is captioned and printed; every other metric is a percentage
+_METRICS = {"nll_per_token": ("NLL per token of the English reference (lower is better)", 3)}
+
+
+def _metric_style(metric: str) -> tuple[str, int]:
+    return _METRICS.get(metric, ("Accuracy (%)", 1))
 
 
 def markdown_table(
@@ -43,8 +51,9 @@ def markdown_table(
     for name, summary in rows.items():
         per_lang = summary["languages"]
         level_avgs = summary.get(groups_key, {}).get("resource_levels", {})
-        cells = [name] + [_fmt(per_lang.get(c, {}).get(metric)) for c in languages]
-        cells += [_fmt(level_avgs.get(lvl)) for lvl in levels] + [_fmt(level_avgs.get("Avg"))]
+        digits = _metric_style(metric)[1]
+        cells = [name] + [_fmt(per_lang.get(c, {}).get(metric), digits) for c in languages]
+        cells += [_fmt(level_avgs.get(lvl), digits) for lvl in levels] + [_fmt(level_avgs.get("Avg"), digits)]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -53,7 +62,9 @@ def benchmark_markdown(summary: dict[str, Any]) -> str:
     """The markdown section of one benchmark summary (accuracy table, strict table and diagnostics for math)."""
     name = summary["benchmark"] + (f" ({summary['space']} space)" if summary.get("space") else "")
     model = summary.get("model", "model")
-    parts = [f"## {name}\n", f"Accuracy (%) of `{model}`.\n", markdown_table({model: summary})]
+    metric = summary.get("groups", {}).get("metric", "accuracy")
+    caption, digits = _metric_style(metric)
+    parts = [f"## {name}\n", f"{caption} of `{model}`.\n", markdown_table({model: summary}, metric)]
     if summary.get("task") == "math":
         parts += [
             "\nStrict extraction (answer phrase / `####` only):\n",
@@ -70,17 +81,19 @@ def benchmark_markdown(summary: dict[str, Any]) -> str:
     for title, key in (("Family", "families"), ("Script", "scripts")):
         if groups.get(key):
             parts.append(
-                f"\n{title} averages: " + ", ".join(f"{k} {_fmt(v)}" for k, v in groups[key].items()) + "\n"
+                f"\n{title} averages: " + ", ".join(f"{k} {_fmt(v, digits)}" for k, v in groups[key].items()) + "\n"
             )
     return "".join(parts)
 
 
-def plot_language_bars(summary: dict[str, Any], path: Path, metric: str = "accuracy") -> Path:
-    """Per-language bar chart of ``metric`` coloured by resource level; returns the PNG path."""
+def plot_language_bars(summary: dict[str, Any], path: Path, metric: str | None = None) -> Path:
+    """Per-language bar chart of ``metric`` (default: the summary's) coloured by resource level; returns the PNG."""
     from lingualift.plotting import pyplot, save_figure
 
     plt = pyplot()
 
+    metric = metric or summary.get("groups", {}).get("metric", "accuracy")
+    percent = metric not in _METRICS
     codes = paper_language_order(list(summary["languages"]))
     values = [summary["languages"][c][metric] or 0.0 for c in codes]
     colours = [_LEVEL_COLOURS[LANGUAGES[c].resource_level] for c in codes]
@@ -88,10 +101,11 @@ def plot_language_bars(summary: dict[str, Any], path: Path, metric: str = "accur
     ax.bar(codes, values, color=colours)
     avg = summary.get("groups", {}).get("resource_levels", {}).get("Avg")
     if avg is not None:
-        ax.axhline(avg, color="black", linestyle="--", linewidth=1, label=f"Avg {avg:.1f}")
+        ax.axhline(avg, color="black", linestyle="--", linewidth=1, label=f"Avg {_fmt(avg, _metric_style(metric)[1])}")
         ax.legend(loc="upper right", fontsize=8)
-    ax.set_ylabel(f"{metric} (%)")
-    ax.set_ylim(0, 100)
+    ax.set_ylabel(f"{metric} (%)" if percent else metric)
+    if percent:
+        ax.set_ylim(0, 100)
     ax.set_title(f"{summary['benchmark']}: {summary.get('model', '')}"[:80], fontsize=9)
     return save_figure(fig, path)
 
@@ -122,5 +136,6 @@ def write_reports(
     written["report"] = out_dir / "report.md"
     atomic_write_text(written["report"], report)
     if plots:
-        written["plot"] = plot_language_bars(summary, out_dir / f"{key}_accuracy.png")
+        metric = summary.get("groups", {}).get("metric", "accuracy")
+        written["plot"] = plot_language_bars(summary, out_dir / f"{key}_{metric}.png")
     return written

@@ -39,6 +39,8 @@ from lingualift.io_utils import atomic_write_json, atomic_write_jsonl
 RUN_FILE = "run.json"
 
 
+TRANSLATION_SPACE = "translation"  # Tatoeba scored by translation likelihood instead of retrieval
+
 def _read_partial(path: Path) -> dict[str, dict[str, Any]]:
     """Records already written by an interrupted run (a torn last line is ignored)."""
     done: dict[str, dict[str, Any]] = {}
@@ -148,7 +150,8 @@ def evaluate(
     ``model_or_dir``: a checkpoint directory or Hub id, a ``(model, processor)`` pair, a model with
     ``processor=``, or an :class:`EvaluationBackend`. ``off_target_language``: judge responses against this
     language (e.g. ``"en"`` for a model meant to reason in English) instead of the query language.
-    For ``benchmark="tatoeba"`` this runs :func:`lingualift.evaluation.alignment.tatoeba_retrieval` in ``space``.
+    For ``benchmark="tatoeba"`` this runs :func:`lingualift.evaluation.alignment.tatoeba_retrieval` in ``space``,
+    or, with ``space="translation"``, :func:`lingualift.evaluation.translation.translation_likelihood`.
     """
     spec = get_benchmark(benchmark)
     langs = resolve_languages(spec, languages)
@@ -257,18 +260,24 @@ def _evaluate_retrieval(
     plots: bool,
 ) -> dict[str, Any]:
     from lingualift.evaluation.alignment import tatoeba_retrieval
+    from lingualift.evaluation.translation import translation_likelihood
 
     model, processor = _model_and_processor(model_or_dir, processor)
-    results = tatoeba_retrieval(
-        model, processor, data_dir, langs, limit=limit, space=space, batch_size=batch_size
-    )
+    if space == TRANSLATION_SPACE:
+        results = translation_likelihood((model, processor), data_dir, langs, limit=limit, batch_size=batch_size)
+        metric = "nll_per_token"
+    else:
+        results = tatoeba_retrieval(
+            model, processor, data_dir, langs, limit=limit, space=space, batch_size=batch_size
+        )
+        metric = "accuracy"
     summary = {
         "benchmark": "tatoeba",
-        "task": "retrieval",
+        "task": "retrieval" if metric == "accuracy" else "translation",
         "space": space,
         "model": str(getattr(model, "name_or_path", type(model).__name__)),
         "languages": results,
-        "groups": group_averages({lang: results[lang]["accuracy"] for lang in langs}),
+        "groups": group_averages({lang: results[lang][metric] for lang in langs}, metric),
     }
     if out_dir is not None:
         from lingualift.evaluation.report import write_reports
