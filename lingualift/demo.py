@@ -16,7 +16,8 @@ Steps (each one's result is kept under ``--out``; a re-run skips completed steps
 8. report    — ``report.md`` and PNG plots in ``--out``, stating what improved and what did not.
 
 The defaults finish in about 15 minutes on 2 CPU cores; every size is a flag, and
-``--encoder google/mt5-xl --llm meta-llama/Llama-2-7b-hf --stage1-steps -1 ...`` is the real run on a GPU host.
+``--encoder google/mt5-xl --llm meta-llama/Llama-2-7b-hf --stage1-config recipes/configs/stage1/paper_mt5xl_llama2_7b.yaml
+--stage2-config recipes/configs/stage2/paper_mt5xl_llama2_7b.yaml ...`` is the real run on a GPU host.
 """
 
 from __future__ import annotations
@@ -51,11 +52,16 @@ class DemoSettings:
     lexicon_method: str = "robust"
     lexicon_vocab: int = 20_000
     stage1_sentences: int = 400
-    stage1_steps: int = 48
-    stage1_batch: int = 8
+    # steps / batch: None with a stage config means "the config's schedule"; without one, the demo's sizes below
+    stage1_steps: int | None = 48
+    stage1_batch: int | None = 8
     stage2_examples: int = 200
-    stage2_steps: int = 8
-    stage2_batch: int = 2
+    stage2_steps: int | None = 8
+    stage2_batch: int | None = 2
+    # training YAMLs (e.g. recipes/configs/stage1/paper_mt5xl_llama2_7b.yaml) whose model/training/stage settings
+    # replace the demo's CPU-sized ones; the demo still supplies the models, data files and output directories
+    stage1_config: Path | None = None
+    stage2_config: Path | None = None
     eval_languages: tuple[str, ...] = ("fr", "sw", "zh")
     eval_limit: int = 4
     tatoeba_limit: int = 100
@@ -212,31 +218,43 @@ class DemoRun:
         return translation_likelihood(model, self.data("tatoeba"), list(self.s.eval_languages),
                                       limit=self.s.translation_limit, examples=1, max_new_tokens=32)
 
-    def _train(self, stage: str, train_file: str, out_dir: Path, steps: int, batch: int, extra: dict[str, Any]) -> dict[str, Any]:
+    def _train(self, stage: str, train_file: str, out_dir: Path, steps: int | None, batch: int | None,
+               config_file: Path | None, cpu_settings: dict[str, dict[str, Any]], stage_settings: dict[str, Any]) -> dict[str, Any]:
+        """One training stage: ``config_file``'s settings when given, else the demo's CPU-sized ``cpu_settings``."""
         from lingualift.training.callbacks import STEP_LOG_NAME
-        from lingualift.training.config import config_from_dict
+        from lingualift.training.config import config_from_dict, read_config_tree
         from lingualift.training.run import run_stage1, run_stage2
 
         parts = self.results["model"]
-        tree: dict[str, Any] = {
-            "model": {"encoder": parts["encoder"], "llm": parts["llm"], "max_input_length": 128, "max_length": 256},
-            "data": {"train_file": train_file},
-            "training": {"output_dir": str(out_dir), "max_steps": steps, "global_batch_size": batch,
-                         "per_device_batch_size": batch, "seed": self.s.seed, "logging_steps": 1,
-                         "save_steps": max(10, steps // 3), "save_total_limit": 1, "resume": True,
-                         "report_to": ["none"], "bf16": "auto"},
-            "stage": {"name": stage},
-        }
-        for section, values in extra.items():
-            tree[section].update(values)
-        config = config_from_dict(tree, source="lingualift demo")
+        if config_file is not None:
+            tree = read_config_tree(config_file)
+        else:
+            tree = {"model": {"max_input_length": 128, "max_length": 256},
+                    "training": {"seed": self.s.seed, "logging_steps": 1, "save_steps": max(10, (steps or 30) // 3),
+                                 "save_total_limit": 1, "report_to": ["none"], "bf16": "auto"}}
+            for section, values in cpu_settings.items():
+                tree.setdefault(section, {}).update(values)
+        for section in ("model", "data", "training", "stage"):
+            tree.setdefault(section, {})
+        tree["model"].update(encoder=parts["encoder"], llm=parts["llm"])
+        tree["data"]["train_file"] = train_file
+        tree["training"].update(output_dir=str(out_dir), resume=True)
+        if steps is not None:
+            tree["training"]["max_steps"] = steps
+        if batch is not None:
+            per_device = tree["training"].get("per_device_batch_size") or batch
+            tree["training"].update(global_batch_size=batch, per_device_batch_size=min(per_device, batch))
+        tree["stage"].update(name=stage, **stage_settings)
+        config = config_from_dict(tree, source=str(config_file) if config_file else "lingualift demo")
         result = (run_stage1 if stage == "align" else run_stage2)(config)
         return {"final_dir": str(result.final_dir), "global_step": result.global_step, "train_loss": result.train_loss,
-                "loss_log": str(Path(result.output_dir) / STEP_LOG_NAME), "trainable": len(result.trainable_parameters)}
+                "loss_log": str(Path(result.output_dir) / STEP_LOG_NAME), "trainable": len(result.trainable_parameters),
+                "config": str(config_file) if config_file else None}
 
     def stage1(self) -> dict[str, Any]:
         return self._train("align", self.results["codeswitch"]["file"], self.out / "stage1", self.s.stage1_steps,
-                           self.s.stage1_batch, {"training": {"learning_rate": 6e-4, "lr_scheduler_type": "constant"}})
+                           self.s.stage1_batch, self.s.stage1_config,
+                           {"training": {"learning_rate": 6e-4, "lr_scheduler_type": "constant"}}, {})
 
     def align_after(self) -> dict[str, Any]:
         from lingualift import LinguaLiftForCausalLM
@@ -250,8 +268,10 @@ class DemoRun:
     def stage2(self) -> dict[str, Any]:
         return self._train(
             "task", self.results["stage2data"]["file"], self.out / "stage2", self.s.stage2_steps, self.s.stage2_batch,
+            self.s.stage2_config,
             {"training": {"learning_rate": 2e-4, "lr_scheduler_type": "cosine", "warmup_ratio": 0.05, "weight_decay": 0.01},
-             "stage": {"bridge_checkpoint": self.results["stage1"]["final_dir"], "lora": {"r": 16, "alpha": 32}}},
+             "stage": {"lora": {"r": 16, "alpha": 32}}},
+            {"bridge_checkpoint": self.results["stage1"]["final_dir"]},
         )
 
     def evaluate(self) -> dict[str, Any]:
@@ -301,9 +321,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--tiny", action="store_true", help="tiny random models (seconds; for smoke tests)")
     parser.add_argument("--lexicon-method", default=defaults.lexicon_method, choices=("robust", "adversarial", "identical"))
     parser.add_argument("--lexicon-vocab", type=int, default=defaults.lexicon_vocab)
-    for name in ("stage1_sentences", "stage1_steps", "stage1_batch", "stage2_examples", "stage2_steps", "stage2_batch",
-                 "eval_limit", "tatoeba_limit", "translation_limit", "max_new_tokens", "seed"):
+    for name in ("stage1_sentences", "stage2_examples", "eval_limit", "tatoeba_limit", "translation_limit",
+                 "max_new_tokens", "seed"):
         parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(defaults, name))
+    for name in ("stage1_steps", "stage1_batch", "stage2_steps", "stage2_batch"):
+        parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=None,
+                            help=f"default {getattr(defaults, name)}; with --{name[:6]}-config, the config's schedule")
+    for stage in ("stage1", "stage2"):
+        parser.add_argument(f"--{stage}-config", type=Path, default=None,
+                            help=f"training YAML for {stage} (e.g. recipes/configs/{stage}/paper_mt5xl_llama2_7b.yaml):"
+                                 " its hyperparameters replace the demo's CPU sizes")
     parser.add_argument("--eval-languages", default=",".join(defaults.eval_languages))
     parser.add_argument("--tatoeba-spaces", default=",".join(defaults.tatoeba_spaces),
                         help="representations compared before stage 1: encoder, bridge, llm, llm_input")
@@ -315,12 +342,26 @@ def _csv(text: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in text.split(",") if item.strip())
 
 
+def _stage_size(args: argparse.Namespace, name: str) -> int | None:
+    """A step/batch flag: as given; else the config's value (None) when that stage has a config; else the default."""
+    value = getattr(args, name)
+    if value is not None or getattr(args, f"{name[:6]}_config") is not None:
+        return value
+    return getattr(DemoSettings, name)
+
+
 def _main(args: argparse.Namespace) -> int:
+    for stage in ("stage1", "stage2"):
+        path = getattr(args, f"{stage}_config")
+        if path is not None and not path.is_file():
+            raise LinguaLiftError(f"--{stage}-config: config file not found: {path}")
     settings = DemoSettings(
         out=args.out, data_dir=args.data_dir, encoder=args.encoder, llm=args.llm, tiny=args.tiny,
         lexicon_method=args.lexicon_method, lexicon_vocab=args.lexicon_vocab, stage1_sentences=args.stage1_sentences,
-        stage1_steps=args.stage1_steps, stage1_batch=args.stage1_batch, stage2_examples=args.stage2_examples,
-        stage2_steps=args.stage2_steps, stage2_batch=args.stage2_batch, eval_limit=args.eval_limit,
+        stage1_steps=_stage_size(args, "stage1_steps"), stage1_batch=_stage_size(args, "stage1_batch"),
+        stage2_examples=args.stage2_examples, stage2_steps=_stage_size(args, "stage2_steps"),
+        stage2_batch=_stage_size(args, "stage2_batch"), stage1_config=args.stage1_config,
+        stage2_config=args.stage2_config, eval_limit=args.eval_limit,
         tatoeba_limit=args.tatoeba_limit, translation_limit=args.translation_limit, max_new_tokens=args.max_new_tokens, seed=args.seed, fresh=args.fresh,
         eval_languages=_csv(args.eval_languages), tatoeba_spaces=_csv(args.tatoeba_spaces),
     )

@@ -47,3 +47,42 @@ def test_demo_runs_end_to_end_and_resumes(tmp_path, shared_data):
     DemoRun(settings, log=logs.append).run()
     assert sum("cached" in line for line in logs) == 9
     assert any(line.startswith("[report] running") for line in logs)
+
+
+def test_demo_stage_configs_replace_the_cpu_sizes(tmp_path, shared_data):
+    import argparse
+
+    import yaml
+
+    from lingualift.demo import _stage_size, register
+
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    args = parser.parse_args(["demo", "--stage1-config", "recipes/configs/stage1/tiny.yaml", "--stage2-batch", "4"])
+    # a stage with a config follows the config's schedule unless a flag says otherwise; the other keeps the defaults
+    assert _stage_size(args, "stage1_steps") is None and _stage_size(args, "stage1_batch") is None
+    assert _stage_size(args, "stage2_steps") == DemoSettings.stage2_steps and _stage_size(args, "stage2_batch") == 4
+
+    stage1_config = tmp_path / "stage1.yaml"
+    tree = yaml.safe_load(open("recipes/configs/stage1/tiny.yaml"))
+    tree["training"].update(max_steps=2, learning_rate=1.25e-3)
+    stage1_config.write_text(yaml.safe_dump(tree))
+    stage2_config = tmp_path / "stage2.yaml"
+    tree = yaml.safe_load(open("recipes/configs/stage2/tiny_lora.yaml"))
+    tree["model"]["max_length"] = 768  # GSM8K answers are longer than the recipe's tiny records
+    stage2_config.write_text(yaml.safe_dump(tree))
+    settings = DemoSettings(
+        out=tmp_path / "demo", data_dir=shared_data, tiny=True, lexicon_vocab=6000, stage1_sentences=24,
+        stage1_steps=None, stage1_batch=None, stage1_config=stage1_config, stage2_examples=12,
+        stage2_config=stage2_config, stage2_steps=1, stage2_batch=2,
+        eval_languages=("fr",), eval_limit=1, tatoeba_limit=8, translation_limit=2, max_new_tokens=4,
+    )
+    DemoRun(settings, log=lambda line: None).run()
+    run1 = yaml.safe_load((tmp_path / "demo" / "stage1" / "run_config.yaml").read_text())
+    assert run1["training"]["learning_rate"] == 1.25e-3 and run1["training"]["max_steps"] == 2  # from the config
+    assert run1["training"]["global_batch_size"] == 8 and run1["model"]["max_input_length"] == 64
+    assert run1["data"]["train_file"].endswith("stage1.jsonl") and "demo" in run1["training"]["output_dir"]
+    run2 = yaml.safe_load((tmp_path / "demo" / "stage2" / "run_config.yaml").read_text())
+    assert run2["training"]["learning_rate"] == 5.0e-3 and run2["stage"]["lora"]["r"] == 8  # the config's LoRA
+    assert run2["training"]["max_steps"] == 1 and run2["training"]["global_batch_size"] == 2  # the flags win
+    assert run2["stage"]["bridge_checkpoint"].endswith("stage1/final")

@@ -431,6 +431,20 @@ def check_paths(config: RunConfig) -> None:
             )
 
 
+def read_config_tree(path: str | os.PathLike) -> dict[str, Any]:
+    """The raw ``{section: {key: value}}`` mapping of a YAML config file (not yet validated)."""
+    if not Path(path).is_file():
+        raise ConfigError(f"--config: config file not found: {path}")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            tree = yaml.safe_load(handle) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+    if not isinstance(tree, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level, got {type(tree).__name__}")
+    return tree
+
+
 def load_config(
     path: str | os.PathLike | None = None,
     overrides: list[str] | tuple[str, ...] = (),
@@ -447,19 +461,13 @@ def load_config(
         if path is None:
             raise ConfigError("no config given: pass --config FILE")
         source = str(path)
-        if not Path(path).is_file():
-            raise ConfigError(f"--config: config file not found: {path}")
-        try:
-            with open(path, encoding="utf-8") as handle:
-                tree = yaml.safe_load(handle) or {}
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+        tree = read_config_tree(path)
     else:
         import copy
 
         tree = copy.deepcopy(tree)
-    if not isinstance(tree, dict):
-        raise ConfigError(f"{source or 'config'}: expected a mapping at the top level, got {type(tree).__name__}")
+        if not isinstance(tree, dict):
+            raise ConfigError(f"config: expected a mapping at the top level, got {type(tree).__name__}")
     apply_overrides(tree, overrides)
     config = config_from_dict(tree, source=source)
     if check_files:
@@ -479,4 +487,5 @@ __all__ = [
     "check_paths",
     "config_from_dict",
     "load_config",
+    "read_config_tree",
 ]
