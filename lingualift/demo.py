@@ -15,7 +15,7 @@ Steps (each one's result is kept under ``--out``; a re-run skips completed steps
 7. evaluate  — a small MGSM and XNLI slice for the bridged model and for the bare LLM through the same prompts;
 8. report    — ``report.md`` and PNG plots in ``--out``, stating what improved and what did not.
 
-The defaults finish in about 15 minutes on 2 CPU cores; every size is a flag, and
+The defaults finish in about 7 minutes on an idle 2-core CPU (9 with a fresh `make demo`); every size is a flag, and
 ``--encoder google/mt5-xl --llm meta-llama/Llama-2-7b-hf --stage1-config recipes/configs/stage1/paper_mt5xl_llama2_7b.yaml
 --stage2-config recipes/configs/stage2/paper_mt5xl_llama2_7b.yaml ...`` is the real run on a GPU host.
 """
