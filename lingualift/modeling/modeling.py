@@ -32,6 +32,7 @@ from lingualift.modeling.components import (
     load_llm,
 )
 from lingualift.modeling.configuration import LinguaLiftConfig
+from lingualift.modeling.encoder_cache import EncoderCache
 
 
 class LinguaLiftPreTrainedModel(PreTrainedModel):
@@ -89,6 +90,7 @@ class LinguaLiftForCausalLM(LinguaLiftPreTrainedModel, GenerationMixin):
         self.encoder.requires_grad_(False)
         self.encoder.eval()
         self.processor = None  # set by from_components / from_checkpoint for convenience
+        self.encoder_cache: EncoderCache | None = None  # see enable_encoder_cache
         self.card_data: dict[str, Any] = {}  # languages, stages, evaluation: written into the model card
         self.post_init()
 
@@ -176,10 +178,26 @@ class LinguaLiftForCausalLM(LinguaLiftPreTrainedModel, GenerationMixin):
         """Whether the LLM is wrapped by a PEFT LoRA adapter (stage 2 with ``lora=...``)."""
         return hasattr(self.language_model, "peft_config")
 
+    def enable_encoder_cache(self, max_megabytes: float = 1024.0) -> EncoderCache:
+        """Memoise the frozen encoder's states per input row, up to ``max_megabytes`` (CPU memory).
+
+        For training over several epochs on a dataset small enough to keep its encoder states: every epoch after
+        the first skips the encoder for the cached rows. See :mod:`lingualift.modeling.encoder_cache`.
+        """
+        self.encoder_cache = EncoderCache(max_megabytes)
+        return self.encoder_cache
+
+    def disable_encoder_cache(self) -> None:
+        """Drop the encoder cache and its memory."""
+        self.encoder_cache = None
+
     def encode(self, encoder_input_ids: torch.Tensor, encoder_attention_mask: torch.Tensor | None = None) -> torch.Tensor:
         """Frozen encoder (no autograd graph) → bridge: ``(batch, n_enc, d_llm)`` bridged states."""
         with torch.no_grad():
-            states = self.encoder(input_ids=encoder_input_ids, attention_mask=encoder_attention_mask).last_hidden_state
+            if self.encoder_cache is not None:
+                states = self.encoder_cache.encode(self.encoder, encoder_input_ids, encoder_attention_mask)
+            else:
+                states = self.encoder(input_ids=encoder_input_ids, attention_mask=encoder_attention_mask).last_hidden_state
         return self.bridge(states)
 
     def embed_inputs(

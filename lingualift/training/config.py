@@ -63,6 +63,9 @@ class ModelConfig:
     max_length: int = 1024
     attn_implementation: Literal["auto", "sdpa", "eager", "flash_attention_2"] = "auto"
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = "float32"
+    # memoise the frozen encoder's states per training row up to this many MB of CPU memory (0: off); pays off
+    # from the second epoch on, for datasets whose encoder states fit in memory
+    encoder_cache_mb: float = 0.0
 
 
 @dataclass
@@ -343,6 +346,8 @@ def _check_values(config: RunConfig) -> None:
     for key, value in (("data.max_samples", config.data.max_samples), ("training.eval_steps", t.eval_steps)):
         if value is not None and value <= 0:
             raise ConfigError(f"{key}: expected a positive integer or null, got {value}")
+    if m.encoder_cache_mb < 0:
+        raise ConfigError(f"model.encoder_cache_mb: expected >= 0 (0 = off), got {m.encoder_cache_mb}")
     if t.learning_rate <= 0:
         raise ConfigError(f"training.learning_rate: expected > 0, got {t.learning_rate}")
     if not 0.0 <= t.warmup_ratio < 1.0:

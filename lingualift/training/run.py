@@ -145,6 +145,8 @@ def build_model(config: RunConfig):
             encoder=encoder, llm=llm, processor=processor, bridge_type=m.bridge_type, dtype=dtype,
             attn_implementation=attn,
         )
+    if m.encoder_cache_mb > 0:
+        model.enable_encoder_cache(m.encoder_cache_mb)
     return model
 
 
