@@ -100,3 +100,18 @@ def test_training_config_switch(tmp_path):
     tree["model"]["encoder_cache_mb"] = -1
     with pytest.raises(ConfigError, match="model.encoder_cache_mb: expected >= 0"):
         config_from_dict(tree)
+
+
+def test_stage1_second_epoch_is_served_from_the_cache(tmp_path):
+    from lingualift.training.config import load_config
+    from lingualift.training.run import run_stage1
+
+    config = load_config("recipes/configs/stage1/tiny.yaml", [
+        f"training.output_dir={tmp_path / 'run'}", "training.max_steps=-1", "training.num_train_epochs=2",
+        "training.global_batch_size=8", "training.per_device_batch_size=8", "training.save_steps=100",
+        "model.encoder_cache_mb=16",
+    ])
+    result = run_stage1(config)
+    stats = result.metrics["encoder_cache"]
+    assert result.global_step == 4  # 16 records, batch 8, 2 epochs
+    assert stats["misses"] == 16 and stats["hits"] == 16 and stats["not_stored"] == 0 and stats["bytes"] > 0

@@ -268,6 +268,12 @@ def run_stage(config: RunConfig, runner: str, callbacks: Iterable[Any] = ()) -> 
     )
     output = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     final = out / FINAL_DIR
+    metrics = dict(output.metrics)
+    if model.encoder_cache is not None:
+        stats = model.encoder_cache.stats
+        metrics["encoder_cache"] = stats.to_dict()
+        logger.info("encoder cache: %d rows served from memory, %d encoded, %.1f MB held, %d rows over the budget",
+                    stats.hits, stats.misses, stats.bytes / 2**20, stats.not_stored)
     record_stage_in_card(model, config, output.global_step, float(output.training_loss))
     with full_parameters(trainer):
         if trainer.args.should_save:
@@ -283,7 +289,7 @@ def run_stage(config: RunConfig, runner: str, callbacks: Iterable[Any] = ()) -> 
         train_loss=float(output.training_loss),
         trainable_parameters=trainable,
         resumed_from=resume_from,
-        metrics=dict(output.metrics),
+        metrics=metrics,
         trainer=trainer,
     )
 
