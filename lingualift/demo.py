@@ -285,7 +285,7 @@ class DemoRun:
             for benchmark, sub in (("mgsm", "mgsm"), ("xnli", "xnli")):
                 summary = evaluate(source, benchmark=benchmark, data_dir=self.data(sub), languages=list(self.s.eval_languages),
                                    limit=self.s.eval_limit, batch_size=8, out_dir=self.out / "eval" / slug,
-                                   max_new_tokens=self.s.max_new_tokens, plots=False)
+                                   max_new_tokens=self.s.max_new_tokens, plots=False, update_card=slug == "bridged")
                 results[system][benchmark] = summary
         return {"systems": results}
 

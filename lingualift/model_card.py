@@ -50,16 +50,33 @@ def _evaluation_section(evaluation: Any) -> str:
     return "\n".join(rows)
 
 
-def render_model_card(model: Any, form: str, title: str | None = None) -> str:
-    """The model card text for ``model`` saved in checkpoint ``form``."""
+def hub_base_model(name_or_path: str | None) -> str | None:
+    """The Hub id to name as ``base_model``: the id itself; for a local copy made by :mod:`lingualift.artefacts`,
+    the model it copies; None for any other local directory (the Hub accepts only repo ids there)."""
+    if not name_or_path:
+        return None
+    from lingualift.artefacts import MARKER_FILE
+
+    path = Path(name_or_path).expanduser()
+    if (path / MARKER_FILE).is_file():
+        try:
+            return json.loads((path / MARKER_FILE).read_text(encoding="utf-8")).get("upstream")
+        except (OSError, json.JSONDecodeError):
+            return None
+    return None if path.exists() else name_or_path
+
+
+def render_model_card(model: Any, form: str, title: str | None = None, location: str | None = None) -> str:
+    """The model card text for ``model`` saved in checkpoint ``form`` at ``location`` (a directory or Hub id)."""
     config = model.config
     data: dict[str, Any] = dict(getattr(model, "card_data", None) or {})
     languages = list(data.get("languages", []))
-    bases = [b for b in (config.encoder_name_or_path, config.llm_name_or_path) if b]
+    bases = [b for b in map(hub_base_model, (config.encoder_name_or_path, config.llm_name_or_path)) if b]
     template = resources.files("lingualift").joinpath("templates/model_card.md").read_text(encoding="utf-8")
     n_bridge = sum(p.numel() for p in model.bridge.parameters())
     fields = {
         "title": title or data.get("title") or "lingualift model",
+        "location": location or "path/or/hub-id",
         "languages_yaml": ("language:\n" + "".join(f"- {l}\n" for l in languages)) if languages else "",
         "base_models_yaml": "".join(f"- {b}\n" for b in bases) or "- unknown\n",
         "encoder": config.encoder_name_or_path,
@@ -79,8 +96,27 @@ def render_model_card(model: Any, form: str, title: str | None = None) -> str:
     return template.format(**fields)
 
 
-def write_model_card(model: Any, directory: str | Path, form: str, title: str | None = None) -> None:
-    """Write ``README.md`` and ``lingualift_card.json`` into a checkpoint directory."""
+def write_model_card(
+    model: Any, directory: str | Path, form: str, title: str | None = None, location: str | None = None
+) -> None:
+    """Write ``README.md`` and ``lingualift_card.json`` into a checkpoint directory (``location``: how users will
+    load it, the directory itself unless given, e.g. the Hub repo id when pushing)."""
     directory = Path(directory)
-    atomic_write_text(directory / "README.md", render_model_card(model, form, title=title))
+    card = render_model_card(model, form, title=title, location=location or str(directory))
+    atomic_write_text(directory / "README.md", card)
     atomic_write_json(directory / CARD_DATA_FILE, dict(getattr(model, "card_data", None) or {}))
+
+
+def record_evaluation(model: Any, directory: str | Path, summary: dict[str, Any], name: str | None = None) -> None:
+    """Add one benchmark's per-language accuracy (a runner summary) to the card of checkpoint ``directory``,
+    under ``name`` (default: the benchmark's)."""
+    from lingualift.modeling.checkpoints import CHECKPOINT_META
+
+    directory = Path(directory)
+    meta = json.loads((directory / CHECKPOINT_META).read_text(encoding="utf-8"))
+    data = model.card_data
+    data.update({k: v for k, v in load_card_data(directory).items() if k not in data})
+    scores = {lang: result["accuracy"] / 100.0 for lang, result in summary["languages"].items()
+              if result.get("accuracy") is not None}
+    data.setdefault("evaluation", {})[name or summary["benchmark"]] = scores
+    write_model_card(model, directory, form=meta["form"])

@@ -252,3 +252,23 @@ def test_cli_tatoeba_translation_likelihood(tiny, shared_data: Path, tmp_path: P
     assert summary["groups"]["resource_levels"]["Avg"] == pytest.approx(avg, abs=1e-3)
     assert f"{summary['groups']['resource_levels']['Avg']:.3f}" in (out / "report.md").read_text()
     assert (out / "tatoeba_translation_nll_per_token.png").stat().st_size > 1000
+
+
+def test_update_card_records_the_evaluation(tiny, shared_data: Path, tmp_path: Path):
+    import shutil
+
+    from lingualift.evaluation.runner import evaluate
+
+    ckpt = tmp_path / "ckpt"
+    shutil.copytree(tiny["ckpt"], ckpt)
+    summary = evaluate(str(ckpt), "xnli", shared_data / "xnli", languages=["fr", "sw"], limit=4, out_dir=None,
+                       progress=False, plots=False, update_card=True)
+    card = (ckpt / "README.md").read_text(encoding="utf-8")
+    row = " | ".join(f"{summary['languages'][lang]['accuracy']:.1f}" for lang in ("fr", "sw"))
+    assert "**xnli**" in card and f"| {row} |" in card and "No evaluation recorded" not in card
+    saved = json.loads((ckpt / "lingualift_card.json").read_text())
+    assert saved["evaluation"]["xnli"] == {l: summary["languages"][l]["accuracy"] / 100 for l in ("fr", "sw")}
+    # a plain LLM directory has no lingualift card: a clear error before any work
+    with pytest.raises(ConfigError, match="update_card needs a lingualift checkpoint directory"):
+        evaluate(str(tiny["llm"]), "xnli", shared_data / "xnli", languages=["fr"], limit=1, out_dir=None,
+                 progress=False, update_card=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 from transformers import AutoConfig, AutoModelForCausalLM
@@ -245,6 +247,8 @@ def test_push_to_hub_uploads_checkpoint_files(tiny_root, monkeypatch):
 
         def create_commit(self, repo_id, operations, commit_message=None, **kwargs):
             calls["files"] = sorted(op.path_in_repo for op in operations)
+            card = next(op.path_or_fileobj for op in operations if op.path_in_repo == "README.md")
+            calls["card"] = Path(card).read_text(encoding="utf-8") if isinstance(card, (str, Path)) else card.decode()
             calls["message"] = commit_message
             return "commit-url"
 
@@ -255,6 +259,7 @@ def test_push_to_hub_uploads_checkpoint_files(tiny_root, monkeypatch):
     for expected in ("config.json", "model.safetensors", "lingualift_processor.json", "lingualift_checkpoint.json"):
         assert expected in files
     assert any(f.startswith("llm_tokenizer/") for f in files) and any(f.startswith("encoder_tokenizer/") for f in files)
+    assert 'from_checkpoint("someone/tiny-lingualift")' in calls["card"]  # the card names the repo, not a temp dir
 
 
 def test_bad_inputs_give_clear_errors(tiny_root, tmp_path):
@@ -323,3 +328,20 @@ def test_model_card_written_with_checkpoint(tiny_root, tmp_path):
     assert "| 25.0 | 12.5 |" in card and "bridge" in card
     assert str(model.config.llm_name_or_path) in card
     assert LinguaLiftForCausalLM.from_bridge(tmp_path / "b").card_data == model.card_data
+    # the snippet loads from where the card lives; local bases are not named as Hub base_model ids
+    assert f'from_checkpoint("{tmp_path / "b"}")' in card
+    assert "base_model:\n- unknown\n" in card
+
+
+def test_card_names_hub_bases_and_artefact_upstreams(tmp_path):
+    import json
+
+    from lingualift.artefacts import MARKER_FILE
+    from lingualift.model_card import hub_base_model
+
+    copy = tmp_path / "smollm2-copy"
+    copy.mkdir()
+    (copy / MARKER_FILE).write_text(json.dumps({"upstream": "HuggingFaceTB/SmolLM2-135M-Instruct"}))
+    assert hub_base_model(str(copy)) == "HuggingFaceTB/SmolLM2-135M-Instruct"
+    assert hub_base_model("google/mt5-xl") == "google/mt5-xl"
+    assert hub_base_model(str(tmp_path)) is None and hub_base_model(None) is None

@@ -59,6 +59,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--overwrite", action="store_true", help="discard earlier predictions in OUT")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    parser.add_argument(
+        "--update-card", action="store_true", help="add the accuracies to the checkpoint's model card (README.md)"
+    )
     parser.set_defaults(func=run)
 
 
@@ -84,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
         off_target_language=args.off_target_language,
         space=args.space,
         plots=not args.no_plots,
+        update_card=args.update_card,
     )
     print(benchmark_markdown(summary))
     print(f"results: {args.out}/summary.json")

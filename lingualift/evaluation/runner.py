@@ -16,6 +16,7 @@ length-sorted batches (less padding), and written back in the original order.
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 import time
 from collections.abc import Sequence
@@ -144,6 +145,7 @@ def evaluate(
     off_target_language: str | None = None,
     space: str = "bridge",
     plots: bool = True,
+    update_card: bool = False,
 ) -> dict[str, Any]:
     """Evaluate a model on one benchmark; returns the benchmark summary (also merged into ``out_dir/summary.json``).
 
@@ -152,6 +154,8 @@ def evaluate(
     language (e.g. ``"en"`` for a model meant to reason in English) instead of the query language.
     For ``benchmark="tatoeba"`` this runs :func:`lingualift.evaluation.alignment.tatoeba_retrieval` in ``space``,
     or, with ``space="translation"``, :func:`lingualift.evaluation.translation.translation_likelihood`.
+    ``update_card``: add the per-language accuracy to the model card (``README.md``) of the lingualift checkpoint
+    directory ``model_or_dir``.
     """
     spec = get_benchmark(benchmark)
     langs = resolve_languages(spec, languages)
@@ -159,11 +163,13 @@ def evaluate(
         raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
     if max_new_tokens < 1:
         raise ConfigError(f"max_new_tokens must be >= 1, got {max_new_tokens}")
+    if update_card:
+        _checkpoint_dir_for_card(model_or_dir)  # fail before any work when there is no card to update
     # load the data first: a missing or malformed file fails before any model is loaded
     data = {lang: load_benchmark(spec.name, lang, data_dir, split=split, limit=limit) for lang in langs}
     if spec.task == "retrieval":
         return _evaluate_retrieval(
-            model_or_dir, processor, data_dir, langs, limit, batch_size, out_dir, space, plots
+            model_or_dir, processor, data_dir, langs, limit, batch_size, out_dir, space, plots, update_card
         )
     backend = load_backend(model_or_dir, processor=processor, device=device, dtype=dtype)
     instruction = instruction_for(spec.name, spec.task)
@@ -233,7 +239,27 @@ def evaluate(
         from lingualift.evaluation.report import write_reports
 
         write_reports(out, summary, plots=plots)
+    if update_card:
+        _record_in_card(model_or_dir, getattr(backend, "model", None), summary)
     return summary
+
+
+def _record_in_card(model_or_dir: Any, model: Any, summary: dict[str, Any], name: str | None = None) -> None:
+    """Write ``summary``'s accuracies into the card of the evaluated lingualift checkpoint directory."""
+    from lingualift.model_card import record_evaluation
+
+    record_evaluation(model, _checkpoint_dir_for_card(model_or_dir), summary, name=name)
+
+
+def _checkpoint_dir_for_card(model_or_dir: Any) -> Path:
+    from lingualift.modeling.checkpoints import CHECKPOINT_META
+
+    directory = Path(model_or_dir) if isinstance(model_or_dir, (str, os.PathLike)) else None
+    if directory is None or not (directory / CHECKPOINT_META).is_file():
+        raise ConfigError(
+            f"update_card needs a lingualift checkpoint directory (with {CHECKPOINT_META}), got {model_or_dir!r}"
+        )
+    return directory
 
 
 def _score(
@@ -258,6 +284,7 @@ def _evaluate_retrieval(
     out_dir: Any,
     space: str,
     plots: bool,
+    update_card: bool = False,
 ) -> dict[str, Any]:
     from lingualift.evaluation.alignment import tatoeba_retrieval
     from lingualift.evaluation.translation import translation_likelihood
@@ -283,6 +310,8 @@ def _evaluate_retrieval(
         from lingualift.evaluation.report import write_reports
 
         write_reports(Path(out_dir), summary, plots=plots, key=f"tatoeba_{space}")
+    if update_card and metric == "accuracy":
+        _record_in_card(model_or_dir, model, summary, name=f"tatoeba ({space})")
     return summary
 
 

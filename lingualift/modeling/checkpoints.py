@@ -44,10 +44,10 @@ def _write_meta(directory: Path, form: str, model: Any) -> None:
     )
 
 
-def _write_card(model: Any, directory: Path, form: str) -> None:
+def _write_card(model: Any, directory: Path, form: str, location: str | os.PathLike) -> None:
     from lingualift.model_card import write_model_card
 
-    write_model_card(model, directory, form=form)
+    write_model_card(model, directory, form=form, location=str(location))
 
 
 def _save_bridge_files(model: Any, directory: Path, processor: Any) -> None:
@@ -62,7 +62,7 @@ def save_bridge(model: Any, save_directory: str | os.PathLike, processor: Any = 
     processor = _processor_of(model, processor)
     with atomic_directory(save_directory) as tmp:
         _save_bridge_files(model, tmp, processor)
-        _write_card(model, tmp, "bridge")
+        _write_card(model, tmp, "bridge", save_directory)
         _write_meta(tmp, "bridge", model)
 
 
@@ -82,7 +82,7 @@ def save_checkpoint(model: Any, save_directory: str | os.PathLike, processor: An
             model.save_pretrained(tmp)
             processor.save_pretrained(tmp)
             form = "full"
-        _write_card(model, tmp, form)
+        _write_card(model, tmp, form, save_directory)
         _write_meta(tmp, form, model)
 
 
@@ -201,4 +201,8 @@ def push_checkpoint_to_hub(
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / "checkpoint"
         save_checkpoint(model, target, processor=processor, merge_lora=merge_lora)
+        from lingualift.model_card import write_model_card
+
+        form = json.loads((target / CHECKPOINT_META).read_text(encoding="utf-8"))["form"]
+        write_model_card(model, target, form=form, location=repo_id)  # the card names the repo, not the temp dir
         return upload_folder_to_hub(model, target, repo_id, commit_message or "Upload LinguaLiftForCausalLM", **hub_kwargs)
