@@ -287,6 +287,10 @@ class DemoRun:
                                    limit=self.s.eval_limit, batch_size=8, out_dir=self.out / "eval" / slug,
                                    max_new_tokens=self.s.max_new_tokens, plots=False, update_card=slug == "bridged")
                 results[system][benchmark] = summary
+        # the alignment figure of the final model in its card too (stage 2 left the bridge as stage 1 trained it)
+        evaluate(systems["bridged (LinguaLIFT)"], benchmark="tatoeba", data_dir=self.data("tatoeba"),
+                 languages=list(self.s.eval_languages), limit=self.s.tatoeba_limit, out_dir=None, space="bridge",
+                 plots=False, update_card=True)
         return {"systems": results}
 
     def report(self) -> dict[str, Any]:
