@@ -167,6 +167,9 @@ def write_demo_report(out: Path, results: dict[str, Any], settings: Any) -> Path
         "",
         f"Models: encoder `{model['encoder']}`, LLM `{model['llm']}` ({model['kind']}).",
     ]
+    final = Path(results["stage2"]["final_dir"])
+    if (final / "README.md").is_file():
+        lines += ["", f"Trained checkpoint: `{final}` (bridge + LoRA adapter), with its model card `{final / 'README.md'}`."]
     if model.get("note"):
         lines += ["", f"**Note:** {model['note']}."]
     lines += ["", "## What improved and what did not", ""] + _verdicts(results, languages)

@@ -40,6 +40,7 @@ def test_demo_runs_end_to_end_and_resumes(tmp_path, shared_data):
     for png in ("training_loss.png", "tatoeba_retrieval.png"):
         assert (tmp_path / "demo" / png).stat().st_size > 1000
     card = (tmp_path / "demo" / "stage2" / "final" / "README.md").read_text(encoding="utf-8")
+    assert "stage2/final/README.md" in text
     assert "**mgsm**" in card and "**xnli**" in card  # the evaluation is recorded in the model card
     assert "**tatoeba (bridge)**" in card and f"{fr_after:.1f}" in card.split("**tatoeba (bridge)**")[1]
     mgsm = steps["evaluate"]["systems"]["bare LLM"]["mgsm"]["languages"]
