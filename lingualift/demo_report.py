@@ -78,6 +78,23 @@ def _task_rows(evaluation: dict[str, Any], benchmark: str, languages: list[str])
     return rows
 
 
+def _correct_and_total(summary: dict[str, Any]) -> tuple[int, int]:
+    langs = summary["languages"].values()
+    return round(sum(v["accuracy"] * v["n"] / 100 for v in langs)), sum(v["n"] for v in langs)
+
+
+def _significance(first: dict[str, Any], second: dict[str, Any]) -> str:
+    """``; N questions each, Fisher's exact test p = …`` — how much a difference on a small slice can mean."""
+    from scipy.stats import fisher_exact
+
+    (a, n), (b, m) = _correct_and_total(first), _correct_and_total(second)
+    if not n or not m:
+        return ""
+    p_value = fisher_exact([[a, n - a], [b, m - b]]).pvalue
+    verdict = "significant at 5%" if p_value < 0.05 else "not significant"
+    return f"; {n} vs {m} questions, Fisher's exact p = {p_value:.2f}, {verdict}"
+
+
 def _verdicts(results: dict[str, Any], languages: list[str]) -> list[str]:
     lines: list[str] = []
     before, after = results["align-before"], results["align-after"]
@@ -87,7 +104,11 @@ def _verdicts(results: dict[str, Any], languages: list[str]) -> list[str]:
     llm = bare.get(best_space) if best_space else None
     if a is not None and b is not None:
         verb = "improved" if a > b else "did not improve"
-        lines.append(f"- Stage 1 {verb} Tatoeba retrieval through the bridge: {b:.1f}% → {a:.1f}% (average over {', '.join(languages)}).")
+        pairs = sum(after["bridge"][l]["n"] for l in languages if l in after["bridge"])
+        moved = round(sum((after["bridge"][l]["accuracy"] - before["bridge"][l]["accuracy"]) * after["bridge"][l]["n"] / 100
+                          for l in languages if l in after["bridge"] and l in before["bridge"]))
+        lines.append(f"- Stage 1 {verb} Tatoeba retrieval through the bridge: {b:.1f}% → {a:.1f}% (average over"
+                     f" {', '.join(languages)}; {moved:+d} of {pairs} pairs).")
     if a is not None and llm is not None:
         cmp = "above" if a > llm else "not above"
         lines.append(f"- After stage 1 the bridge path is {cmp} the best bare-LLM representation,"
@@ -109,12 +130,13 @@ def _verdicts(results: dict[str, Any], languages: list[str]) -> list[str]:
             y = evaluation[systems[1]][benchmark]["groups"]["resource_levels"]["Avg"]
             if x is None or y is None:
                 continue
+            evidence = _significance(evaluation[systems[0]][benchmark], evaluation[systems[1]][benchmark])
             if x > y:
-                lines.append(f"- {benchmark.upper()}: the bridged model beats the bare LLM ({x:.1f}% vs {y:.1f}%).")
+                lines.append(f"- {benchmark.upper()}: the bridged model beats the bare LLM ({x:.1f}% vs {y:.1f}%{evidence}).")
             elif x == y:
-                lines.append(f"- {benchmark.upper()}: no difference between the bridged model and the bare LLM ({x:.1f}%).")
+                lines.append(f"- {benchmark.upper()}: no difference between the bridged model and the bare LLM ({x:.1f}%{evidence}).")
             else:
-                lines.append(f"- {benchmark.upper()}: the bridged model did not beat the bare LLM ({x:.1f}% vs {y:.1f}%).")
+                lines.append(f"- {benchmark.upper()}: the bridged model did not beat the bare LLM ({x:.1f}% vs {y:.1f}%{evidence}).")
     s1, s2 = results["stage1"], results["stage2"]
     lines.append(f"- Training: stage 1 ran {s1['global_step']} steps (mean loss {s1['train_loss']:.3f}); stage 2 (LoRA) ran"
                  f" {s2['global_step']} steps (mean loss {s2['train_loss']:.3f}).")

@@ -90,3 +90,15 @@ def test_demo_stage_configs_replace_the_cpu_sizes(tmp_path, shared_data):
     assert run2["training"]["learning_rate"] == 5.0e-3 and run2["stage"]["lora"]["r"] == 8  # the config's LoRA
     assert run2["training"]["max_steps"] == 1 and run2["training"]["global_batch_size"] == 2  # the flags win
     assert run2["stage"]["bridge_checkpoint"].endswith("stage1/final")
+
+
+def test_report_significance_of_small_slices():
+    from lingualift.demo_report import _significance
+
+    def summary(hits_per_lang: list[int], n: int = 4) -> dict:
+        return {"languages": {f"l{i}": {"accuracy": 100 * h / n, "n": n} for i, h in enumerate(hits_per_lang)}}
+
+    # 10/12 vs 2/12 correct: Fisher's exact two-sided p = 0.0033
+    text = _significance(summary([4, 3, 3]), summary([1, 1, 0]))
+    assert "12 vs 12 questions" in text and "p = 0.00" in text and "significant at 5%" in text
+    assert "not significant" in _significance(summary([1, 0, 0]), summary([2, 0, 0]))
