@@ -171,7 +171,10 @@ def load_checkpoint(directory: str | os.PathLike, dtype: torch.dtype | str | Non
     if form == "bridge+lora":
         from peft import PeftModel
 
-        model.language_model = PeftModel.from_pretrained(model.language_model, str(directory / ADAPTER_DIR))
+        from lingualift.modeling.stages import quiet_peft_deprecations
+
+        with quiet_peft_deprecations():
+            model.language_model = PeftModel.from_pretrained(model.language_model, str(directory / ADAPTER_DIR))
     return model
 
 

@@ -9,6 +9,9 @@ The encoder is frozen in every stage.
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from lingualift.errors import ConfigError
@@ -34,13 +37,23 @@ def _lora_config(options: dict[str, Any]):
     )
 
 
+@contextmanager
+def quiet_peft_deprecations() -> Iterator[None]:
+    """Silence the FutureWarning PEFT triggers by reading transformers' deprecated ``is_gradient_checkpointing``
+    (PEFT ≤ 0.21 with transformers 5.x): it is about PEFT's code, and nothing a lingualift user can act on."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+        yield
+
+
 def attach_lora(model: Any, options: dict[str, Any]) -> None:
     """Wrap ``model.language_model`` in a PEFT LoRA adapter (idempotent)."""
     if model.has_lora:
         return
     from peft import get_peft_model
 
-    model.language_model = get_peft_model(model.language_model, _lora_config(options))
+    with quiet_peft_deprecations():
+        model.language_model = get_peft_model(model.language_model, _lora_config(options))
 
 
 def merge_lora(model: Any) -> None:
