@@ -42,12 +42,14 @@ def _evaluation_section(evaluation: Any) -> str:
         return "No evaluation recorded."
     if isinstance(evaluation, str):
         return evaluation
-    rows = []
+    blocks = []
     for benchmark, scores in evaluation.items():
         langs = sorted(scores)
-        rows.append(f"**{benchmark}**\n\n| " + " | ".join(langs) + " |\n|" + "---|" * len(langs))
-        rows.append("| " + " | ".join(f"{100 * float(scores[l]):.1f}" for l in langs) + " |")
-    return "\n".join(rows)
+        blocks.append(
+            f"**{benchmark}** (accuracy, %)\n\n| " + " | ".join(langs) + " |\n|" + "---|" * len(langs) + "\n| "
+            + " | ".join(f"{100 * float(scores[l]):.1f}" for l in langs) + " |"
+        )
+    return "\n\n".join(blocks)  # a blank line ends each table before the next heading
 
 
 def hub_base_model(name_or_path: str | None) -> str | None:

@@ -42,6 +42,7 @@ def test_demo_runs_end_to_end_and_resumes(tmp_path, shared_data):
     card = (tmp_path / "demo" / "stage2" / "final" / "README.md").read_text(encoding="utf-8")
     assert "stage2/final/README.md" in text
     assert "**mgsm**" in card and "**xnli**" in card  # the evaluation is recorded in the model card
+    assert " |\n\n**xnli**" in card  # each table ends before the next heading (else markdown merges them)
     assert "**tatoeba (bridge)**" in card and f"{fr_after:.1f}" in card.split("**tatoeba (bridge)**")[1]
     mgsm = steps["evaluate"]["systems"]["bare LLM"]["mgsm"]["languages"]
     assert set(mgsm) == {"fr", "sw"} and all(v["n"] == 2 for v in mgsm.values())

@@ -265,7 +265,7 @@ def test_update_card_records_the_evaluation(tiny, shared_data: Path, tmp_path: P
                        progress=False, plots=False, update_card=True)
     card = (ckpt / "README.md").read_text(encoding="utf-8")
     row = " | ".join(f"{summary['languages'][lang]['accuracy']:.1f}" for lang in ("fr", "sw"))
-    assert "**xnli**" in card and f"| {row} |" in card and "No evaluation recorded" not in card
+    assert "**xnli** (accuracy, %)" in card and f"| {row} |\n" in card and "No evaluation recorded" not in card
     saved = json.loads((ckpt / "lingualift_card.json").read_text())
     assert saved["evaluation"]["xnli"] == {l: summary["languages"][l]["accuracy"] / 100 for l in ("fr", "sw")}
     # a plain LLM directory has no lingualift card: a clear error before any work
