@@ -63,7 +63,8 @@ class DemoSettings:
     stage1_config: Path | None = None
     stage2_config: Path | None = None
     eval_languages: tuple[str, ...] = ("fr", "sw", "zh")
-    eval_limit: int = 4
+    eval_limit: int = 4  # MGSM questions per language (greedy generation: the costly part on a CPU)
+    xnli_limit: int = 16  # XNLI examples per language (log-likelihood of 3 labels: cheap)
     tatoeba_limit: int = 100
     translation_limit: int = 50  # Tatoeba pairs per language scored for translation likelihood (0: skip)
     max_new_tokens: int = 64
@@ -282,9 +283,9 @@ class DemoRun:
         for system, source in systems.items():
             slug = "bridged" if system.startswith("bridged") else "bare"
             results[system] = {}
-            for benchmark, sub in (("mgsm", "mgsm"), ("xnli", "xnli")):
-                summary = evaluate(source, benchmark=benchmark, data_dir=self.data(sub), languages=list(self.s.eval_languages),
-                                   limit=self.s.eval_limit, batch_size=8, out_dir=self.out / "eval" / slug,
+            for benchmark, limit in (("mgsm", self.s.eval_limit), ("xnli", self.s.xnli_limit)):
+                summary = evaluate(source, benchmark=benchmark, data_dir=self.data(benchmark), languages=list(self.s.eval_languages),
+                                   limit=limit, batch_size=8, out_dir=self.out / "eval" / slug,
                                    max_new_tokens=self.s.max_new_tokens, plots=False, update_card=slug == "bridged")
                 results[system][benchmark] = summary
         # the alignment figure of the final model in its card too (stage 2 left the bridge as stage 1 trained it)
@@ -325,7 +326,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--tiny", action="store_true", help="tiny random models (seconds; for smoke tests)")
     parser.add_argument("--lexicon-method", default=defaults.lexicon_method, choices=("robust", "adversarial", "identical"))
     parser.add_argument("--lexicon-vocab", type=int, default=defaults.lexicon_vocab)
-    for name in ("stage1_sentences", "stage2_examples", "eval_limit", "tatoeba_limit", "translation_limit",
+    for name in ("stage1_sentences", "stage2_examples", "eval_limit", "xnli_limit", "tatoeba_limit", "translation_limit",
                  "max_new_tokens", "seed"):
         parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(defaults, name))
     for name in ("stage1_steps", "stage1_batch", "stage2_steps", "stage2_batch"):
@@ -365,7 +366,7 @@ def _main(args: argparse.Namespace) -> int:
         stage1_steps=_stage_size(args, "stage1_steps"), stage1_batch=_stage_size(args, "stage1_batch"),
         stage2_examples=args.stage2_examples, stage2_steps=_stage_size(args, "stage2_steps"),
         stage2_batch=_stage_size(args, "stage2_batch"), stage1_config=args.stage1_config,
-        stage2_config=args.stage2_config, eval_limit=args.eval_limit,
+        stage2_config=args.stage2_config, eval_limit=args.eval_limit, xnli_limit=args.xnli_limit,
         tatoeba_limit=args.tatoeba_limit, translation_limit=args.translation_limit, max_new_tokens=args.max_new_tokens, seed=args.seed, fresh=args.fresh,
         eval_languages=_csv(args.eval_languages), tatoeba_spaces=_csv(args.tatoeba_spaces),
     )

@@ -219,7 +219,7 @@ def write_demo_report(out: Path, results: dict[str, Any], settings: Any) -> Path
               f"- stage 2 (LoRA on the LLM): {results['stage2']['global_step']} steps, mean loss {results['stage2']['train_loss']:.3f}",
               "", "![training loss](training_loss.png)", "", "## 5. Task accuracy (%, small slices)", ""]
     for benchmark in ("mgsm", "xnli"):
-        n = settings.eval_limit
+        n = settings.eval_limit if benchmark == "mgsm" else settings.xnli_limit
         lines += [f"**{benchmark.upper()}** ({n} examples per language)", ""] + _task_rows(results["evaluate"]["systems"], benchmark, languages) + [""]
     lines += ["## Timings (s)", "", "| step | seconds |", "|---|---|"]
     lines += [f"| {name} | {res.get('seconds', 0):.1f} |" for name, res in results.items() if isinstance(res, dict) and "seconds" in res]

@@ -15,7 +15,7 @@ def test_demo_runs_end_to_end_and_resumes(tmp_path, shared_data):
     settings = DemoSettings(
         out=tmp_path / "demo", data_dir=shared_data, tiny=True, lexicon_vocab=6000, stage1_sentences=24,
         stage1_steps=3, stage1_batch=4, stage2_examples=12, stage2_steps=2, stage2_batch=2, eval_languages=("fr", "sw"),
-        eval_limit=2, tatoeba_limit=16, translation_limit=4, max_new_tokens=8,
+        eval_limit=2, xnli_limit=3, tatoeba_limit=16, translation_limit=4, max_new_tokens=8,
     )
     logs: list[str] = []
     report = DemoRun(settings, log=logs.append).run()
@@ -46,6 +46,8 @@ def test_demo_runs_end_to_end_and_resumes(tmp_path, shared_data):
     assert "**tatoeba (bridge)**" in card and f"{fr_after:.1f}" in card.split("**tatoeba (bridge)**")[1]
     mgsm = steps["evaluate"]["systems"]["bare LLM"]["mgsm"]["languages"]
     assert set(mgsm) == {"fr", "sw"} and all(v["n"] == 2 for v in mgsm.values())
+    xnli = steps["evaluate"]["systems"]["bare LLM"]["xnli"]["languages"]
+    assert all(v["n"] == 3 for v in xnli.values()) and "**XNLI** (3 examples per language)" in text
     # an interrupted run resumes: completed steps are not redone
     (tmp_path / "demo" / "steps" / "report.json").unlink()
     logs.clear()
@@ -80,7 +82,7 @@ def test_demo_stage_configs_replace_the_cpu_sizes(tmp_path, shared_data):
         out=tmp_path / "demo", data_dir=shared_data, tiny=True, lexicon_vocab=6000, stage1_sentences=24,
         stage1_steps=None, stage1_batch=None, stage1_config=stage1_config, stage2_examples=12,
         stage2_config=stage2_config, stage2_steps=1, stage2_batch=2,
-        eval_languages=("fr",), eval_limit=1, tatoeba_limit=8, translation_limit=2, max_new_tokens=4,
+        eval_languages=("fr",), eval_limit=1, xnli_limit=1, tatoeba_limit=8, translation_limit=2, max_new_tokens=4,
     )
     DemoRun(settings, log=lambda line: None).run()
     run1 = yaml.safe_load((tmp_path / "demo" / "stage1" / "run_config.yaml").read_text())
