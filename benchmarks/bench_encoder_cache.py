@@ -21,17 +21,17 @@ from _common import print_table, timeit_interleaved, write_results  # noqa: E402
 
 from bench_model import build  # noqa: E402
 
+from lingualift.io_utils import read_jsonl  # noqa: E402
+
 GSM8K = Path(__file__).resolve().parents[2] / "shared" / "data" / "gsm8k"
 FALLBACK = Path(__file__).resolve().parents[1] / "recipes" / "data" / "tiny_stage1.jsonl"
 
 
 def sentences(count: int) -> list[str]:
     """Real English sentences: GSM8K questions when ../shared is present, else the recipe's tiny stage-1 outputs."""
-    import json
-
     real = GSM8K / "train.jsonl"
     source, key = (real, "question") if real.is_file() else (FALLBACK, "output")
-    rows = [json.loads(line)[key] for line in source.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [record[key] for record in read_jsonl(source, required_fields=(key,))]
     return [" ".join(text.split()[:40]) for text in (rows * (count // len(rows) + 1))[:count]]
 
 

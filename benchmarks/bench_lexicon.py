@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import sys
 import tempfile
 import time
@@ -19,6 +18,9 @@ import faiss
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import peak_rss_mb  # noqa: E402
 
 from lingualift.io_utils import atomic_write_json
 from lingualift.lexicon import induce_lexicon
@@ -29,8 +31,8 @@ from lingualift.lexicon.vectors import normalize
 
 
 def peak_rss_gb() -> float:
-    """Peak resident memory of this process so far (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    """Peak resident memory of this process so far, in GB."""
+    return peak_rss_mb() / 1024
 
 
 def main() -> None:

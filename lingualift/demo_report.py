@@ -39,13 +39,8 @@ def _retrieval_rows(before: dict[str, Any], after: dict[str, Any], languages: li
     return rows
 
 
-def _average(result: dict[str, Any], languages: list[str]) -> float | None:
-    values = [result[l]["accuracy"] for l in languages if l in result]
-    return sum(values) / len(values) if values else None
-
-
-def _mean_nll(result: dict[str, Any], languages: list[str]) -> float | None:
-    values = [result[l]["nll_per_token"] for l in languages if l in result]
+def _average(result: dict[str, Any], languages: list[str], key: str = "accuracy") -> float | None:
+    values = [result[l][key] for l in languages if l in result]
     return sum(values) / len(values) if values else None
 
 
@@ -56,7 +51,7 @@ def _translation_rows(before: dict[str, Any], after: dict[str, Any], languages: 
     for label, result in series:
         if result:
             values = [f"{result[l]['nll_per_token']:.3f}" if l in result else "—" for l in languages]
-            avg = _mean_nll(result, languages)
+            avg = _average(result, languages, "nll_per_token")
             rows.append(f"| {label} | " + " | ".join(values) + f" | {'—' if avg is None else f'{avg:.3f}'} |")
     rows += ["", "Greedy translations (first pair per language):", ""]
     for lang in languages:
@@ -115,11 +110,11 @@ def _verdicts(results: dict[str, Any], languages: list[str]) -> list[str]:
                      f" {SPACES[best_space]} ({a:.1f}% vs {llm:.1f}%).")
     before_tr, after_tr = before.get("translation", {}), after.get("translation", {})
     if before_tr.get("bridged") and after_tr.get("bridged"):
-        x, y = _mean_nll(before_tr["bridged"], languages), _mean_nll(after_tr["bridged"], languages)
+        x, y = _average(before_tr["bridged"], languages, "nll_per_token"), _average(after_tr["bridged"], languages, "nll_per_token")
         verb = "lowered" if y < x else "did not lower"
         line = f"- Stage 1 {verb} the NLL of the English translation through the bridge: {x:.3f} → {y:.3f} per token"
         if before_tr.get("bare"):
-            z = _mean_nll(before_tr["bare"], languages)
+            z = _average(before_tr["bare"], languages, "nll_per_token")
             line += f"; the bare LLM reading the source text scores {z:.3f} ({'worse' if z > y else 'better'} than the bridge)"
         lines.append(line + ".")
     evaluation = results["evaluate"]["systems"]

@@ -112,13 +112,13 @@ def write_model_card(
 def record_evaluation(model: Any, directory: str | Path, summary: dict[str, Any], name: str | None = None) -> None:
     """Add one benchmark's per-language accuracy (a runner summary) to the card of checkpoint ``directory``,
     under ``name`` (default: the benchmark's)."""
-    from lingualift.modeling.checkpoints import CHECKPOINT_META
+    from lingualift.modeling.checkpoints import checkpoint_form
 
     directory = Path(directory)
-    meta = json.loads((directory / CHECKPOINT_META).read_text(encoding="utf-8"))
+    form = checkpoint_form(directory)
     data = model.card_data
     data.update({k: v for k, v in load_card_data(directory).items() if k not in data})
     scores = {lang: result["accuracy"] / 100.0 for lang, result in summary["languages"].items()
               if result.get("accuracy") is not None}
     data.setdefault("evaluation", {})[name or summary["benchmark"]] = scores
-    write_model_card(model, directory, form=meta["form"])
+    write_model_card(model, directory, form=form)

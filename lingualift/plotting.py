@@ -17,12 +17,14 @@ def pyplot():
 
 
 def save_figure(fig: Any, path: str | Path, dpi: int = 120) -> Path:
-    """Save ``fig`` as a PNG atomically (temporary sibling, then rename) and close it."""
+    """Save ``fig`` as a PNG atomically (:func:`lingualift.io_utils.atomic_open`) and close it."""
+    from lingualift.io_utils import atomic_open
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.png")
     fig.tight_layout()
-    fig.savefig(tmp, dpi=dpi)
-    pyplot().close(fig)
-    tmp.replace(path)
+    try:
+        with atomic_open(path, "wb", encoding=None) as handle:
+            fig.savefig(handle, format="png", dpi=dpi)
+    finally:
+        pyplot().close(fig)
     return path

@@ -42,6 +42,7 @@ RUN_FILE = "run.json"
 
 TRANSLATION_SPACE = "translation"  # Tatoeba scored by translation likelihood instead of retrieval
 
+
 def _read_partial(path: Path) -> dict[str, dict[str, Any]]:
     """Records already written by an interrupted run (a torn last line is ignored)."""
     done: dict[str, dict[str, Any]] = {}

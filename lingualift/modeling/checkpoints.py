@@ -66,8 +66,14 @@ def save_bridge(model: Any, save_directory: str | os.PathLike, processor: Any = 
         _write_meta(tmp, "bridge", model)
 
 
-def save_checkpoint(model: Any, save_directory: str | os.PathLike, processor: Any = None, merge_lora: bool = False) -> None:
-    """Write the stage-2 form: full, or bridge + LoRA adapter (merged into full when ``merge_lora``)."""
+def save_checkpoint(
+    model: Any, save_directory: str | os.PathLike, processor: Any = None, merge_lora: bool = False,
+    card_location: str | None = None,
+) -> None:
+    """Write the stage-2 form: full, or bridge + LoRA adapter (merged into full when ``merge_lora``).
+
+    ``card_location``: where the model card tells users to load it from (default: ``save_directory``).
+    """
     from lingualift.modeling.stages import merge_lora as merge
 
     processor = _processor_of(model, processor)
@@ -82,7 +88,7 @@ def save_checkpoint(model: Any, save_directory: str | os.PathLike, processor: An
             model.save_pretrained(tmp)
             processor.save_pretrained(tmp)
             form = "full"
-        _write_card(model, tmp, form, save_directory)
+        _write_card(model, tmp, form, card_location or save_directory)
         _write_meta(tmp, form, model)
 
 
@@ -203,9 +209,6 @@ def push_checkpoint_to_hub(
 
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / "checkpoint"
-        save_checkpoint(model, target, processor=processor, merge_lora=merge_lora)
-        from lingualift.model_card import write_model_card
-
-        form = json.loads((target / CHECKPOINT_META).read_text(encoding="utf-8"))["form"]
-        write_model_card(model, target, form=form, location=repo_id)  # the card names the repo, not the temp dir
+        # the card names the repo, not the temporary directory
+        save_checkpoint(model, target, processor=processor, merge_lora=merge_lora, card_location=repo_id)
         return upload_folder_to_hub(model, target, repo_id, commit_message or "Upload LinguaLiftForCausalLM", **hub_kwargs)

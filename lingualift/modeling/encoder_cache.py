@@ -44,10 +44,6 @@ class EncoderCache:
     def __len__(self) -> int:
         return len(self._rows)
 
-    def clear(self) -> None:
-        self._rows.clear()
-        self.stats = EncoderCacheStats()
-
     @torch.no_grad()
     def encode(self, encoder: nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor | None) -> torch.Tensor:
         """``(batch, seq, d)`` states of ``encoder`` for right-padded rows, from memory where possible."""
