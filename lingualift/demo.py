@@ -356,10 +356,12 @@ def _stage_size(args: argparse.Namespace, name: str) -> int | None:
 
 
 def _main(args: argparse.Namespace) -> int:
-    for stage in ("stage1", "stage2"):
+    from lingualift.training.config import read_config_tree
+
+    for stage in ("stage1", "stage2"):  # a missing or malformed stage config fails before the first step
         path = getattr(args, f"{stage}_config")
-        if path is not None and not path.is_file():
-            raise LinguaLiftError(f"--{stage}-config: config file not found: {path}")
+        if path is not None:
+            read_config_tree(path, flag=f"--{stage}-config")
     settings = DemoSettings(
         out=args.out, data_dir=args.data_dir, encoder=args.encoder, llm=args.llm, tiny=args.tiny,
         lexicon_method=args.lexicon_method, lexicon_vocab=args.lexicon_vocab, stage1_sentences=args.stage1_sentences,

@@ -436,10 +436,11 @@ def check_paths(config: RunConfig) -> None:
             )
 
 
-def read_config_tree(path: str | os.PathLike) -> dict[str, Any]:
-    """The raw ``{section: {key: value}}`` mapping of a YAML config file (not yet validated)."""
+def read_config_tree(path: str | os.PathLike, flag: str = "--config") -> dict[str, Any]:
+    """The raw ``{section: {key: value}}`` mapping of a YAML config file (not yet validated); ``flag`` names the
+    option the path came from in errors."""
     if not Path(path).is_file():
-        raise ConfigError(f"--config: config file not found: {path}")
+        raise ConfigError(f"{flag}: config file not found: {path}")
     try:
         with open(path, encoding="utf-8") as handle:
             tree = yaml.safe_load(handle) or {}
