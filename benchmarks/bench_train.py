@@ -134,12 +134,14 @@ def main() -> None:
         for name in args.configs:
             stage1_cfg, stage2_cfg = CONFIGS[name]
             s1_out, s2_out = Path(tmp) / f"{name}-s1", Path(tmp) / f"{name}-s2"
-            common = [f"training.max_steps={args.steps}", f"training.save_steps={args.steps}", "training.report_to=[none]"]
+            # the encoder cache (benchmarks/bench_encoder_cache.py) stays off: these figures are the uncached path
+            common = [f"training.max_steps={args.steps}", f"training.save_steps={args.steps}", "training.report_to=[none]",
+                      "model.encoder_cache_mb=0"]
             s1 = _run_worker(["stage1", stage1_cfg, *common, f"training.output_dir={s1_out}"])
             s2 = _run_worker(["stage2", stage2_cfg, *common, f"training.output_dir={s2_out}",
                               f"stage.bridge_checkpoint={s1_out / 'final'}"])
             ratio = _run_worker(["ratio", stage1_cfg, str(args.step_repeats), f"training.output_dir={s1_out}",
-                                 "training.resume=true"])
+                                 "training.resume=true", "model.encoder_cache_mb=0"])
             rows.append({"config": name, "stage1": s1, "stage2": s2, "encoder_no_grad_vs_autograd": ratio})
 
     header = (f"{'config':8} {'stage':6} {'tokens/s':>9} {'samples/s':>9} {'peak MB':>8} | "
