@@ -8,8 +8,9 @@ import platform
 import resource
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
@@ -50,7 +51,9 @@ def timeit(fn: Callable[[], Any], repeats: int = 3, warmup: int = 1) -> float:
     return min(_timed(fn) for _ in range(repeats))
 
 
-def timeit_interleaved(fns: dict[str, Callable[[], Any]], repeats: int = 3, warmup: int = 1) -> dict[str, float]:
+def timeit_interleaved(
+    fns: dict[str, Callable[[], Any]], repeats: int = 3, warmup: int = 1
+) -> dict[str, float]:
     """Fastest wall time of each function, run round-robin so that load drift hits all of them alike."""
     for _ in range(warmup):
         for fn in fns.values():
@@ -76,7 +79,9 @@ def _proc_status_mb(field: str) -> float | None:
 def peak_rss_mb() -> float:
     """Peak resident memory of this process, in MB: since the last :func:`reset_peak_rss` where Linux allows it."""
     peak = _proc_status_mb("VmHWM")
-    return peak if peak is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KB
+    return (
+        peak if peak is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    )  # Linux: KB
 
 
 def current_rss_mb() -> float:

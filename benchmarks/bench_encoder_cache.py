@@ -17,11 +17,10 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import print_table, timeit_interleaved, write_results  # noqa: E402
+from _common import print_table, timeit_interleaved, write_results
+from bench_model import build
 
-from bench_model import build  # noqa: E402
-
-from lingualift.io_utils import read_jsonl  # noqa: E402
+from lingualift.io_utils import read_jsonl
 
 GSM8K = Path(__file__).resolve().parents[2] / "shared" / "data" / "gsm8k"
 FALLBACK = Path(__file__).resolve().parents[1] / "recipes" / "data" / "tiny_stage1.jsonl"
@@ -82,7 +81,9 @@ def measure(name: str, examples: int, batch: int, repeats: int, workdir: Path) -
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--models", default="tiny,smollm2")
     parser.add_argument("--examples", type=int, default=32)
     parser.add_argument("--batch", type=int, default=8)

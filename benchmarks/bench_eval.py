@@ -92,7 +92,10 @@ def main() -> int:
                         plots=False,
                     )
                     best = per_batch.get(batch_size)
-                    if best is None or summary["throughput"]["examples_per_second"] > best["examples_per_second"]:
+                    if (
+                        best is None
+                        or summary["throughput"]["examples_per_second"] > best["examples_per_second"]
+                    ):
                         per_batch[batch_size] = summary["throughput"]
             rows.append(
                 {

@@ -20,7 +20,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import peak_rss_mb  # noqa: E402
+from _common import peak_rss_mb
 
 from lingualift.io_utils import atomic_write_json
 from lingualift.lexicon import induce_lexicon
@@ -54,27 +54,44 @@ def main() -> None:
             paths[name] = str(Path(tmp) / f"{name}.npy")
         rss_before = peak_rss_gb()
         started = time.perf_counter()
-        result = induce_lexicon(paths["src"], paths["tgt"], method="robust", seeds=(0,), max_vocab=args.vocab,
-                                out_dir=Path(tmp) / "out", progress=False)
+        result = induce_lexicon(
+            paths["src"],
+            paths["tgt"],
+            method="robust",
+            seeds=(0,),
+            max_vocab=args.vocab,
+            out_dir=Path(tmp) / "out",
+            progress=False,
+        )
         robust_seconds = time.perf_counter() - started
         robust_peak = peak_rss_gb()
     x, z = normalize(src.vectors), normalize(tgt.vectors)
     sample = dict(list(gold.items())[:5000])
-    p_at_1 = evaluate_translation(x @ result.mapping, z, src, tgt, sample, methods=("csls",))["csls"]["p@1"] \
-        if result.success else None
-    rows = [{
-        "benchmark": f"robust end to end ({args.vocab}×{args.dim})",
-        "seconds": round(robust_seconds, 1),
-        "peak_rss_gb": round(robust_peak, 2),
-        "peak_rss_gb_before_run": round(rss_before, 2),
-        "success": result.success,
-        "csls_p@1_first_5000": p_at_1,
-        "timings": result.report["timings"],
-        "lexicon_entries": result.report["lexicon"]["entries"],
-        "load_average_1min": round(os.getloadavg()[0], 2),
-    }]
-    payload = {"cpu_threads": faiss.omp_get_max_threads(), "cpu_count": os.cpu_count(),
-               "load_average_start": load_start, "rows": rows, "args": vars(args)}
+    p_at_1 = (
+        evaluate_translation(x @ result.mapping, z, src, tgt, sample, methods=("csls",))["csls"]["p@1"]
+        if result.success
+        else None
+    )
+    rows = [
+        {
+            "benchmark": f"robust end to end ({args.vocab}×{args.dim})",
+            "seconds": round(robust_seconds, 1),
+            "peak_rss_gb": round(robust_peak, 2),
+            "peak_rss_gb_before_run": round(rss_before, 2),
+            "success": result.success,
+            "csls_p@1_first_5000": p_at_1,
+            "timings": result.report["timings"],
+            "lexicon_entries": result.report["lexicon"]["entries"],
+            "load_average_1min": round(os.getloadavg()[0], 2),
+        }
+    ]
+    payload = {
+        "cpu_threads": faiss.omp_get_max_threads(),
+        "cpu_count": os.cpu_count(),
+        "load_average_start": load_start,
+        "rows": rows,
+        "args": vars(args),
+    }
     print(f"{'benchmark':<48} {'seconds':>9} {'+target r':>10} {'peak GB':>8}  load avg (1 min)")
     print_row(rows[0])
     save(payload, args.out)
@@ -89,17 +106,26 @@ def main() -> None:
         r_queries = mean_topk_similarity(xw[:n], z, 10)
         csls_knn(xw[:n], z, 10, r_queries=r_queries, r_base=r_targets)
         seconds = time.perf_counter() - started
-        rows.append({"benchmark": f"CSLS top-10, {n} queries × {len(z)} targets", "seconds": round(seconds, 1),
-                     "seconds_incl_target_r": round(seconds + r_targets_seconds, 1),
-                     "peak_rss_gb": round(peak_rss_gb(), 2), "load_average_1min": round(os.getloadavg()[0], 2)})
+        rows.append(
+            {
+                "benchmark": f"CSLS top-10, {n} queries × {len(z)} targets",
+                "seconds": round(seconds, 1),
+                "seconds_incl_target_r": round(seconds + r_targets_seconds, 1),
+                "peak_rss_gb": round(peak_rss_gb(), 2),
+                "load_average_1min": round(os.getloadavg()[0], 2),
+            }
+        )
         print_row(rows[-1])
         save(payload, args.out)
     print(f"wrote {args.out}")
 
 
 def print_row(row: dict) -> None:
-    print(f"{row['benchmark']:<48} {row['seconds']:>9} {row.get('seconds_incl_target_r', ''):>10} "
-          f"{row['peak_rss_gb']:>8}  {row['load_average_1min']}", flush=True)
+    print(
+        f"{row['benchmark']:<48} {row['seconds']:>9} {row.get('seconds_incl_target_r', ''):>10} "
+        f"{row['peak_rss_gb']:>8}  {row['load_average_1min']}",
+        flush=True,
+    )
 
 
 def save(payload: dict, path: str) -> None:

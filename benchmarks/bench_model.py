@@ -21,9 +21,16 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import current_rss_mb, peak_rss_mb, print_table, reset_peak_rss, timeit_interleaved, write_results  # noqa: E402
+from _common import (
+    current_rss_mb,
+    peak_rss_mb,
+    print_table,
+    reset_peak_rss,
+    timeit_interleaved,
+    write_results,
+)
 
-from lingualift import LinguaLiftForCausalLM  # noqa: E402
+from lingualift import LinguaLiftForCausalLM
 
 SENTENCE = "Janet's ducks lay sixteen eggs per day and she sells the remainder at the market every morning"
 
@@ -48,7 +55,9 @@ def make_batches(model: LinguaLiftForCausalLM, batch: int, input_words: int):
     words = (SENTENCE.split() * (input_words // 10 + 1))[:input_words]
     inputs = [" ".join(words[: input_words - i]) for i in range(batch)]
     bridged = model.processor(["Translate the following text into English:"] * batch, inputs)
-    bridged_train = model.processor(["Translate the following text into English:"] * batch, inputs, responses=inputs)
+    bridged_train = model.processor(
+        ["Translate the following text into English:"] * batch, inputs, responses=inputs
+    )
     device = model.device
     bridged = {k: v.to(device) for k, v in bridged.items()}
     bridged_train = {k: v.to(device) for k, v in bridged_train.items()}
@@ -59,7 +68,9 @@ def make_batches(model: LinguaLiftForCausalLM, batch: int, input_words: int):
         "attention_mask": bridged["attention_mask"],
     }
     bare_train = {
-        "input_ids": torch.randint(10, vocab - 10, bridged_train["input_ids"].shape, generator=gen).to(device),
+        "input_ids": torch.randint(10, vocab - 10, bridged_train["input_ids"].shape, generator=gen).to(
+            device
+        ),
         "attention_mask": bridged_train["attention_mask"],
         "labels": bridged_train["labels"],
     }
@@ -70,15 +81,20 @@ def measure(name: str, batch: int, input_words: int, new_tokens: int, repeats: i
     model = build(name, workdir)
     llm = model.language_model
     bridged, bare, bridged_train, bare_train = make_batches(model, batch, input_words)
-    gen_kwargs = dict(max_new_tokens=new_tokens, min_new_tokens=new_tokens, do_sample=False)
+    gen_kwargs = {"max_new_tokens": new_tokens, "min_new_tokens": new_tokens, "do_sample": False}
     n_new = batch * new_tokens
 
     with torch.no_grad():
-        t = timeit_interleaved({
-            "bridged": lambda: model.generate(**bridged, **gen_kwargs),
-            "bare": lambda: llm.generate(**bare, **gen_kwargs),
-            "encoder": lambda: model.encode(bridged["encoder_input_ids"], bridged["encoder_attention_mask"]),
-        }, repeats)
+        t = timeit_interleaved(
+            {
+                "bridged": lambda: model.generate(**bridged, **gen_kwargs),
+                "bare": lambda: llm.generate(**bare, **gen_kwargs),
+                "encoder": lambda: model.encode(
+                    bridged["encoder_input_ids"], bridged["encoder_attention_mask"]
+                ),
+            },
+            repeats,
+        )
     t_bridged, t_bare, t_encoder = t["bridged"], t["bare"], t["encoder"]
 
     model.configure_stage("align")
@@ -101,7 +117,9 @@ def measure(name: str, batch: int, input_words: int, new_tokens: int, repeats: i
         bare_step()
         model.configure_stage("align")
 
-    t = timeit_interleaved({"stage1": stage1_step, "bare": bare_step_all_trainable, "encoder": encoder_forward}, repeats)
+    t = timeit_interleaved(
+        {"stage1": stage1_step, "bare": bare_step_all_trainable, "encoder": encoder_forward}, repeats
+    )
     t_stage1, t_bare_step, t_enc_train = t["stage1"], t["bare"], t["encoder"]
     return {
         "model": name,
@@ -150,8 +168,14 @@ def _peak_memory_child(name, mode, batch, input_words, new_tokens, workdir, queu
         model.language_model.requires_grad_(True)
         model.language_model(**bare_train).loss.backward()
     peak = torch.cuda.max_memory_allocated() / 2**20 if torch.cuda.is_available() else peak_rss_mb()
-    queue.put({"mode": mode, "peak_mb": round(peak, 1), "models_mb": round(baseline, 1),
-               "extra_mb": round(peak - baseline, 1)})
+    queue.put(
+        {
+            "mode": mode,
+            "peak_mb": round(peak, 1),
+            "models_mb": round(baseline, 1),
+            "extra_mb": round(peak - baseline, 1),
+        }
+    )
 
 
 def peak_memory(name: str, batch: int, input_words: int, new_tokens: int, workdir: Path) -> list[dict]:
@@ -159,7 +183,9 @@ def peak_memory(name: str, batch: int, input_words: int, new_tokens: int, workdi
     rows = []
     for mode in ("bridged_generate", "bare_generate", "stage1_step", "bare_fwd_bwd"):
         queue = ctx.Queue()
-        proc = ctx.Process(target=_peak_memory_child, args=(name, mode, batch, input_words, new_tokens, str(workdir), queue))
+        proc = ctx.Process(
+            target=_peak_memory_child, args=(name, mode, batch, input_words, new_tokens, str(workdir), queue)
+        )
         proc.start()
         result = queue.get()
         proc.join()
@@ -168,12 +194,16 @@ def peak_memory(name: str, batch: int, input_words: int, new_tokens: int, workdi
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--models", default="tiny,smollm2")
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--input-words", type=int, default=48)
     parser.add_argument("--new-tokens", type=int, default=32)
-    parser.add_argument("--repeats", type=int, default=5, help="interleaved runs per case; the fastest is kept")
+    parser.add_argument(
+        "--repeats", type=int, default=5, help="interleaved runs per case; the fastest is kept"
+    )
     parser.add_argument("--no-memory", action="store_true", help="skip the per-case peak-memory subprocesses")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="lingualift-bench-"))
@@ -187,8 +217,13 @@ def main() -> None:
         print_table(speed[-1:], f"{name}: bridged vs bare LLM", flush=True)
         if not args.no_memory:
             memory += peak_memory(name, args.batch, args.input_words, args.new_tokens, workdir)
-    print_table(speed, "Generation and stage-1 step: bridged vs bare LLM (ratios > 1 = bridged faster for gen)")
-    print_table(memory, "Peak memory (MB; CUDA allocator peak on GPU, process peak RSS on CPU; models_mb = after loading)")
+    print_table(
+        speed, "Generation and stage-1 step: bridged vs bare LLM (ratios > 1 = bridged faster for gen)"
+    )
+    print_table(
+        memory,
+        "Peak memory (MB; CUDA allocator peak on GPU, process peak RSS on CPU; models_mb = after loading)",
+    )
     write_results("bench_model", {"speed": speed, "memory": memory})
 
 

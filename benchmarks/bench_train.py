@@ -102,12 +102,18 @@ def worker_step_ratio(config_path: str, overrides: list[str], repeats: int) -> d
             step()
             times[naive].append(time.perf_counter() - start)
     lingualift_s, naive_s = (sorted(times[k])[len(times[k]) // 2] for k in (False, True))  # medians
-    return {"step_s_encoder_no_grad": lingualift_s, "step_s_encoder_autograd": naive_s,
-            "ratio": lingualift_s / naive_s, "batch": len(records)}
+    return {
+        "step_s_encoder_no_grad": lingualift_s,
+        "step_s_encoder_autograd": naive_s,
+        "ratio": lingualift_s / naive_s,
+        "batch": len(records),
+    }
 
 
 def _run_worker(args: list[str]) -> dict:
-    done = subprocess.run([sys.executable, __file__, "--worker", *args], check=False, cwd=REPO, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, __file__, "--worker", *args], check=False, cwd=REPO, capture_output=True, text=True
+    )
     if done.returncode != 0:
         raise RuntimeError(f"worker {args} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -135,32 +141,66 @@ def main() -> None:
             stage1_cfg, stage2_cfg = CONFIGS[name]
             s1_out, s2_out = Path(tmp) / f"{name}-s1", Path(tmp) / f"{name}-s2"
             # the encoder cache (benchmarks/bench_encoder_cache.py) stays off: these figures are the uncached path
-            common = [f"training.max_steps={args.steps}", f"training.save_steps={args.steps}", "training.report_to=[none]",
-                      "model.encoder_cache_mb=0"]
+            common = [
+                f"training.max_steps={args.steps}",
+                f"training.save_steps={args.steps}",
+                "training.report_to=[none]",
+                "model.encoder_cache_mb=0",
+            ]
             s1 = _run_worker(["stage1", stage1_cfg, *common, f"training.output_dir={s1_out}"])
-            s2 = _run_worker(["stage2", stage2_cfg, *common, f"training.output_dir={s2_out}",
-                              f"stage.bridge_checkpoint={s1_out / 'final'}"])
-            ratio = _run_worker(["ratio", stage1_cfg, str(args.step_repeats), f"training.output_dir={s1_out}",
-                                 "training.resume=true", "model.encoder_cache_mb=0"])
+            s2 = _run_worker(
+                [
+                    "stage2",
+                    stage2_cfg,
+                    *common,
+                    f"training.output_dir={s2_out}",
+                    f"stage.bridge_checkpoint={s1_out / 'final'}",
+                ]
+            )
+            ratio = _run_worker(
+                [
+                    "ratio",
+                    stage1_cfg,
+                    str(args.step_repeats),
+                    f"training.output_dir={s1_out}",
+                    "training.resume=true",
+                    "model.encoder_cache_mb=0",
+                ]
+            )
             rows.append({"config": name, "stage1": s1, "stage2": s2, "encoder_no_grad_vs_autograd": ratio})
 
-    header = (f"{'config':8} {'stage':6} {'tokens/s':>9} {'samples/s':>9} {'peak MB':>8} | "
-              f"{'step no_grad':>12} {'step autograd':>13} {'ratio':>6}")
+    header = (
+        f"{'config':8} {'stage':6} {'tokens/s':>9} {'samples/s':>9} {'peak MB':>8} | "
+        f"{'step no_grad':>12} {'step autograd':>13} {'ratio':>6}"
+    )
     print(header)
     print("-" * len(header))
     for row in rows:
         r = row["encoder_no_grad_vs_autograd"]
         for stage in ("stage1", "stage2"):
             s = row[stage]
-            tail = (f"{r['step_s_encoder_no_grad'] * 1e3:10.1f}ms {r['step_s_encoder_autograd'] * 1e3:11.1f}ms"
-                    f" {r['ratio']:6.2f}") if stage == "stage1" else ""
-            print(f"{row['config']:8} {stage:6} {s['tokens_per_s']:9.0f} {s['samples_per_s']:9.2f}"
-                  f" {s['peak_memory_mb']:8.0f} | {tail}")
+            tail = (
+                (
+                    f"{r['step_s_encoder_no_grad'] * 1e3:10.1f}ms {r['step_s_encoder_autograd'] * 1e3:11.1f}ms"
+                    f" {r['ratio']:6.2f}"
+                )
+                if stage == "stage1"
+                else ""
+            )
+            print(
+                f"{row['config']:8} {stage:6} {s['tokens_per_s']:9.0f} {s['samples_per_s']:9.2f}"
+                f" {s['peak_memory_mb']:8.0f} | {tail}"
+            )
     import torch
 
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"device": "cuda" if torch.cuda.is_available() else "cpu", "torch_threads": torch.get_num_threads(),
-               "steps": args.steps, "cpu_count": os.cpu_count(), "rows": rows}
+    payload = {
+        "device": "cuda" if torch.cuda.is_available() else "cpu",
+        "torch_threads": torch.get_num_threads(),
+        "steps": args.steps,
+        "cpu_count": os.cpu_count(),
+        "rows": rows,
+    }
     from lingualift.io_utils import atomic_write_json
 
     atomic_write_json(RESULTS, payload)

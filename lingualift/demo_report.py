@@ -23,7 +23,10 @@ def _pct(value: float | None) -> str:
 
 
 def _retrieval_rows(before: dict[str, Any], after: dict[str, Any], languages: list[str]) -> list[str]:
-    rows = ["| representation | " + " | ".join(languages) + " | avg |", "|---|" + "---|" * (len(languages) + 1)]
+    rows = [
+        "| representation | " + " | ".join(languages) + " | avg |",
+        "|---|" + "---|" * (len(languages) + 1),
+    ]
 
     def row(label: str, result: dict[str, Any]) -> str:
         values = [result[l]["accuracy"] if l in result else None for l in languages]
@@ -33,7 +36,9 @@ def _retrieval_rows(before: dict[str, Any], after: dict[str, Any], languages: li
 
     for space in ("llm_input", "llm", "encoder", "bridge"):
         if space in before:
-            rows.append(row(SPACES[space] + (" — before stage 1" if space == "bridge" else ""), before[space]))
+            rows.append(
+                row(SPACES[space] + (" — before stage 1" if space == "bridge" else ""), before[space])
+            )
     if "bridge" in after:
         rows.append(row(SPACES["bridge"] + " — after stage 1", after["bridge"]))
     return rows
@@ -46,8 +51,11 @@ def _average(result: dict[str, Any], languages: list[str], key: str = "accuracy"
 
 def _translation_rows(before: dict[str, Any], after: dict[str, Any], languages: list[str]) -> list[str]:
     rows = ["| system | " + " | ".join(languages) + " | avg |", "|---|" + "---|" * (len(languages) + 1)]
-    series = [("bare LLM (reads the source text)", before.get("bare")),
-              ("bridged — before stage 1", before.get("bridged")), ("bridged — after stage 1", after.get("bridged"))]
+    series = [
+        ("bare LLM (reads the source text)", before.get("bare")),
+        ("bridged — before stage 1", before.get("bridged")),
+        ("bridged — after stage 1", after.get("bridged")),
+    ]
     for label, result in series:
         if result:
             values = [f"{result[l]['nll_per_token']:.3f}" if l in result else "—" for l in languages]
@@ -55,11 +63,16 @@ def _translation_rows(before: dict[str, Any], after: dict[str, Any], languages: 
             rows.append(f"| {label} | " + " | ".join(values) + f" | {'—' if avg is None else f'{avg:.3f}'} |")
     rows += ["", "Greedy translations (first pair per language):", ""]
     for lang in languages:
-        for label, result in (("bare LLM", before.get("bare")), ("bridged, after stage 1", after.get("bridged"))):
+        for label, result in (
+            ("bare LLM", before.get("bare")),
+            ("bridged, after stage 1", after.get("bridged")),
+        ):
             if result and lang in result and result[lang]["examples"]:
                 ex = result[lang]["examples"][0]
                 output = " ".join(ex["output"].split())[:160]  # one markdown line, whatever the model printed
-                rows.append(f"- {lang}, {label}: `{ex['source']}` → “{output}” (reference: “{ex['reference']}”)")
+                rows.append(
+                    f"- {lang}, {label}: `{ex['source']}` → “{output}” (reference: “{ex['reference']}”)"
+                )
     return rows
 
 
@@ -100,17 +113,31 @@ def _verdicts(results: dict[str, Any], languages: list[str]) -> list[str]:
     if a is not None and b is not None:
         verb = "improved" if a > b else "did not improve"
         pairs = sum(after["bridge"][l]["n"] for l in languages if l in after["bridge"])
-        moved = round(sum((after["bridge"][l]["accuracy"] - before["bridge"][l]["accuracy"]) * after["bridge"][l]["n"] / 100
-                          for l in languages if l in after["bridge"] and l in before["bridge"]))
-        lines.append(f"- Stage 1 {verb} Tatoeba retrieval through the bridge: {b:.1f}% → {a:.1f}% (average over"
-                     f" {', '.join(languages)}; {moved:+d} of {pairs} pairs).")
+        moved = round(
+            sum(
+                (after["bridge"][l]["accuracy"] - before["bridge"][l]["accuracy"])
+                * after["bridge"][l]["n"]
+                / 100
+                for l in languages
+                if l in after["bridge"] and l in before["bridge"]
+            )
+        )
+        lines.append(
+            f"- Stage 1 {verb} Tatoeba retrieval through the bridge: {b:.1f}% → {a:.1f}% (average over"
+            f" {', '.join(languages)}; {moved:+d} of {pairs} pairs)."
+        )
     if a is not None and llm is not None:
         cmp = "above" if a > llm else "not above"
-        lines.append(f"- After stage 1 the bridge path is {cmp} the best bare-LLM representation,"
-                     f" {SPACES[best_space]} ({a:.1f}% vs {llm:.1f}%).")
+        lines.append(
+            f"- After stage 1 the bridge path is {cmp} the best bare-LLM representation,"
+            f" {SPACES[best_space]} ({a:.1f}% vs {llm:.1f}%)."
+        )
     before_tr, after_tr = before.get("translation", {}), after.get("translation", {})
     if before_tr.get("bridged") and after_tr.get("bridged"):
-        x, y = _average(before_tr["bridged"], languages, "nll_per_token"), _average(after_tr["bridged"], languages, "nll_per_token")
+        x, y = (
+            _average(before_tr["bridged"], languages, "nll_per_token"),
+            _average(after_tr["bridged"], languages, "nll_per_token"),
+        )
         verb = "lowered" if y < x else "did not lower"
         line = f"- Stage 1 {verb} the NLL of the English translation through the bridge: {x:.3f} → {y:.3f} per token"
         if before_tr.get("bare"):
@@ -127,14 +154,22 @@ def _verdicts(results: dict[str, Any], languages: list[str]) -> list[str]:
                 continue
             evidence = _significance(evaluation[systems[0]][benchmark], evaluation[systems[1]][benchmark])
             if x > y:
-                lines.append(f"- {benchmark.upper()}: the bridged model beats the bare LLM ({x:.1f}% vs {y:.1f}%{evidence}).")
+                lines.append(
+                    f"- {benchmark.upper()}: the bridged model beats the bare LLM ({x:.1f}% vs {y:.1f}%{evidence})."
+                )
             elif x == y:
-                lines.append(f"- {benchmark.upper()}: no difference between the bridged model and the bare LLM ({x:.1f}%{evidence}).")
+                lines.append(
+                    f"- {benchmark.upper()}: no difference between the bridged model and the bare LLM ({x:.1f}%{evidence})."
+                )
             else:
-                lines.append(f"- {benchmark.upper()}: the bridged model did not beat the bare LLM ({x:.1f}% vs {y:.1f}%{evidence}).")
+                lines.append(
+                    f"- {benchmark.upper()}: the bridged model did not beat the bare LLM ({x:.1f}% vs {y:.1f}%{evidence})."
+                )
     s1, s2 = results["stage1"], results["stage2"]
-    lines.append(f"- Training: stage 1 ran {s1['global_step']} steps (mean loss {s1['train_loss']:.3f}); stage 2 (LoRA) ran"
-                 f" {s2['global_step']} steps (mean loss {s2['train_loss']:.3f}).")
+    lines.append(
+        f"- Training: stage 1 ran {s1['global_step']} steps (mean loss {s1['train_loss']:.3f}); stage 2 (LoRA) ran"
+        f" {s2['global_step']} steps (mean loss {s2['train_loss']:.3f})."
+    )
     return lines
 
 
@@ -161,11 +196,17 @@ def _plots(out: Path, results: dict[str, Any], languages: list[str]) -> list[str
     fig, ax = plt.subplots(figsize=(8, 3.5))
     before = results["align-before"]
     series = [(SPACES[s], before[s]) for s in ("llm_input", "llm", "encoder") if s in before] + [
-        ("bridge, before stage 1", before["bridge"]), ("bridge, after stage 1", results["align-after"]["bridge"])]
+        ("bridge, before stage 1", before["bridge"]),
+        ("bridge, after stage 1", results["align-after"]["bridge"]),
+    ]
     width = 0.8 / len(series)
     for i, (label, result) in enumerate(series):
-        ax.bar([j + i * width for j in range(len(languages))], [result.get(l, {}).get("accuracy", 0) for l in languages],
-               width=width, label=label)
+        ax.bar(
+            [j + i * width for j in range(len(languages))],
+            [result.get(l, {}).get("accuracy", 0) for l in languages],
+            width=width,
+            label=label,
+        )
     ax.set_xticks([j + 0.4 - width / 2 for j in range(len(languages))], languages)
     ax.set_ylabel("Tatoeba top-1 (%)")
     ax.legend(fontsize=8)
@@ -186,38 +227,76 @@ def write_demo_report(out: Path, results: dict[str, Any], settings: Any) -> Path
     ]
     final = Path(results["stage2"]["final_dir"])
     if (final / "README.md").is_file():
-        lines += ["", f"Trained checkpoint: `{final}` (bridge + LoRA adapter), with its model card `{final / 'README.md'}`."]
+        lines += [
+            "",
+            f"Trained checkpoint: `{final}` (bridge + LoRA adapter), with its model card `{final / 'README.md'}`.",
+        ]
     if model.get("note"):
         lines += ["", f"**Note:** {model['note']}."]
     lines += ["", "## What improved and what did not", ""] + _verdicts(results, languages)
-    lines += ["", "## 1. Lexicon induction (unsupervised)", "",
-              "| pair | method | entries | P@1 CSLS | P@1 NN | coverage |", "|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "## 1. Lexicon induction (unsupervised)",
+        "",
+        "| pair | method | entries | P@1 CSLS | P@1 NN | coverage |",
+        "|---|---|---|---|---|---|",
+    ]
     for lang, info in results["lexicon"]["languages"].items():
         p1 = info.get("p_at_1_csls")
-        lines.append(f"| en-{lang} | {info['method']} | {info['entries']} | {_pct(None if p1 is None else 100 * p1)} |"
-                     f" {_pct(None if info.get('p_at_1_nn') is None else 100 * info['p_at_1_nn'])} |"
-                     f" {_pct(None if info.get('coverage') is None else 100 * info['coverage'])} |")
+        lines.append(
+            f"| en-{lang} | {info['method']} | {info['entries']} | {_pct(None if p1 is None else 100 * p1)} |"
+            f" {_pct(None if info.get('p_at_1_nn') is None else 100 * info['p_at_1_nn'])} |"
+            f" {_pct(None if info.get('coverage') is None else 100 * info['coverage'])} |"
+        )
     cs = results["codeswitch"]
-    lines += ["", "## 2. Code-switched stage-1 data", "", f"{cs['records']} records. Example:", "",
-              f"- input (encoder side): {cs['example']['input']}", f"- output (English): {cs['example']['output']}"]
+    lines += [
+        "",
+        "## 2. Code-switched stage-1 data",
+        "",
+        f"{cs['records']} records. Example:",
+        "",
+        f"- input (encoder side): {cs['example']['input']}",
+        f"- output (English): {cs['example']['output']}",
+    ]
     lines += ["", "## 3. Alignment: Tatoeba top-1 retrieval (xx→en, %)", ""]
     lines += _retrieval_rows(results["align-before"], results["align-after"], languages)
     lines += ["", "![Tatoeba retrieval](tatoeba_retrieval.png)"]
     if results["align-before"].get("translation"):
         n = settings.translation_limit
-        lines += ["", f"**Translation likelihood** (Tatoeba xx→en, {n} pairs per language, stage-1 instruction;"
-                  " NLL per token of the English reference, lower is better)", ""]
-        lines += _translation_rows(results["align-before"]["translation"],
-                                   results["align-after"].get("translation", {}), languages)
-    lines += ["", "## 4. Training", "",
-              f"- stage 1 (bridge only): {results['stage1']['global_step']} steps, mean loss {results['stage1']['train_loss']:.3f}",
-              f"- stage 2 (LoRA on the LLM): {results['stage2']['global_step']} steps, mean loss {results['stage2']['train_loss']:.3f}",
-              "", "![training loss](training_loss.png)", "", "## 5. Task accuracy (%, small slices)", ""]
+        lines += [
+            "",
+            f"**Translation likelihood** (Tatoeba xx→en, {n} pairs per language, stage-1 instruction;"
+            " NLL per token of the English reference, lower is better)",
+            "",
+        ]
+        lines += _translation_rows(
+            results["align-before"]["translation"], results["align-after"].get("translation", {}), languages
+        )
+    lines += [
+        "",
+        "## 4. Training",
+        "",
+        f"- stage 1 (bridge only): {results['stage1']['global_step']} steps, mean loss {results['stage1']['train_loss']:.3f}",
+        f"- stage 2 (LoRA on the LLM): {results['stage2']['global_step']} steps, mean loss {results['stage2']['train_loss']:.3f}",
+        "",
+        "![training loss](training_loss.png)",
+        "",
+        "## 5. Task accuracy (%, small slices)",
+        "",
+    ]
     for benchmark in ("mgsm", "xnli"):
         n = settings.eval_limit if benchmark == "mgsm" else settings.xnli_limit
-        lines += [f"**{benchmark.upper()}** ({n} examples per language)", ""] + _task_rows(results["evaluate"]["systems"], benchmark, languages) + [""]
+        lines += (
+            [f"**{benchmark.upper()}** ({n} examples per language)", ""]
+            + _task_rows(results["evaluate"]["systems"], benchmark, languages)
+            + [""]
+        )
     lines += ["## Timings (s)", "", "| step | seconds |", "|---|---|"]
-    lines += [f"| {name} | {res.get('seconds', 0):.1f} |" for name, res in results.items() if isinstance(res, dict) and "seconds" in res]
+    lines += [
+        f"| {name} | {res.get('seconds', 0):.1f} |"
+        for name, res in results.items()
+        if isinstance(res, dict) and "seconds" in res
+    ]
     _plots(out, results, languages)
     path = out / "report.md"
     atomic_write_text(path, "\n".join(lines) + "\n")

@@ -46,8 +46,13 @@ def _evaluation_section(evaluation: Any) -> str:
     for benchmark, scores in evaluation.items():
         langs = sorted(scores)
         blocks.append(
-            f"**{benchmark}** (accuracy, %)\n\n| " + " | ".join(langs) + " |\n|" + "---|" * len(langs) + "\n| "
-            + " | ".join(f"{100 * float(scores[l]):.1f}" for l in langs) + " |"
+            f"**{benchmark}** (accuracy, %)\n\n| "
+            + " | ".join(langs)
+            + " |\n|"
+            + "---|" * len(langs)
+            + "\n| "
+            + " | ".join(f"{100 * float(scores[l]):.1f}" for l in langs)
+            + " |"
         )
     return "\n\n".join(blocks)  # a blank line ends each table before the next heading
 
@@ -109,7 +114,9 @@ def write_model_card(
     atomic_write_json(directory / CARD_DATA_FILE, dict(getattr(model, "card_data", None) or {}))
 
 
-def record_evaluation(model: Any, directory: str | Path, summary: dict[str, Any], name: str | None = None) -> None:
+def record_evaluation(
+    model: Any, directory: str | Path, summary: dict[str, Any], name: str | None = None
+) -> None:
     """Add one benchmark's per-language accuracy (a runner summary) to the card of checkpoint ``directory``,
     under ``name`` (default: the benchmark's)."""
     from lingualift.modeling.checkpoints import checkpoint_form
@@ -118,7 +125,10 @@ def record_evaluation(model: Any, directory: str | Path, summary: dict[str, Any]
     form = checkpoint_form(directory)
     data = model.card_data
     data.update({k: v for k, v in load_card_data(directory).items() if k not in data})
-    scores = {lang: result["accuracy"] / 100.0 for lang, result in summary["languages"].items()
-              if result.get("accuracy") is not None}
+    scores = {
+        lang: result["accuracy"] / 100.0
+        for lang, result in summary["languages"].items()
+        if result.get("accuracy") is not None
+    }
     data.setdefault("evaluation", {})[name or summary["benchmark"]] = scores
     write_model_card(model, directory, form=form)

@@ -48,8 +48,22 @@ _LLM_SPECIALS = {
 }
 _ENCODER_SPECIALS = {
     "mt5": {"pad_token": "<pad>", "eos_token": "</s>", "unk_token": "<unk>"},
-    "bert": {"pad_token": "[PAD]", "unk_token": "[UNK]", "cls_token": "[CLS]", "sep_token": "[SEP]", "mask_token": "[MASK]"},
-    "xlmr": {"bos_token": "<s>", "pad_token": "<pad>", "eos_token": "</s>", "unk_token": "<unk>", "cls_token": "<s>", "sep_token": "</s>", "mask_token": "<mask>"},
+    "bert": {
+        "pad_token": "[PAD]",
+        "unk_token": "[UNK]",
+        "cls_token": "[CLS]",
+        "sep_token": "[SEP]",
+        "mask_token": "[MASK]",
+    },
+    "xlmr": {
+        "bos_token": "<s>",
+        "pad_token": "<pad>",
+        "eos_token": "</s>",
+        "unk_token": "<unk>",
+        "cls_token": "<s>",
+        "sep_token": "</s>",
+        "mask_token": "<mask>",
+    },
 }
 CHATML_TEMPLATE = (
     "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n"
@@ -57,7 +71,9 @@ CHATML_TEMPLATE = (
 )
 
 
-def train_tiny_tokenizer(specials: dict[str, str], vocab_size: int = 400, extra: list[str] | None = None) -> Tokenizer:
+def train_tiny_tokenizer(
+    specials: dict[str, str], vocab_size: int = 400, extra: list[str] | None = None
+) -> Tokenizer:
     """A byte-level BPE tokenizer (any Unicode input round-trips) trained on :data:`TINY_CORPUS`."""
     special_tokens = list(dict.fromkeys(specials.values())) + list(extra or [])
     tokenizer = Tokenizer(models.BPE(unk_token=specials.get("unk_token")))
@@ -112,10 +128,18 @@ def tiny_llm_config(family: str, vocab_size: int, tokenizer: PreTrainedTokenizer
         "pad_token_id": tokenizer.pad_token_id,
     }
     if family == "gpt2":
-        return AutoConfig.for_model("gpt2", vocab_size=vocab_size, n_embd=hidden, n_layer=2, n_head=4, n_positions=1024, **ids)
+        return AutoConfig.for_model(
+            "gpt2", vocab_size=vocab_size, n_embd=hidden, n_layer=2, n_head=4, n_positions=1024, **ids
+        )
     common = dict(
-        vocab_size=vocab_size, hidden_size=hidden, intermediate_size=2 * hidden, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=1024, **ids,
+        vocab_size=vocab_size,
+        hidden_size=hidden,
+        intermediate_size=2 * hidden,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=1024,
+        **ids,
     )
     if family == "gemma":
         common["head_dim"] = hidden // 4
@@ -128,19 +152,38 @@ def tiny_encoder_config(family: str, vocab_size: int, tokenizer: PreTrainedToken
     """A 2-layer encoder config (mT5, BERT or XLM-R family)."""
     if family == "mt5":
         return AutoConfig.for_model(
-            "mt5", vocab_size=vocab_size, d_model=hidden, d_kv=8, num_heads=3, d_ff=2 * hidden, num_layers=2,
-            num_decoder_layers=2, pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
-            feed_forward_proj="gated-gelu", tie_word_embeddings=False,
+            "mt5",
+            vocab_size=vocab_size,
+            d_model=hidden,
+            d_kv=8,
+            num_heads=3,
+            d_ff=2 * hidden,
+            num_layers=2,
+            num_decoder_layers=2,
+            pad_token_id=tokenizer.pad_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+            feed_forward_proj="gated-gelu",
+            tie_word_embeddings=False,
         )
     model_type = "bert" if family == "bert" else "xlm-roberta"
     return AutoConfig.for_model(
-        model_type, vocab_size=vocab_size, hidden_size=hidden, num_hidden_layers=2, num_attention_heads=3,
-        intermediate_size=2 * hidden, max_position_embeddings=258, pad_token_id=tokenizer.pad_token_id,
+        model_type,
+        vocab_size=vocab_size,
+        hidden_size=hidden,
+        num_hidden_layers=2,
+        num_attention_heads=3,
+        intermediate_size=2 * hidden,
+        max_position_embeddings=258,
+        pad_token_id=tokenizer.pad_token_id,
     )
 
 
 def build_tiny_components(
-    directory: str | os.PathLike, encoder: str = "mt5", llm: str = "llama", seed: int = 0, llm_hidden: int = 32
+    directory: str | os.PathLike,
+    encoder: str = "mt5",
+    llm: str = "llama",
+    seed: int = 0,
+    llm_hidden: int = 32,
 ) -> tuple[Path, Path]:
     """Save a tiny random encoder and LLM (with tokenizers) under ``directory``; returns their two directories.
 
@@ -164,7 +207,13 @@ def build_tiny_components(
     return enc_dir, llm_dir
 
 
-def build_tiny_model(directory: str | os.PathLike, encoder: str = "mt5", llm: str = "llama", bridge_type: str = "mlp2", seed: int = 0):
+def build_tiny_model(
+    directory: str | os.PathLike,
+    encoder: str = "mt5",
+    llm: str = "llama",
+    bridge_type: str = "mlp2",
+    seed: int = 0,
+):
     """A tiny bridged model with its processor attached (``model.processor``)."""
     from lingualift.modeling import LinguaLiftForCausalLM
 

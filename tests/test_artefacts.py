@@ -412,5 +412,9 @@ def test_import_tool_command_line_errors_in_one_line(capsys, tmp_path):
     checked: list[Path] = []
     assert artefacts.import_main("no-such-model", "x", "check", checked.append, ["--out", str(tmp_path)]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("error: unknown artefact 'no-such-model'") and "smollm2" in err and err.count("\n") == 1
+    assert (
+        err.startswith("error: unknown artefact 'no-such-model'")
+        and "smollm2" in err
+        and err.count("\n") == 1
+    )
     assert checked == []  # the check never runs after a failed import

@@ -21,8 +21,11 @@ def write(path, text: str | bytes):
 
 
 def test_load_lexicon_ranks_candidates_and_merges_duplicates(tmp_path):
-    path = write(tmp_path / "en-fr.tsv", "source\ttarget\tscore\n# comment\napple\tpomme\t0.5\n"
-                 "Apple\tpommier\t0.9\napple\tpomme\t0.7\n\ncat\tchat\n")
+    path = write(
+        tmp_path / "en-fr.tsv",
+        "source\ttarget\tscore\n# comment\napple\tpomme\t0.5\n"
+        "Apple\tpommier\t0.9\napple\tpomme\t0.7\n\ncat\tchat\n",
+    )
     lex = load_lexicon(path)
     assert lex.lang == "fr" and len(lex) == 2
     assert lex.candidates("APPLE") == (("pommier", 0.9), ("pomme", 0.7))
@@ -33,7 +36,10 @@ def test_load_lexicon_ranks_candidates_and_merges_duplicates(tmp_path):
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("apple\tpomme\t0.5\nbad line without tabs\n", r"en-fr\.tsv:2: expected 'source<TAB>target<TAB>score'"),
+        (
+            "apple\tpomme\t0.5\nbad line without tabs\n",
+            r"en-fr\.tsv:2: expected 'source<TAB>target<TAB>score'",
+        ),
         ("apple\tpomme\t0.5\tx\n", r"en-fr\.tsv:1: .*got 4 column"),
         ("apple\tpomme\thigh\n", r"en-fr\.tsv:1: score must be a number, got 'high'"),
         ("apple\tpomme\tnan\n", r"en-fr\.tsv:1: score must be finite"),
@@ -65,7 +71,9 @@ def test_language_from_filename_and_explicit_spec(tmp_path):
 
 
 def test_lexicon_from_mapping_forms():
-    lex = lexicon_from_mapping("fr", {"apple": ["pomme", "pommier"], "cat": "chat", "dog": [("chien", 0.2), ("toutou", 0.4)]})
+    lex = lexicon_from_mapping(
+        "fr", {"apple": ["pomme", "pommier"], "cat": "chat", "dog": [("chien", 0.2), ("toutou", 0.4)]}
+    )
     assert lex.candidates("apple")[0][0] == "pomme"  # list order = rank
     assert lex.candidates("dog") == (("toutou", 0.4), ("chien", 0.2))
     with pytest.raises(InputDataError, match="entry 'cat'"):

@@ -86,12 +86,31 @@ def test_protected_tokens_are_never_replaced(nlp, reference_nlp):
         replaced_total += len(spans)
         for token in doc:
             span = (token.idx, token.idx + len(token.text))
-            if token.ent_type_ or token.like_num or token.is_stop or token.is_punct or token.pos_ in ("PROPN", "NUM"):
-                assert span not in spans, f"protected token {token.text!r} ({token.ent_type_ or token.pos_}) replaced"
+            if (
+                token.ent_type_
+                or token.like_num
+                or token.is_stop
+                or token.is_punct
+                or token.pos_ in ("PROPN", "NUM")
+            ):
+                assert span not in spans, (
+                    f"protected token {token.text!r} ({token.ent_type_ or token.pos_}) replaced"
+                )
         # ratio 1.0: every eligible word is replaced
         assert result.n_replaced == result.n_eligible
     sources = {rep.source for r in results for rep in r.replacements}
-    for name in ("John", "Smith", "London", "Paris", "March", "Monday", "twelve", "Microsoft", "Chicago", "yesterday"):
+    for name in (
+        "John",
+        "Smith",
+        "London",
+        "Paris",
+        "March",
+        "Monday",
+        "twelve",
+        "Microsoft",
+        "Chicago",
+        "yesterday",
+    ):
         assert name not in sources
     assert {"flew", "friends", "heavy", "bags", "paid", "company", "tired", "workers", "painted"} <= sources
     assert replaced_total >= 15
@@ -111,8 +130,12 @@ def test_replaced_share_matches_ratio_on_gsm8k(nlp, fr_lexicon, gsm8k_questions,
 def test_pos_filters_are_respected(nlp, reference_nlp, fr_lexicon, gsm8k_questions):
     questions = gsm8k_questions[:60]
     pos_of = [{(t.idx, t.idx + len(t.text)): t.pos_ for t in doc} for doc in nlp.pipe(questions)]
-    for selection, allowed in (("noun", {"NOUN"}), ("verb", {"VERB"}), ("noun+verb", {"NOUN", "VERB"}),
-                               ("adj,adv", {"ADJ", "ADV"})):
+    for selection, allowed in (
+        ("noun", {"NOUN"}),
+        ("verb", {"VERB"}),
+        ("noun+verb", {"NOUN", "VERB"}),
+        ("adj,adv", {"ADJ", "ADV"}),
+    ):
         results = CodeSwitcher({"fr": fr_lexicon}, ratio=1.0, pos=selection, nlp=nlp).switch(questions)
         seen = Counter(pos_of[r.index][rep.source_span] for r in results for rep in r.replacements)
         assert seen and set(seen) <= allowed, (selection, seen)
@@ -120,7 +143,9 @@ def test_pos_filters_are_respected(nlp, reference_nlp, fr_lexicon, gsm8k_questio
     # function-word groups are stop words: protected by default, replaceable on request
     protected = CodeSwitcher({"fr": fr_lexicon}, ratio=1.0, pos="adp+noun", nlp=nlp).switch(questions)
     adps = [rep.source for r in protected for rep in r.replacements if rep.pos == "adp"]
-    assert len(adps) <= 3 and not any(nlp.vocab[w].is_stop for w in adps)  # only non-stop ones such as "inside"
+    assert len(adps) <= 3 and not any(
+        nlp.vocab[w].is_stop for w in adps
+    )  # only non-stop ones such as "inside"
     opened = CodeSwitcher({"fr": fr_lexicon}, ratio=1.0, pos="adp+noun", nlp=nlp, protect_stop_words=False)
     groups = Counter(rep.pos for r in opened.switch(questions) for rep in r.replacements)
     assert set(groups) == {"adp", "noun"} and groups["adp"] > 50
@@ -128,8 +153,14 @@ def test_pos_filters_are_respected(nlp, reference_nlp, fr_lexicon, gsm8k_questio
 
 def test_same_seed_same_output_independent_of_batching(nlp, fr_lexicon, gsm8k_questions):
     questions = gsm8k_questions[:40]
+
     def texts(**kw):
-        return [r.text for r in CodeSwitcher({"fr": fr_lexicon}, ratio=0.5, choice="sample", nlp=nlp, **kw).switch(questions)]
+        return [
+            r.text
+            for r in CodeSwitcher({"fr": fr_lexicon}, ratio=0.5, choice="sample", nlp=nlp, **kw).switch(
+                questions
+            )
+        ]
 
     first = texts(seed=7)
     assert first == texts(seed=7)
@@ -140,14 +171,20 @@ def test_same_seed_same_output_independent_of_batching(nlp, fr_lexicon, gsm8k_qu
 def test_two_processes_give_the_same_output(nlp, fr_lexicon, gsm8k_questions):
     questions = gsm8k_questions[:24]
     one = CodeSwitcher({"fr": fr_lexicon}, ratio=0.8, seed=3, nlp=nlp).switch(questions)
-    two = CodeSwitcher({"fr": fr_lexicon}, ratio=0.8, seed=3, nlp=nlp, n_process=2, batch_size=4).switch(questions)
+    two = CodeSwitcher({"fr": fr_lexicon}, ratio=0.8, seed=3, nlp=nlp, n_process=2, batch_size=4).switch(
+        questions
+    )
     assert [r.text for r in one] == [r.text for r in two]
     assert [r.replacements for r in one] == [r.replacements for r in two]
 
 
 def test_sampled_choice_follows_scores(nlp):
     sentences = ["The farmer sold the apples."] * 400
-    lexicon = {"apples": [("pommes", 3.0), ("fruits", 1.0), ("bad", -2.0)], "farmer": "fermier", "sold": "vendu"}
+    lexicon = {
+        "apples": [("pommes", 3.0), ("fruits", 1.0), ("bad", -2.0)],
+        "farmer": "fermier",
+        "sold": "vendu",
+    }
     results = CodeSwitcher({"fr": lexicon}, ratio=1.0, choice="sample", pos="noun", nlp=nlp).switch(sentences)
     picks = Counter(rep.target for r in results for rep in r.replacements if rep.source == "apples")
     assert picks["bad"] == 0
@@ -170,7 +207,9 @@ def test_unicode_targets_round_trip_through_stage1_jsonl(nlp, shared_data, tmp_p
     questions = gsm8k_questions[:30]
     switcher = CodeSwitcher(lexicons, ratio=0.8, nlp=nlp, seed=0)
     summary = build_stage1_dataset(questions, switcher=switcher, out=tmp_path / "stage1.jsonl", assign="all")
-    records = [json.loads(line) for line in (tmp_path / "stage1.jsonl").read_text(encoding="utf-8").splitlines()]
+    records = [
+        json.loads(line) for line in (tmp_path / "stage1.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     assert summary.unswitched_dropped == 0 and summary.records == len(records) == 90
     assert Counter(r["lang"] for r in records) == Counter({"th": 30, "bn": 30, "zh": 30})
     scripts = {"th": (0x0E00, 0x0E7F), "bn": (0x0980, 0x09FF), "zh": (0x4E00, 0x9FFF)}
@@ -185,5 +224,7 @@ def test_unicode_targets_round_trip_through_stage1_jsonl(nlp, shared_data, tmp_p
             assert record["input"][start:end] == rep["target"]
             assert record["output"][slice(*rep["source_span"])] == rep["source"]
     assert {r["instruction"] for r in records} == {
-        "Translate the following Thai text into English:", "Translate the following Bengali text into English:",
-        "Translate the following Chinese text into English:"}
+        "Translate the following Thai text into English:",
+        "Translate the following Bengali text into English:",
+        "Translate the following Chinese text into English:",
+    }

@@ -14,8 +14,10 @@ from lingualift.errors import ConfigError, InputDataError
 
 pytestmark = pytest.mark.slow
 
-LEXICON = "apple\tpomme\t0.9\napple\tpommier\t0.2\nbuy\tacheter\t0.8\nfriend\tami\t0.7\nclip\tagrafe\t0.5\n" \
-          "sell\tvendre\t0.6\nhour\theure\t0.6\nearn\tgagner\t0.5\nmoney\targent\t0.9\nwallet\tportefeuille\t0.9\n"
+LEXICON = (
+    "apple\tpomme\t0.9\napple\tpommier\t0.2\nbuy\tacheter\t0.8\nfriend\tami\t0.7\nclip\tagrafe\t0.5\n"
+    "sell\tvendre\t0.6\nhour\theure\t0.6\nearn\tgagner\t0.5\nmoney\targent\t0.9\nwallet\tportefeuille\t0.9\n"
+)
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +60,12 @@ def test_unswitched_sentences_and_mix_in(nlp, lexicon_files, tmp_path):
     kept = build_stage1_dataset(sentences, switcher=switcher, keep_unswitched=True)
     assert kept.records == 30
     mix = tmp_path / "mix.jsonl"
-    mix.write_text("".join(json.dumps({"instruction": "Solve.", "input": f"q{i}", "output": f"a{i}", "lang": "fr"}) + "\n"
-                           for i in range(40)))
+    mix.write_text(
+        "".join(
+            json.dumps({"instruction": "Solve.", "input": f"q{i}", "output": f"a{i}", "lang": "fr"}) + "\n"
+            for i in range(40)
+        )
+    )
     mixed = build_stage1_dataset(sentences, switcher=switcher, mix_in=mix, mix_in_fraction=0.2)
     assert mixed.mixed_in == 5 and mixed.records == 25  # 5 / 25 = 0.2
     assert [r["output"] for r in mixed.rows if r["replaced"]] == [r["output"] for r in dropped.rows]
@@ -83,12 +89,16 @@ def test_bad_corpus_inputs(nlp, lexicon_files, tmp_path):
         build_stage1_dataset(binary, switcher=switcher)
     jsonl = tmp_path / "corpus.jsonl"
     jsonl.write_text('{"question": "I buy apples."}\n')
-    with pytest.raises(InputDataError, match=r"corpus\.jsonl:1: missing field 'text'; the record has: question"):
+    with pytest.raises(
+        InputDataError, match=r"corpus\.jsonl:1: missing field 'text'; the record has: question"
+    ):
         build_stage1_dataset(jsonl, switcher=switcher)
     assert build_stage1_dataset(jsonl, switcher=switcher, field="question").records == 1
     with pytest.raises(ConfigError, match="no English name known for language code 'xx'"):
         build_stage1_dataset(["I buy apples."], {"xx": {"apple": "a"}}, nlp=nlp)
-    named = build_stage1_dataset(["I buy apples."], {"xx": {"apple": "a"}}, nlp=nlp, language_names={"xx": "Klingon"})
+    named = build_stage1_dataset(
+        ["I buy apples."], {"xx": {"apple": "a"}}, nlp=nlp, language_names={"xx": "Klingon"}
+    )
     assert named.rows[0]["instruction"] == "Translate the following Klingon text into English:"
 
 
@@ -96,9 +106,32 @@ def test_cli_codeswitch_end_to_end(lexicon_files, shared_data, tmp_path, capsys)
     fr, sw = lexicon_files
     out = tmp_path / "stage1.jsonl"
     stats = tmp_path / "stats.json"
-    code = main(["codeswitch", "--lexicon", str(fr), "--lexicon", f"sw={sw}", "--input",
-                 str(shared_data / "gsm8k" / "test.jsonl"), "--field", "question", "--limit", "40", "--ratio", "0.8",
-                 "--pos", "noun,verb", "--seed", "0", "--out", str(out), "--stats-json", str(stats), "--no-progress"])
+    code = main(
+        [
+            "codeswitch",
+            "--lexicon",
+            str(fr),
+            "--lexicon",
+            f"sw={sw}",
+            "--input",
+            str(shared_data / "gsm8k" / "test.jsonl"),
+            "--field",
+            "question",
+            "--limit",
+            "40",
+            "--ratio",
+            "0.8",
+            "--pos",
+            "noun,verb",
+            "--seed",
+            "0",
+            "--out",
+            str(out),
+            "--stats-json",
+            str(stats),
+            "--no-progress",
+        ]
+    )
     printed = capsys.readouterr().out
     assert code == 0
     records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
@@ -110,10 +143,36 @@ def test_cli_codeswitch_end_to_end(lexicon_files, shared_data, tmp_path, capsys)
         (["--ratio", "1.5"], r"ratio must be a number in \[0, 1\]"),
         (["--pos", "noun+adjective"], "unknown POS group"),
     ):
-        assert main(["codeswitch", "--lexicon", str(fr), "--input", str(out), "--out", str(tmp_path / "x.jsonl"),
-                     *bad_args]) == 1
+        assert (
+            main(
+                [
+                    "codeswitch",
+                    "--lexicon",
+                    str(fr),
+                    "--input",
+                    str(out),
+                    "--out",
+                    str(tmp_path / "x.jsonl"),
+                    *bad_args,
+                ]
+            )
+            == 1
+        )
         assert message.split("\\")[0] in capsys.readouterr().err
     malformed = tmp_path / "en-de.tsv"
     malformed.write_text("apple\tApfel\t0.9\nbroken line\n")
-    assert main(["codeswitch", "--lexicon", str(malformed), "--input", str(out), "--out", str(tmp_path / "y.jsonl")]) == 1
+    assert (
+        main(
+            [
+                "codeswitch",
+                "--lexicon",
+                str(malformed),
+                "--input",
+                str(out),
+                "--out",
+                str(tmp_path / "y.jsonl"),
+            ]
+        )
+        == 1
+    )
     assert "en-de.tsv:2: expected 'source<TAB>target<TAB>score'" in capsys.readouterr().err

@@ -38,12 +38,18 @@ def test_gsm8k_answers_become_cot_with_the_answer_is(shared_data):
 def test_metamathqa_response_is_normalised():
     records = [
         {"query": "What is 2+3?", "response": "2+3 equals 5.\nThe answer is: 5", "type": "GSM_Rephrased"},
-        {"query": "Simplify 2/4.", "response": "We divide by 2.\nThe answer is: \\frac{1}{2}", "type": "MATH_AnsAug"},
+        {
+            "query": "Simplify 2/4.",
+            "response": "We divide by 2.\nThe answer is: \\frac{1}{2}",
+            "type": "MATH_AnsAug",
+        },
     ]
     rows = build_stage2_dataset("metamathqa", records).rows
     assert rows[0]["output"] == "2+3 equals 5.\nThe answer is 5."
     assert rows[1]["output"] == "We divide by 2.\nThe answer is \\frac{1}{2}."
-    with pytest.raises(InputDataError, match=r"record 1: field 'response' must end with 'The answer is: <answer>'"):
+    with pytest.raises(
+        InputDataError, match=r"record 1: field 'response' must end with 'The answer is: <answer>'"
+    ):
         build_stage2_dataset("metamathqa", [{"query": "q", "response": "no marker"}])
 
 
@@ -52,15 +58,21 @@ def test_nli_from_xtreme_tsv_hf_ints_and_mnli_jsonl(shared_data, tmp_path):
     rows = build_stage2_dataset("xnli", tsv, limit=3).rows
     assert [r["output"] for r in rows] == ["neutral", "contradiction", "entailment"]
     assert rows[0]["instruction"] == NLI_INSTRUCTION
-    assert rows[0]["input"] == ("Premise: And he said, Mama, I'm home.\n"
-                                "Hypothesis: He called his mom as soon as the school bus dropped him off.")
+    assert rows[0]["input"] == (
+        "Premise: And he said, Mama, I'm home.\n"
+        "Hypothesis: He called his mom as soon as the school bus dropped him off."
+    )
     hf = [{"premise": "p", "hypothesis": "h", "label": lab} for lab in (0, 1, 2, -1)]
     summary = build_stage2_dataset("mnli", hf)
     assert [r["output"] for r in summary.rows] == ["entailment", "neutral", "contradiction"]
     assert summary.skipped == {"en": 1}
     mnli = tmp_path / "mnli.jsonl"
-    mnli.write_text(json.dumps({"sentence1": "a", "sentence2": "b", "gold_label": "-"}) + "\n"
-                    + json.dumps({"sentence1": "a", "sentence2": "b", "gold_label": "contradiction"}) + "\n")
+    mnli.write_text(
+        json.dumps({"sentence1": "a", "sentence2": "b", "gold_label": "-"})
+        + "\n"
+        + json.dumps({"sentence1": "a", "sentence2": "b", "gold_label": "contradiction"})
+        + "\n"
+    )
     assert [r["output"] for r in build_stage2_dataset("multinli", mnli).rows] == ["contradiction"]
     with pytest.raises(InputDataError, match=r"record 1: field 'label' must be one of entailment, neutral"):
         build_stage2_dataset("nli", [{"premise": "p", "hypothesis": "h", "label": "maybe"}])
@@ -71,15 +83,33 @@ def test_nli_from_xtreme_tsv_hf_ints_and_mnli_jsonl(shared_data, tmp_path):
 
 
 def test_multiple_choice_layouts():
-    xcsqa = {"id": "q1", "question": {"stem": "Where do fish live?", "choices": [
-        {"label": "A", "text": "tree"}, {"label": "B", "text": "water"}]}, "answerKey": "B"}
-    arc_hf = {"question": "Which is a metal?", "choices": {"text": ["wood", "iron", "glass"], "label": ["1", "2", "3"]},
-              "answerKey": "2"}
-    obqa_hf = {"question_stem": "The sun is a", "choices": {"text": ["star", "planet"], "label": ["A", "B"]},
-               "answerKey": "A"}
+    xcsqa = {
+        "id": "q1",
+        "question": {
+            "stem": "Where do fish live?",
+            "choices": [{"label": "A", "text": "tree"}, {"label": "B", "text": "water"}],
+        },
+        "answerKey": "B",
+    }
+    arc_hf = {
+        "question": "Which is a metal?",
+        "choices": {"text": ["wood", "iron", "glass"], "label": ["1", "2", "3"]},
+        "answerKey": "2",
+    }
+    obqa_hf = {
+        "question_stem": "The sun is a",
+        "choices": {"text": ["star", "planet"], "label": ["A", "B"]},
+        "answerKey": "A",
+    }
     rows = build_stage2_dataset("mcqa", [xcsqa, arc_hf, obqa_hf]).rows
-    assert rows[0] == {"id": "mcqa-en-q1", "instruction": MCQA_INSTRUCTION,
-                       "input": "Where do fish live?\nA. tree\nB. water", "output": "B", "lang": "en", "task": "mcqa"}
+    assert rows[0] == {
+        "id": "mcqa-en-q1",
+        "instruction": MCQA_INSTRUCTION,
+        "input": "Where do fish live?\nA. tree\nB. water",
+        "output": "B",
+        "lang": "en",
+        "task": "mcqa",
+    }
     assert rows[1]["input"] == "Which is a metal?\n1. wood\n2. iron\n3. glass" and rows[1]["output"] == "2"
     assert rows[2]["input"].startswith("The sun is a\nA. star") and rows[2]["output"] == "A"
     with pytest.raises(InputDataError, match=r"record 1: field 'answerKey' must be one of A, B, got 'E'"):
@@ -94,8 +124,12 @@ def test_parallel_mixture_and_shuffle(shared_data, tmp_path):
     assert [r["lang"] for r in ordered.rows] == ["en"] * 10 + ["fr"] * 10 + ["sw"] * 10
     # translated copies carry the same labels as the English originals
     assert [r["output"] for r in ordered.rows[:10]] == [r["output"] for r in ordered.rows[10:20]]
-    shuffled = build_stage2_dataset("xnli", xnli / "dev-en.tsv", parallel=parallel, limit=10, shuffle=True, seed=1)
-    again = build_stage2_dataset("xnli", xnli / "dev-en.tsv", parallel=parallel, limit=10, shuffle=True, seed=1)
+    shuffled = build_stage2_dataset(
+        "xnli", xnli / "dev-en.tsv", parallel=parallel, limit=10, shuffle=True, seed=1
+    )
+    again = build_stage2_dataset(
+        "xnli", xnli / "dev-en.tsv", parallel=parallel, limit=10, shuffle=True, seed=1
+    )
     assert shuffled.rows == again.rows != ordered.rows
     assert sorted(r["id"] for r in shuffled.rows) == sorted(r["id"] for r in ordered.rows)
 
@@ -106,10 +140,19 @@ def test_hf_datasets_output(tmp_path, shared_data):
     out = tmp_path / "stage2_hf"
     build_stage2_dataset("gsm8k", shared_data / "gsm8k" / "test.jsonl", out, limit=5)
     loaded = datasets.load_from_disk(str(out))
-    assert loaded.num_rows == 5 and set(loaded.column_names) == {"id", "instruction", "input", "output", "lang", "task"}
+    assert loaded.num_rows == 5 and set(loaded.column_names) == {
+        "id",
+        "instruction",
+        "input",
+        "output",
+        "lang",
+        "task",
+    }
     (tmp_path / "not_a_dataset").mkdir()
     with pytest.raises(ConfigError, match="is not a saved HF dataset"):
-        build_stage2_dataset("gsm8k", shared_data / "gsm8k" / "test.jsonl", tmp_path / "not_a_dataset", limit=5)
+        build_stage2_dataset(
+            "gsm8k", shared_data / "gsm8k" / "test.jsonl", tmp_path / "not_a_dataset", limit=5
+        )
 
 
 def test_bad_inputs_name_file_and_line(tmp_path):
@@ -132,8 +175,21 @@ def test_bad_inputs_name_file_and_line(tmp_path):
 
 def test_cli_stage2(tmp_path, shared_data, capsys):
     out = tmp_path / "s2.jsonl"
-    code = main(["data", "stage2", "--task", "gsm8k", "--input", str(shared_data / "gsm8k" / "test.jsonl"),
-                 "--out", str(out), "--limit", "7", "--no-progress"])
+    code = main(
+        [
+            "data",
+            "stage2",
+            "--task",
+            "gsm8k",
+            "--input",
+            str(shared_data / "gsm8k" / "test.jsonl"),
+            "--out",
+            str(out),
+            "--limit",
+            "7",
+            "--no-progress",
+        ]
+    )
     assert code == 0 and len(out.read_text().splitlines()) == 7
     assert "wrote 7 gsm8k records" in capsys.readouterr().out
     assert main(["data", "stage2", "--task", "nope", "--input", "x.jsonl", "--out", str(out)]) == 1

@@ -13,26 +13,53 @@ pytestmark = pytest.mark.slow
 
 def test_demo_runs_end_to_end_and_resumes(tmp_path, shared_data):
     settings = DemoSettings(
-        out=tmp_path / "demo", data_dir=shared_data, tiny=True, lexicon_vocab=6000, stage1_sentences=24,
-        stage1_steps=3, stage1_batch=4, stage2_examples=12, stage2_steps=2, stage2_batch=2, eval_languages=("fr", "sw"),
-        eval_limit=2, xnli_limit=3, tatoeba_limit=16, translation_limit=4, max_new_tokens=8,
+        out=tmp_path / "demo",
+        data_dir=shared_data,
+        tiny=True,
+        lexicon_vocab=6000,
+        stage1_sentences=24,
+        stage1_steps=3,
+        stage1_batch=4,
+        stage2_examples=12,
+        stage2_steps=2,
+        stage2_batch=2,
+        eval_languages=("fr", "sw"),
+        eval_limit=2,
+        xnli_limit=3,
+        tatoeba_limit=16,
+        translation_limit=4,
+        max_new_tokens=8,
     )
     logs: list[str] = []
     report = DemoRun(settings, log=logs.append).run()
     text = report.read_text(encoding="utf-8")
     steps = {p.stem: json.loads(p.read_text()) for p in (tmp_path / "demo" / "steps").glob("*.json")}
-    assert set(steps) == {"lexicon", "codeswitch", "stage2data", "model", "align-before", "stage1", "align-after",
-                          "stage2", "evaluate", "report"}
+    assert set(steps) == {
+        "lexicon",
+        "codeswitch",
+        "stage2data",
+        "model",
+        "align-before",
+        "stage1",
+        "align-after",
+        "stage2",
+        "evaluate",
+        "report",
+    }
     # the report quotes the measured numbers, not fixed text
     lexicon = steps["lexicon"]["languages"]["fr"]
     assert lexicon["entries"] > 100 and 0.0 <= lexicon["p_at_1_csls"] <= 1.0
     assert f"{100 * lexicon['p_at_1_csls']:.1f}" in text
     fr_after = steps["align-after"]["bridge"]["fr"]["accuracy"]
     assert f"{fr_after:.1f}" in text
-    for system, result in (("bridged", steps["align-before"]["translation"]["bridged"]),
-                           ("bare", steps["align-before"]["translation"]["bare"]),
-                           ("after", steps["align-after"]["translation"]["bridged"])):
-        assert set(result) == {"fr", "sw"} and result["fr"]["n"] == 4 and result["fr"]["nll_per_token"] > 0, system
+    for system, result in (
+        ("bridged", steps["align-before"]["translation"]["bridged"]),
+        ("bare", steps["align-before"]["translation"]["bare"]),
+        ("after", steps["align-after"]["translation"]["bridged"]),
+    ):
+        assert set(result) == {"fr", "sw"} and result["fr"]["n"] == 4 and result["fr"]["nll_per_token"] > 0, (
+            system
+        )
         assert f"{result['fr']['nll_per_token']:.3f}" in text
     assert "NLL of the English translation through the bridge" in text
     assert steps["stage1"]["global_step"] == 3 and steps["stage2"]["global_step"] == 2
@@ -65,10 +92,15 @@ def test_demo_stage_configs_replace_the_cpu_sizes(tmp_path, shared_data):
 
     parser = argparse.ArgumentParser()
     register(parser.add_subparsers())
-    args = parser.parse_args(["demo", "--stage1-config", "recipes/configs/stage1/tiny.yaml", "--stage2-batch", "4"])
+    args = parser.parse_args(
+        ["demo", "--stage1-config", "recipes/configs/stage1/tiny.yaml", "--stage2-batch", "4"]
+    )
     # a stage with a config follows the config's schedule unless a flag says otherwise; the other keeps the defaults
     assert _stage_size(args, "stage1_steps") is None and _stage_size(args, "stage1_batch") is None
-    assert _stage_size(args, "stage2_steps") == DemoSettings.stage2_steps and _stage_size(args, "stage2_batch") == 4
+    assert (
+        _stage_size(args, "stage2_steps") == DemoSettings.stage2_steps
+        and _stage_size(args, "stage2_batch") == 4
+    )
 
     stage1_config = tmp_path / "stage1.yaml"
     tree = yaml.safe_load(open("recipes/configs/stage1/tiny.yaml"))
@@ -79,18 +111,36 @@ def test_demo_stage_configs_replace_the_cpu_sizes(tmp_path, shared_data):
     tree["model"]["max_length"] = 768  # GSM8K answers are longer than the recipe's tiny records
     stage2_config.write_text(yaml.safe_dump(tree))
     settings = DemoSettings(
-        out=tmp_path / "demo", data_dir=shared_data, tiny=True, lexicon_vocab=6000, stage1_sentences=24,
-        stage1_steps=None, stage1_batch=None, stage1_config=stage1_config, stage2_examples=12,
-        stage2_config=stage2_config, stage2_steps=1, stage2_batch=2,
-        eval_languages=("fr",), eval_limit=1, xnli_limit=1, tatoeba_limit=8, translation_limit=2, max_new_tokens=4,
+        out=tmp_path / "demo",
+        data_dir=shared_data,
+        tiny=True,
+        lexicon_vocab=6000,
+        stage1_sentences=24,
+        stage1_steps=None,
+        stage1_batch=None,
+        stage1_config=stage1_config,
+        stage2_examples=12,
+        stage2_config=stage2_config,
+        stage2_steps=1,
+        stage2_batch=2,
+        eval_languages=("fr",),
+        eval_limit=1,
+        xnli_limit=1,
+        tatoeba_limit=8,
+        translation_limit=2,
+        max_new_tokens=4,
     )
     DemoRun(settings, log=lambda line: None).run()
     run1 = yaml.safe_load((tmp_path / "demo" / "stage1" / "run_config.yaml").read_text())
-    assert run1["training"]["learning_rate"] == 1.25e-3 and run1["training"]["max_steps"] == 2  # from the config
+    assert (
+        run1["training"]["learning_rate"] == 1.25e-3 and run1["training"]["max_steps"] == 2
+    )  # from the config
     assert run1["training"]["global_batch_size"] == 8 and run1["model"]["max_input_length"] == 64
     assert run1["data"]["train_file"].endswith("stage1.jsonl") and "demo" in run1["training"]["output_dir"]
     run2 = yaml.safe_load((tmp_path / "demo" / "stage2" / "run_config.yaml").read_text())
-    assert run2["training"]["learning_rate"] == 5.0e-3 and run2["stage"]["lora"]["r"] == 8  # the config's LoRA
+    assert (
+        run2["training"]["learning_rate"] == 5.0e-3 and run2["stage"]["lora"]["r"] == 8
+    )  # the config's LoRA
     assert run2["training"]["max_steps"] == 1 and run2["training"]["global_batch_size"] == 2  # the flags win
     assert run2["stage"]["bridge_checkpoint"].endswith("stage1/final")
 
@@ -99,7 +149,9 @@ def test_report_significance_of_small_slices():
     from lingualift.demo_report import _significance
 
     def summary(hits_per_lang: list[int], n: int = 4) -> dict:
-        return {"languages": {f"l{i}": {"accuracy": 100 * h / n, "n": n} for i, h in enumerate(hits_per_lang)}}
+        return {
+            "languages": {f"l{i}": {"accuracy": 100 * h / n, "n": n} for i, h in enumerate(hits_per_lang)}
+        }
 
     # 10/12 vs 2/12 correct: Fisher's exact two-sided p = 0.0033
     text = _significance(summary([4, 3, 3]), summary([1, 1, 0]))

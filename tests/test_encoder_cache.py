@@ -31,7 +31,10 @@ def test_cached_rows_give_the_same_logits_and_skip_the_encoder(model):
     hook = model.encoder.register_forward_hook(lambda module, args, output: calls.append(1))
     try:
         first = _batch(model, ["le chat noir dort sur le canapé", "bonjour"])
-        second = _batch(model, ["bonjour", "il pleut beaucoup aujourd'hui à Paris et à Lyon", "le chat noir dort sur le canapé"])
+        second = _batch(
+            model,
+            ["bonjour", "il pleut beaucoup aujourd'hui à Paris et à Lyon", "le chat noir dort sur le canapé"],
+        )
         reference = [_logits(model, first), _logits(model, second)]
         calls.clear()
         cache = model.enable_encoder_cache(64)
@@ -50,7 +53,9 @@ def test_cached_rows_give_the_same_logits_and_skip_the_encoder(model):
 
 
 def test_bridge_gradients_are_unchanged_by_the_cache(model):
-    batch = _batch(model, ["le chat noir dort", "bonjour tout le monde"], responses=["the black cat sleeps", "hello all"])
+    batch = _batch(
+        model, ["le chat noir dort", "bonjour tout le monde"], responses=["the black cat sleeps", "hello all"]
+    )
     model.configure_stage("align")
 
     def bridge_grads():
@@ -93,8 +98,12 @@ def test_training_config_switch(tmp_path):
     from lingualift.training.config import config_from_dict
     from lingualift.training.run import build_model
 
-    tree = {"model": {"encoder": "tiny:mt5", "llm": "tiny:llama", "encoder_cache_mb": 16},
-            "data": {"train_file": "x.jsonl"}, "training": {"output_dir": str(tmp_path)}, "stage": {"name": "align"}}
+    tree = {
+        "model": {"encoder": "tiny:mt5", "llm": "tiny:llama", "encoder_cache_mb": 16},
+        "data": {"train_file": "x.jsonl"},
+        "training": {"output_dir": str(tmp_path)},
+        "stage": {"name": "align"},
+    }
     model = build_model(config_from_dict(tree))
     assert model.encoder_cache is not None and model.encoder_cache.max_megabytes == 16
     tree["model"]["encoder_cache_mb"] = -1
@@ -106,11 +115,18 @@ def test_stage1_second_epoch_is_served_from_the_cache(tmp_path):
     from lingualift.training.config import load_config
     from lingualift.training.run import run_stage1
 
-    config = load_config("recipes/configs/stage1/tiny.yaml", [
-        f"training.output_dir={tmp_path / 'run'}", "training.max_steps=-1", "training.num_train_epochs=2",
-        "training.global_batch_size=8", "training.per_device_batch_size=8", "training.save_steps=100",
-        "model.encoder_cache_mb=16",
-    ])
+    config = load_config(
+        "recipes/configs/stage1/tiny.yaml",
+        [
+            f"training.output_dir={tmp_path / 'run'}",
+            "training.max_steps=-1",
+            "training.num_train_epochs=2",
+            "training.global_batch_size=8",
+            "training.per_device_batch_size=8",
+            "training.save_steps=100",
+            "model.encoder_cache_mb=16",
+        ],
+    )
     result = run_stage1(config)
     stats = result.metrics["encoder_cache"]
     assert result.global_step == 4  # 16 records, batch 8, 2 epochs

@@ -180,7 +180,9 @@ def test_option_scores_match_a_reference_computation(tiny):
 def test_tatoeba_retrieval_every_space(tiny, shared_data: Path):
     model, processor = tiny["model"], tiny["processor"]
     spaces = ("encoder", "bridge", "llm", "llm_input")
-    together = tatoeba_retrieval(model, processor, shared_data / "tatoeba", ["bn", "de"], limit=20, space=spaces)
+    together = tatoeba_retrieval(
+        model, processor, shared_data / "tatoeba", ["bn", "de"], limit=20, space=spaces
+    )
     assert list(together) == list(spaces)
     for space in spaces:
         result = tatoeba_retrieval(
@@ -211,10 +213,12 @@ def test_translation_likelihood_matches_the_lm_loss_and_is_batch_invariant(tiny,
 
     model, processor = tiny["model"], tiny["processor"]
     pair = (model, processor)
-    batched = translation_likelihood(pair, shared_data / "tatoeba", ["fr"], limit=6, batch_size=4, examples=1,
-                                     max_new_tokens=4)
-    single = translation_likelihood(pair, shared_data / "tatoeba", ["fr"], limit=6, batch_size=1, examples=1,
-                                    max_new_tokens=4)
+    batched = translation_likelihood(
+        pair, shared_data / "tatoeba", ["fr"], limit=6, batch_size=4, examples=1, max_new_tokens=4
+    )
+    single = translation_likelihood(
+        pair, shared_data / "tatoeba", ["fr"], limit=6, batch_size=1, examples=1, max_new_tokens=4
+    )
     assert batched["fr"]["n"] == 6 and len(batched["fr"]["examples"]) == 1
     assert batched["fr"]["tokens"] == single["fr"]["tokens"] > 0
     assert batched["fr"]["nll_per_token"] == pytest.approx(single["fr"]["nll_per_token"], abs=1e-3)
@@ -239,14 +243,33 @@ def test_cli_tatoeba_translation_likelihood(tiny, shared_data: Path, tmp_path: P
     from lingualift.evaluation.translation import translation_likelihood
 
     out = tmp_path / "tr"
-    argv = ["evaluate", "--model", str(tiny["ckpt"]), "--benchmark", "tatoeba", "--space", "translation",
-            "--data-dir", str(shared_data / "tatoeba"), "--languages", "fr,sw", "--limit", "5", "--out", str(out)]
+    argv = [
+        "evaluate",
+        "--model",
+        str(tiny["ckpt"]),
+        "--benchmark",
+        "tatoeba",
+        "--space",
+        "translation",
+        "--data-dir",
+        str(shared_data / "tatoeba"),
+        "--languages",
+        "fr,sw",
+        "--limit",
+        "5",
+        "--out",
+        str(out),
+    ]
     assert main(argv) == 0
     assert "NLL per token of the English reference" in capsys.readouterr().out
     summary = json.loads((out / "summary.json").read_text())["benchmarks"]["tatoeba_translation"]
-    direct = translation_likelihood(load_backend(str(tiny["ckpt"])), shared_data / "tatoeba", ["fr", "sw"], limit=5)
+    direct = translation_likelihood(
+        load_backend(str(tiny["ckpt"])), shared_data / "tatoeba", ["fr", "sw"], limit=5
+    )
     for lang in ("fr", "sw"):
-        assert summary["languages"][lang]["nll_per_token"] == pytest.approx(direct[lang]["nll_per_token"], abs=1e-3)
+        assert summary["languages"][lang]["nll_per_token"] == pytest.approx(
+            direct[lang]["nll_per_token"], abs=1e-3
+        )
     avg = (direct["fr"]["nll_per_token"] + direct["sw"]["nll_per_token"]) / 2
     assert summary["groups"]["metric"] == "nll_per_token"
     assert summary["groups"]["resource_levels"]["Avg"] == pytest.approx(avg, abs=1e-3)
@@ -261,14 +284,33 @@ def test_update_card_records_the_evaluation(tiny, shared_data: Path, tmp_path: P
 
     ckpt = tmp_path / "ckpt"
     shutil.copytree(tiny["ckpt"], ckpt)
-    summary = evaluate(str(ckpt), "xnli", shared_data / "xnli", languages=["fr", "sw"], limit=4, out_dir=None,
-                       progress=False, plots=False, update_card=True)
+    summary = evaluate(
+        str(ckpt),
+        "xnli",
+        shared_data / "xnli",
+        languages=["fr", "sw"],
+        limit=4,
+        out_dir=None,
+        progress=False,
+        plots=False,
+        update_card=True,
+    )
     card = (ckpt / "README.md").read_text(encoding="utf-8")
     row = " | ".join(f"{summary['languages'][lang]['accuracy']:.1f}" for lang in ("fr", "sw"))
-    assert "**xnli** (accuracy, %)" in card and f"| {row} |\n" in card and "No evaluation recorded" not in card
+    assert (
+        "**xnli** (accuracy, %)" in card and f"| {row} |\n" in card and "No evaluation recorded" not in card
+    )
     saved = json.loads((ckpt / "lingualift_card.json").read_text())
     assert saved["evaluation"]["xnli"] == {l: summary["languages"][l]["accuracy"] / 100 for l in ("fr", "sw")}
     # a plain LLM directory has no lingualift card: a clear error before any work
     with pytest.raises(ConfigError, match="update_card needs a lingualift checkpoint directory"):
-        evaluate(str(tiny["llm"]), "xnli", shared_data / "xnli", languages=["fr"], limit=1, out_dir=None,
-                 progress=False, update_card=True)
+        evaluate(
+            str(tiny["llm"]),
+            "xnli",
+            shared_data / "xnli",
+            languages=["fr"],
+            limit=1,
+            out_dir=None,
+            progress=False,
+            update_card=True,
+        )

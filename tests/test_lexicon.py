@@ -39,10 +39,20 @@ def write_vec(path, rows, header=True, dim=3):
 
 
 def test_vec_loader_policy(tmp_path, caplog):
-    path = write_vec(tmp_path / "v.vec", [
-        "The 1 0 0", "the 0 1 0", "cat 0 0 1", "bad 1 2", "nan 1 x 3", "zero 0 0 0", "dog 1 1 0", "inf inf 0 1",
-        "extra 1 1 1",
-    ])
+    path = write_vec(
+        tmp_path / "v.vec",
+        [
+            "The 1 0 0",
+            "the 0 1 0",
+            "cat 0 0 1",
+            "bad 1 2",
+            "nan 1 x 3",
+            "zero 0 0 0",
+            "dog 1 1 0",
+            "inf inf 0 1",
+            "extra 1 1 1",
+        ],
+    )
     assert load_vec_spec(path, max_vocab=2).words == ["the", "cat"]  # top-N in file order
     emb = load_vec_spec(path, max_vocab=4)
     assert emb.words == ["the", "cat", "dog", "extra"]  # lower-cased, first casing kept
@@ -64,11 +74,14 @@ def test_vec_gzip_headerless_and_nfc(tmp_path):
     assert emb.words == ["café", "thé"] and emb.dim == 2 and emb.dropped_duplicates == 1
 
 
-@pytest.mark.parametrize("content, message", [
-    ("", "empty file"),
-    ("2 3\nfoo 1 2\nbar 1\n", "no usable word vectors"),
-    ("2 0\n", "dimension 0"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("", "empty file"),
+        ("2 3\nfoo 1 2\nbar 1\n", "no usable word vectors"),
+        ("2 0\n", "dimension 0"),
+    ],
+)
 def test_vec_bad_files(tmp_path, content, message):
     path = tmp_path / "bad.vec"
     path.write_text(content, encoding="utf-8")
@@ -96,7 +109,15 @@ def test_normalize_and_lexical_filter():
     np.testing.assert_allclose(np.linalg.norm(out, axis=1), 1, atol=1e-5)
     assert abs(normalize(vectors, ("unit", "center")).mean(0)).max() < 1e-5
     assert [is_lexical(w) for w in ["chat", "l'", "peut-être", "2019", "3rd", "</s>", ",", "ça"]] == [
-        True, True, True, False, False, False, False, True]
+        True,
+        True,
+        True,
+        False,
+        False,
+        False,
+        False,
+        True,
+    ]
 
 
 def test_knn_and_csls_match_brute_force():
@@ -131,10 +152,20 @@ def synthetic():
 
 def test_robust_unsupervised_synthetic_p_at_1(synthetic):
     src, tgt, gold = synthetic
-    result = induce_lexicon(src, tgt, method="robust", seeds=(0,), robust=FAST_ROBUST, progress=False,
-                            lexicon_words=3000, lexicon_k=1)
+    result = induce_lexicon(
+        src,
+        tgt,
+        method="robust",
+        seeds=(0,),
+        robust=FAST_ROBUST,
+        progress=False,
+        lexicon_words=3000,
+        lexicon_k=1,
+    )
     assert result.success, result.failure
-    scores = evaluate_translation(normalize(src.vectors) @ result.mapping, normalize(tgt.vectors), src, tgt, gold)
+    scores = evaluate_translation(
+        normalize(src.vectors) @ result.mapping, normalize(tgt.vectors), src, tgt, gold
+    )
     assert scores["coverage"] == 1.0
     assert scores["nn"]["p@1"] >= 0.99 and scores["csls"]["p@1"] >= 0.99
     correct = sum(gold[s] == [t] for s, t, _ in result.entries)
@@ -148,14 +179,24 @@ def test_adversarial_synthetic_p_at_1_in_bounded_time():
     src, tgt, gold = rotated_pair(n=3000, dim=30, noise=0.01, seed=0)
     options = AdversarialOptions(epochs=4, steps_per_epoch=1500, device="cpu")
     started, cpu_started = time.perf_counter(), time.process_time()
-    result = induce_lexicon(src, tgt, method="adversarial", seeds=(0,), adversarial=options, progress=False,
-                            lexicon_words=3000, lexicon_k=1)
+    result = induce_lexicon(
+        src,
+        tgt,
+        method="adversarial",
+        seeds=(0,),
+        adversarial=options,
+        progress=False,
+        lexicon_words=3000,
+        lexicon_k=1,
+    )
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     assert result.success, result.failure
     details = result.report["seeds"][0]["details"]
     assert details["options"]["dis_hidden"] == 256 and details["options"]["batch_size"] == 32
     assert len(details["epoch_criteria"]) == 4 and max(details["epoch_criteria"]) > 0.85
-    scores = evaluate_translation(normalize(src.vectors) @ result.mapping, normalize(tgt.vectors), src, tgt, gold)
+    scores = evaluate_translation(
+        normalize(src.vectors) @ result.mapping, normalize(tgt.vectors), src, tgt, gold
+    )
     assert scores["nn"]["p@1"] >= 0.9 and scores["csls"]["p@1"] >= 0.9
     # CPU time, not wall time, so the bound holds on shared cores (measured: 38 s wall at load 5.6 on 2 cores;
     # ~50 CPU s / 150 s wall at load 6 beside a FAISS benchmark)
@@ -165,8 +206,11 @@ def test_adversarial_synthetic_p_at_1_in_bounded_time():
 def test_adversarial_device_defaults():
     cpu, gpu = AdversarialOptions().resolved("cpu"), AdversarialOptions().resolved("cuda:0")
     assert (cpu.steps_per_epoch, cpu.dis_hidden, cpu.batch_size) == (600, 256, 32)
-    assert (gpu.steps_per_epoch, gpu.dis_hidden) == (1_000_000 // 32, 2048) == (
-        AdversarialOptions.paper().steps_per_epoch, AdversarialOptions.paper().dis_hidden)
+    assert (
+        (gpu.steps_per_epoch, gpu.dis_hidden)
+        == (1_000_000 // 32, 2048)
+        == (AdversarialOptions.paper().steps_per_epoch, AdversarialOptions.paper().dis_hidden)
+    )
     assert AdversarialOptions(steps_per_epoch=7, dis_hidden=64).resolved("cuda").dis_hidden == 64
 
 
@@ -176,8 +220,15 @@ def test_adversarial_wrong_fixed_point_is_reported_as_failure(tmp_path):
     gold_file = tmp_path / "gold.txt"
     gold_file.write_text("".join(f"{s} {t[0]}\n" for s, t in gold.items()), encoding="utf-8")
     options = AdversarialOptions(epochs=2, steps_per_epoch=100, refine_iterations=2, device="cpu")
-    result = induce_lexicon(src, tgt, method="adversarial", seeds=(0,), adversarial=options, progress=False,
-                            evaluate_dictionary=gold_file)
+    result = induce_lexicon(
+        src,
+        tgt,
+        method="adversarial",
+        seeds=(0,),
+        adversarial=options,
+        progress=False,
+        evaluate_dictionary=gold_file,
+    )
     assert result.evaluation["csls"]["p@1"] < 0.1  # the rejected mapping is indeed wrong
     assert not result.success and "above a random rotation" in result.failure
     assert result.mapping is None and result.entries == []
@@ -196,13 +247,16 @@ def test_identical_and_supervised_methods(tmp_path, synthetic):
     assert len(identical_pairs(src, tgt_named)) == 400
     result = induce_lexicon(src, tgt_named, method="identical", progress=False, lexicon_words=3000)
     renamed_gold = {s: [words[tgt.word2id[t[0]]]] for s, t in gold.items()}
-    scores = evaluate_translation(normalize(src.vectors) @ result.mapping, normalize(tgt.vectors), src, tgt_named,
-                                  renamed_gold)
+    scores = evaluate_translation(
+        normalize(src.vectors) @ result.mapping, normalize(tgt.vectors), src, tgt_named, renamed_gold
+    )
     assert result.success and scores["csls"]["p@1"] >= 0.99
     seed_file = tmp_path / "seed.txt"
     seed_file.write_text("".join(f"{s} {gold[s][0]}\n" for s in src.words[:200]), encoding="utf-8")
     supervised = induce_lexicon(src, tgt, method="supervised", seed_dictionary=seed_file, progress=False)
-    scores = evaluate_translation(normalize(src.vectors) @ supervised.mapping, normalize(tgt.vectors), src, tgt, gold)
+    scores = evaluate_translation(
+        normalize(src.vectors) @ supervised.mapping, normalize(tgt.vectors), src, tgt, gold
+    )
     assert supervised.report["seeds"][0]["details"]["seed_pairs"] == 200
     assert scores["nn"]["p@1"] >= 0.99
 
@@ -212,7 +266,9 @@ def test_unrelated_spaces_fail_and_write_no_lexicon(tmp_path):
     out = tmp_path / "run"
     out.mkdir()
     (out / "lexicon.tsv").write_text("stale\tentry\t1.0\n", encoding="utf-8")
-    result = induce_lexicon(src, tgt, method="robust", seeds=(0,), out_dir=out, robust=FAST_ROBUST, progress=False)
+    result = induce_lexicon(
+        src, tgt, method="robust", seeds=(0,), out_dir=out, robust=FAST_ROBUST, progress=False
+    )
     assert not result.success and "mapping failed" in result.failure
     assert not (out / "lexicon.tsv").exists() and not (out / "mapping.npy").exists()
     report = json.loads((out / "report.json").read_text())
@@ -230,8 +286,9 @@ def test_lexicon_filters_exclude_numerals_and_keep_mutual(synthetic):
     sources = [s for s, _, _ in mutual]
     assert "1999" not in sources and "," not in sources
     assert len({t for _, t, _ in mutual}) == len(mutual)  # each target has one mutual source
-    threshold = extract_lexicon(x @ mapping, z, src_named, tgt, n_words=3000, k=3, filter="threshold",
-                                min_score=0.5)
+    threshold = extract_lexicon(
+        x @ mapping, z, src_named, tgt, n_words=3000, k=3, filter="threshold", min_score=0.5
+    )
     assert threshold and min(score for _, _, score in threshold) >= 0.5
     counts: dict[str, int] = {}
     for source, _, _ in threshold:
@@ -247,8 +304,14 @@ def test_bad_inputs_have_clear_errors(tmp_path, synthetic):
     unrelated = tmp_path / "dict.txt"
     unrelated.write_text("hello bonjour\nworld monde\n", encoding="utf-8")
     with pytest.raises(InputDataError, match="no covered words"):
-        evaluate_translation(normalize(src.vectors), normalize(tgt.vectors), src, tgt, read_dictionary(unrelated),
-                             dictionary_name=str(unrelated))
+        evaluate_translation(
+            normalize(src.vectors),
+            normalize(tgt.vectors),
+            src,
+            tgt,
+            read_dictionary(unrelated),
+            dictionary_name=str(unrelated),
+        )
     malformed = tmp_path / "bad.txt"
     malformed.write_text("a b\nonly_one\n", encoding="utf-8")
     with pytest.raises(InputDataError, match=r"bad.txt:2: expected 2 fields"):
@@ -284,8 +347,25 @@ def test_cli_induce_and_evaluate(tmp_path, synthetic, capsys):
     test = tmp_path / "test.txt"
     test.write_text("".join(f"{s} {gold[s][0]}\n" for s in src.words[1000:1500]), encoding="utf-8")
     out = tmp_path / "out"
-    code = main(["lexicon", "induce", "--src", str(tmp_path / "src.npy"), "--tgt", str(tmp_path / "tgt.npy"),
-                 "--method", "supervised", "--seed-dictionary", str(seed), "--out", str(out), "--quiet", "--k", "2"])
+    code = main(
+        [
+            "lexicon",
+            "induce",
+            "--src",
+            str(tmp_path / "src.npy"),
+            "--tgt",
+            str(tmp_path / "tgt.npy"),
+            "--method",
+            "supervised",
+            "--seed-dictionary",
+            str(seed),
+            "--out",
+            str(out),
+            "--quiet",
+            "--k",
+            "2",
+        ]
+    )
     assert code == 0
     entries = read_lexicon(out / "lexicon.tsv")
     assert len(entries) >= 2900 and all(gold[s] == [t] for s, t, _ in entries[:100])
@@ -293,14 +373,43 @@ def test_cli_induce_and_evaluate(tmp_path, synthetic, capsys):
     report = json.loads((out / "report.json").read_text())
     assert report["method"] == "supervised" and report["success"] and "total_seconds" in report["timings"]
     capsys.readouterr()
-    code = main(["lexicon", "evaluate", "--src", str(tmp_path / "src.npy"), "--tgt", str(tmp_path / "tgt.npy"),
-                 "--mapping", str(out / "mapping.npy"), "--dictionary", str(test), "--json", str(tmp_path / "e.json")])
+    code = main(
+        [
+            "lexicon",
+            "evaluate",
+            "--src",
+            str(tmp_path / "src.npy"),
+            "--tgt",
+            str(tmp_path / "tgt.npy"),
+            "--mapping",
+            str(out / "mapping.npy"),
+            "--dictionary",
+            str(test),
+            "--json",
+            str(tmp_path / "e.json"),
+        ]
+    )
     assert code == 0 and "coverage 100.0%" in capsys.readouterr().out
     assert json.loads((tmp_path / "e.json").read_text())["csls"]["p@1"] >= 0.99
     empty = tmp_path / "empty.vec"
     empty.write_text("", encoding="utf-8")
-    assert main(["lexicon", "evaluate", "--src", str(empty), "--tgt", str(tmp_path / "tgt.npy"), "--mapping",
-                 str(out / "mapping.npy"), "--dictionary", str(test)]) == 1
+    assert (
+        main(
+            [
+                "lexicon",
+                "evaluate",
+                "--src",
+                str(empty),
+                "--tgt",
+                str(tmp_path / "tgt.npy"),
+                "--mapping",
+                str(out / "mapping.npy"),
+                "--dictionary",
+                str(test),
+            ]
+        )
+        == 1
+    )
     assert "empty file" in capsys.readouterr().err
 
 
@@ -311,7 +420,24 @@ def test_cli_failed_induction_exits_nonzero(tmp_path, capsys):
     for name, emb in (("src", src), ("tgt", tgt)):
         np.save(tmp_path / f"{name}.npy", emb.vectors)
         (tmp_path / f"{name}.vocab").write_text("\n".join(emb.words) + "\n", encoding="utf-8")
-    code = main(["lexicon", "induce", "--src", str(tmp_path / "src.npy"), "--tgt", str(tmp_path / "tgt.npy"),
-                 "--out", str(tmp_path / "out"), "--seeds", "0", "--quiet", "--explore-vocab", "2000", "--max-iterations", "15"])
+    code = main(
+        [
+            "lexicon",
+            "induce",
+            "--src",
+            str(tmp_path / "src.npy"),
+            "--tgt",
+            str(tmp_path / "tgt.npy"),
+            "--out",
+            str(tmp_path / "out"),
+            "--seeds",
+            "0",
+            "--quiet",
+            "--explore-vocab",
+            "2000",
+            "--max-iterations",
+            "15",
+        ]
+    )
     assert code == 3 and "mapping failed" in capsys.readouterr().err
     assert not (tmp_path / "out" / "lexicon.tsv").exists()

@@ -33,11 +33,20 @@ def test_robust_reaches_supervised_precision(spaces, shared_data, tmp_path):
     splits = shared_data / "muse_dictionaries_full" / "reconstructed_splits"
     test = read_dictionary(splits / "en-fr.5000-6500.txt")
     x, z = normalize(en.vectors), normalize(fr.vectors)
-    supervised = procrustes_from_pairs(x, z, dictionary_pairs(read_dictionary(splits / "en-fr.0-5000.txt"), en, fr))
+    supervised = procrustes_from_pairs(
+        x, z, dictionary_pairs(read_dictionary(splits / "en-fr.0-5000.txt"), en, fr)
+    )
     reference = evaluate_translation(x @ supervised, z, en, fr, test)
     assert reference["coverage"] > 0.75 and reference["csls"]["p@1"] > 0.7
-    result = induce_lexicon(en, fr, method="robust", seeds=(0,), out_dir=tmp_path, progress=False,
-                            evaluate_dictionary=splits / "en-fr.5000-6500.txt")
+    result = induce_lexicon(
+        en,
+        fr,
+        method="robust",
+        seeds=(0,),
+        out_dir=tmp_path,
+        progress=False,
+        evaluate_dictionary=splits / "en-fr.5000-6500.txt",
+    )
     assert result.success, result.failure
     assert result.evaluation["csls"]["p@1"] >= 0.9 * reference["csls"]["p@1"]
     lexicon: dict[str, str] = {}

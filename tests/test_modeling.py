@@ -26,7 +26,9 @@ def tiny_root(tmp_path_factory):
 def make_model(root, encoder="mt5", llm="llama", bridge_type="mlp2", seed=0, **kwargs):
     enc_dir, llm_dir = build_tiny_components(root, encoder=encoder, llm=llm)
     torch.manual_seed(seed)
-    model = LinguaLiftForCausalLM.from_components(encoder=enc_dir, llm=llm_dir, bridge_type=bridge_type, **kwargs)
+    model = LinguaLiftForCausalLM.from_components(
+        encoder=enc_dir, llm=llm_dir, bridge_type=bridge_type, **kwargs
+    )
     return model.eval()
 
 
@@ -81,11 +83,11 @@ def test_batched_generation_equals_unbatched(tiny_root, llm):
     assert batch["attention_mask"][0, 0] == 0 or batch["attention_mask"][1, 0] == 0  # left padded
     gen = model.generate(**batch, max_new_tokens=8, do_sample=False, min_new_tokens=8)
     assert len(calls) == 1, "the encoder must run once, on the prefill step only"
-    new = gen[:, batch["input_ids"].shape[1]:]
+    new = gen[:, batch["input_ids"].shape[1] :]
     for i in range(2):
         alone = processor(INSTRUCTIONS[i], INPUTS[i])
         gen_i = model.generate(**alone, max_new_tokens=8, do_sample=False, min_new_tokens=8)
-        assert gen_i[0, alone["input_ids"].shape[1]:].tolist() == new[i].tolist()
+        assert gen_i[0, alone["input_ids"].shape[1] :].tolist() == new[i].tolist()
 
 
 @pytest.mark.parametrize("encoder", ["bert", "xlmr"])
@@ -97,7 +99,7 @@ def test_bert_style_encoders(tiny_root, encoder):
     gen = model.generate(**batch, max_new_tokens=4, do_sample=False, min_new_tokens=4)
     alone = model.processor(INSTRUCTIONS[0], INPUTS[0])
     gen0 = model.generate(**alone, max_new_tokens=4, do_sample=False, min_new_tokens=4)
-    assert gen0[0, alone["input_ids"].shape[1]:].tolist() == gen[0, batch["input_ids"].shape[1]:].tolist()
+    assert gen0[0, alone["input_ids"].shape[1] :].tolist() == gen[0, batch["input_ids"].shape[1] :].tolist()
 
 
 def test_mt5_uses_encoder_only_class(tiny_root):
@@ -132,7 +134,11 @@ def test_chat_template_is_used_when_present(tiny_root):
     assert plain.render_prompt("Do it.", "Le chat").startswith("### Instruction:\nDo it.")
     batch = plain(["Do it."], ["Le chat"])
     assert "encoder_input_ids" not in batch
-    assert plain.llm_tokenizer.decode(batch["input_ids"][0], skip_special_tokens=True).strip().endswith("### Response:")
+    assert (
+        plain.llm_tokenizer.decode(batch["input_ids"][0], skip_special_tokens=True)
+        .strip()
+        .endswith("### Response:")
+    )
 
 
 def test_stage_policies_and_optimizer(tiny_root):
@@ -165,7 +171,9 @@ def test_stage_policies_and_optimizer(tiny_root):
     ablation = model.configure_stage("task", train_bridge=True, train_llm=False)
     assert ablation and all(n.startswith("bridge.") for n in ablation)
     ablation = model.configure_stage("align", train_llm=True)
-    assert any(n.startswith("language_model.") for n in ablation) and any(n.startswith("bridge.") for n in ablation)
+    assert any(n.startswith("language_model.") for n in ablation) and any(
+        n.startswith("bridge.") for n in ablation
+    )
     assert not any(n.startswith("encoder.") for n in ablation)
     with pytest.raises(ConfigError, match="unknown stage 'stage3'"):
         model.configure_stage("stage3")
@@ -173,7 +181,9 @@ def test_stage_policies_and_optimizer(tiny_root):
 
 def test_lora_stage_trains_only_adapter(tiny_root):
     model = make_model(tiny_root)
-    trainable = model.configure_stage("task", lora={"r": 4, "alpha": 8, "target_modules": ["q_proj", "v_proj"]})
+    trainable = model.configure_stage(
+        "task", lora={"r": 4, "alpha": 8, "target_modules": ["q_proj", "v_proj"]}
+    )
     assert trainable and all("lora_" in n for n in trainable)
     assert model.has_lora
     with pytest.raises(ConfigError, match="unknown key"):
@@ -193,9 +203,13 @@ def test_checkpoint_round_trips(tiny_root, tmp_path):
     model.save_bridge(tmp_path / "bridge")
     files = {p.name for p in (tmp_path / "bridge").iterdir()}
     assert {"bridge.safetensors", "config.json", "llm_tokenizer", "encoder_tokenizer"} <= files
-    assert not any(name.startswith("model") and name.endswith(".safetensors") for name in files)  # no LLM weights
+    assert not any(
+        name.startswith("model") and name.endswith(".safetensors") for name in files
+    )  # no LLM weights
     loaded = LinguaLiftForCausalLM.from_bridge(tmp_path / "bridge").eval()
-    torch.testing.assert_close(_logits(loaded, loaded.processor(INSTRUCTIONS, INPUTS, RESPONSES)), expected, rtol=0, atol=0)
+    torch.testing.assert_close(
+        _logits(loaded, loaded.processor(INSTRUCTIONS, INPUTS, RESPONSES)), expected, rtol=0, atol=0
+    )
 
     model.save_checkpoint(tmp_path / "full")
     for loaded in (
@@ -216,7 +230,12 @@ def test_checkpoint_round_trips(tiny_root, tmp_path):
     assert not torch.allclose(tuned, expected)
     model.save_checkpoint(tmp_path / "lora")
     assert (tmp_path / "lora" / "llm_adapter" / "adapter_config.json").is_file()
-    torch.testing.assert_close(_logits(LinguaLiftForCausalLM.from_checkpoint(tmp_path / "lora").eval(), batch), tuned, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(
+        _logits(LinguaLiftForCausalLM.from_checkpoint(tmp_path / "lora").eval(), batch),
+        tuned,
+        rtol=1e-5,
+        atol=1e-5,
+    )
     model.save_checkpoint(tmp_path / "merged", merge_lora=True)
     assert not model.has_lora
     merged = AutoModelForCausalLM.from_pretrained(tmp_path / "merged").eval()
@@ -248,7 +267,9 @@ def test_push_to_hub_uploads_checkpoint_files(tiny_root, monkeypatch):
         def create_commit(self, repo_id, operations, commit_message=None, **kwargs):
             calls["files"] = sorted(op.path_in_repo for op in operations)
             card = next(op.path_or_fileobj for op in operations if op.path_in_repo == "README.md")
-            calls["card"] = Path(card).read_text(encoding="utf-8") if isinstance(card, (str, Path)) else card.decode()
+            calls["card"] = (
+                Path(card).read_text(encoding="utf-8") if isinstance(card, (str, Path)) else card.decode()
+            )
             calls["message"] = commit_message
             return "commit-url"
 
@@ -256,10 +277,19 @@ def test_push_to_hub_uploads_checkpoint_files(tiny_root, monkeypatch):
     assert model.push_to_hub("someone/tiny-lingualift") == "commit-url"
     assert calls["repo"] == "someone/tiny-lingualift"
     files = calls["files"]
-    for expected in ("config.json", "model.safetensors", "lingualift_processor.json", "lingualift_checkpoint.json"):
+    for expected in (
+        "config.json",
+        "model.safetensors",
+        "lingualift_processor.json",
+        "lingualift_checkpoint.json",
+    ):
         assert expected in files
-    assert any(f.startswith("llm_tokenizer/") for f in files) and any(f.startswith("encoder_tokenizer/") for f in files)
-    assert 'from_checkpoint("someone/tiny-lingualift")' in calls["card"]  # the card names the repo, not a temp dir
+    assert any(f.startswith("llm_tokenizer/") for f in files) and any(
+        f.startswith("encoder_tokenizer/") for f in files
+    )
+    assert (
+        'from_checkpoint("someone/tiny-lingualift")' in calls["card"]
+    )  # the card names the repo, not a temp dir
 
 
 def test_bad_inputs_give_clear_errors(tiny_root, tmp_path):
@@ -276,9 +306,13 @@ def test_bad_inputs_give_clear_errors(tiny_root, tmp_path):
         model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
     with pytest.raises(ConfigError, match="unknown bridge type 'mlp9'"):
         make_model(tiny_root, bridge_type="mlp9")
-    config = LinguaLiftConfig(encoder_config=model.config.encoder_config.to_dict(), text_config=model.config.text_config.to_dict())
+    config = LinguaLiftConfig(
+        encoder_config=model.config.encoder_config.to_dict(), text_config=model.config.text_config.to_dict()
+    )
     config.encoder_config.hidden_size = 48
-    with pytest.raises(ConfigError, match="hidden size mismatch: the encoder outputs 24-d states but the bridge expects 48-d"):
+    with pytest.raises(
+        ConfigError, match="hidden size mismatch: the encoder outputs 24-d states but the bridge expects 48-d"
+    ):
         LinguaLiftForCausalLM(config, encoder=model.encoder, language_model=model.language_model)
     # an LLM tokenizer with neither pad nor eos
     tok = processor.llm_tokenizer.__class__.from_pretrained(build_tiny_components(tiny_root)[1])
@@ -287,8 +321,12 @@ def test_bad_inputs_give_clear_errors(tiny_root, tmp_path):
     with pytest.raises(ConfigError, match="neither a pad nor an eos token"):
         LinguaLiftProcessor(tok, encoder_tokenizer=processor.encoder_tokenizer)
     # over-long input
-    strict = LinguaLiftProcessor(processor.llm_tokenizer, processor.encoder_tokenizer, max_input_length=8, truncation=False)
-    with pytest.raises(InputDataError, match="example 1: encoder input has .* tokens, over max_input_length=8"):
+    strict = LinguaLiftProcessor(
+        processor.llm_tokenizer, processor.encoder_tokenizer, max_input_length=8, truncation=False
+    )
+    with pytest.raises(
+        InputDataError, match="example 1: encoder input has .* tokens, over max_input_length=8"
+    ):
         strict(INSTRUCTIONS, ["short", "a much longer input sentence than eight tokens"])
     truncating = LinguaLiftProcessor(processor.llm_tokenizer, processor.encoder_tokenizer, max_input_length=8)
     assert truncating(INSTRUCTIONS, INPUTS)["encoder_input_ids"].shape[1] == 8
@@ -300,7 +338,9 @@ def test_bad_inputs_give_clear_errors(tiny_root, tmp_path):
     other_llm = build_tiny_components(tmp_path / "other", llm="llama", seed=1)[1]
     with pytest.raises(CheckpointError, match="different weights"):
         LinguaLiftForCausalLM.from_bridge(tmp_path / "bridge", llm=other_llm)
-    with pytest.raises(CheckpointError, match=r"\(hidden_size=32\) but is being loaded onto .*\(hidden_size=48\)"):
+    with pytest.raises(
+        CheckpointError, match=r"\(hidden_size=32\) but is being loaded onto .*\(hidden_size=48\)"
+    ):
         LinguaLiftForCausalLM.from_bridge(tmp_path / "bridge", llm=_wider_llm(tmp_path))
     with pytest.raises(CheckpointError, match="not a lingualift checkpoint"):
         LinguaLiftForCausalLM.from_checkpoint(tmp_path)

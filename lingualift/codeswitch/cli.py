@@ -25,32 +25,70 @@ def _key_value(spec: str) -> tuple[str, str]:
 
 def add_stage1_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of a stage-1 build (shared by ``lingualift codeswitch`` and ``lingualift data stage1``)."""
-    parser.add_argument("--lexicon", action="append", required=True, metavar="[LANG=]TSV",
-                        help="en-XX lexicon (source<TAB>target<TAB>score); language from the name en-XX.tsv or LANG=")
-    parser.add_argument("--input", required=True, help="English corpus: .txt (one sentence per line) or .jsonl")
+    parser.add_argument(
+        "--lexicon",
+        action="append",
+        required=True,
+        metavar="[LANG=]TSV",
+        help="en-XX lexicon (source<TAB>target<TAB>score); language from the name en-XX.tsv or LANG=",
+    )
+    parser.add_argument(
+        "--input", required=True, help="English corpus: .txt (one sentence per line) or .jsonl"
+    )
     parser.add_argument("--field", default=None, help="JSONL field holding the text (default: text)")
-    parser.add_argument("--out", required=True, help="output .jsonl file, or a folder for an HF datasets dataset")
-    parser.add_argument("--format", choices=("jsonl", "hf"), default=None, help="output format (default: by --out)")
-    parser.add_argument("--ratio", type=float, default=0.8, help="share of eligible words replaced (default 0.8)")
-    parser.add_argument("--pos", default=None,
-                        help=f"POS groups to replace, joined by ',' or '+': {', '.join(POS_GROUPS)} (default: all)")
-    parser.add_argument("--choice", choices=CHOICES, default="top1", help="translation choice: best score or sampled")
+    parser.add_argument(
+        "--out", required=True, help="output .jsonl file, or a folder for an HF datasets dataset"
+    )
+    parser.add_argument(
+        "--format", choices=("jsonl", "hf"), default=None, help="output format (default: by --out)"
+    )
+    parser.add_argument(
+        "--ratio", type=float, default=0.8, help="share of eligible words replaced (default 0.8)"
+    )
+    parser.add_argument(
+        "--pos",
+        default=None,
+        help=f"POS groups to replace, joined by ',' or '+': {', '.join(POS_GROUPS)} (default: all)",
+    )
+    parser.add_argument(
+        "--choice", choices=CHOICES, default="top1", help="translation choice: best score or sampled"
+    )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--assign", choices=ASSIGNMENTS, default="balanced",
-                        help="balanced: one language per sentence, balanced; all: every sentence in every language")
+    parser.add_argument(
+        "--assign",
+        choices=ASSIGNMENTS,
+        default="balanced",
+        help="balanced: one language per sentence, balanced; all: every sentence in every language",
+    )
     parser.add_argument("--keep-unswitched", action="store_true", help="keep sentences with no replaced word")
-    parser.add_argument("--replace-stop-words", action="store_true",
-                        help="let stop words be replaced (for the function-word groups adp/pron/aux/cconj)")
+    parser.add_argument(
+        "--replace-stop-words",
+        action="store_true",
+        help="let stop words be replaced (for the function-word groups adp/pron/aux/cconj)",
+    )
     parser.add_argument("--no-lemma", action="store_true", help="do not look words up by their lemma")
-    parser.add_argument("--model", default=None, help="spaCy English pipeline name or path (default: installed one)")
+    parser.add_argument(
+        "--model", default=None, help="spaCy English pipeline name or path (default: installed one)"
+    )
     parser.add_argument("--n-process", type=int, default=1, help="spaCy worker processes (default 1)")
     parser.add_argument("--batch-size", type=int, default=256, help="spaCy batch size (default 256)")
     parser.add_argument("--limit", type=int, default=None, help="use only the first N sentences")
-    parser.add_argument("--mix-in", default=None, help="multilingual task records (JSONL instruction/input/output)")
-    parser.add_argument("--mix-in-fraction", type=float, default=None,
-                        help="share of the output drawn from --mix-in (default: all of it)")
-    parser.add_argument("--language-name", action="append", default=[], metavar="CODE=NAME",
-                        help="English name for a language code not in the built-in table")
+    parser.add_argument(
+        "--mix-in", default=None, help="multilingual task records (JSONL instruction/input/output)"
+    )
+    parser.add_argument(
+        "--mix-in-fraction",
+        type=float,
+        default=None,
+        help="share of the output drawn from --mix-in (default: all of it)",
+    )
+    parser.add_argument(
+        "--language-name",
+        action="append",
+        default=[],
+        metavar="CODE=NAME",
+        help="English name for a language code not in the built-in table",
+    )
     parser.add_argument("--stats-json", default=None, help="also write the statistics as JSON here")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -60,17 +98,34 @@ def run_stage1(args: argparse.Namespace) -> int:
     from lingualift.data.stage1 import build_stage1_dataset
 
     summary = build_stage1_dataset(
-        args.input, args.lexicon, out=args.out, field=args.field, ratio=args.ratio, pos=args.pos,
-        choice=args.choice, seed=args.seed, assign=args.assign, keep_unswitched=args.keep_unswitched,
-        mix_in=args.mix_in, mix_in_fraction=args.mix_in_fraction,
-        language_names=dict(_key_value(s) for s in args.language_name), limit=args.limit,
-        output_format=args.format, progress=not args.no_progress, model=args.model, n_process=args.n_process,
-        batch_size=args.batch_size, protect_stop_words=not args.replace_stop_words, use_lemma=not args.no_lemma,
+        args.input,
+        args.lexicon,
+        out=args.out,
+        field=args.field,
+        ratio=args.ratio,
+        pos=args.pos,
+        choice=args.choice,
+        seed=args.seed,
+        assign=args.assign,
+        keep_unswitched=args.keep_unswitched,
+        mix_in=args.mix_in,
+        mix_in_fraction=args.mix_in_fraction,
+        language_names=dict(_key_value(s) for s in args.language_name),
+        limit=args.limit,
+        output_format=args.format,
+        progress=not args.no_progress,
+        model=args.model,
+        n_process=args.n_process,
+        batch_size=args.batch_size,
+        protect_stop_words=not args.replace_stop_words,
+        use_lemma=not args.no_lemma,
     )
     print(summary.stats.format_table())
-    print(f"\n{summary.sentences} sentences -> {summary.records} records ({summary.unswitched_dropped} without any"
-          f" replaced word dropped, {summary.mixed_in} mixed in); overall replaced share"
-          f" {summary.stats.replaced_share:.3f} (ratio {args.ratio}); wrote {args.out}")
+    print(
+        f"\n{summary.sentences} sentences -> {summary.records} records ({summary.unswitched_dropped} without any"
+        f" replaced word dropped, {summary.mixed_in} mixed in); overall replaced share"
+        f" {summary.stats.replaced_share:.3f} (ratio {args.ratio}); wrote {args.out}"
+    )
     if args.stats_json:
         atomic_write_json(args.stats_json, summary.to_dict())
         print(f"statistics: {args.stats_json}")
@@ -80,8 +135,10 @@ def run_stage1(args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``lingualift codeswitch``."""
     parser = subparsers.add_parser(
-        "codeswitch", help="code-switch English text with en-XX lexicons into stage-1 records",
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+        "codeswitch",
+        help="code-switch English text with en-XX lexicons into stage-1 records",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_stage1_arguments(parser)
     parser.set_defaults(func=run_stage1)

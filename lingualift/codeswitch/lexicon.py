@@ -141,7 +141,9 @@ def parse_lexicon_spec(spec: str) -> tuple[str | None, str]:
     return None, spec
 
 
-def resolve_lexicons(lexicons: Mapping[str, LexiconSource] | Iterable[LexiconSource | str]) -> dict[str, Lexicon]:
+def resolve_lexicons(
+    lexicons: Mapping[str, LexiconSource] | Iterable[LexiconSource | str],
+) -> dict[str, Lexicon]:
     """Normalise the accepted forms (dict lang -> path/mapping/Lexicon, or a list of paths/``lang=path`` specs)."""
     resolved: dict[str, Lexicon] = {}
     if isinstance(lexicons, Mapping):
@@ -149,13 +151,17 @@ def resolve_lexicons(lexicons: Mapping[str, LexiconSource] | Iterable[LexiconSou
     elif isinstance(lexicons, (str, os.PathLike)):
         items = [parse_lexicon_spec(str(lexicons))]
     else:
-        items = [parse_lexicon_spec(str(x)) if isinstance(x, (str, os.PathLike)) else (None, x) for x in lexicons]
+        items = [
+            parse_lexicon_spec(str(x)) if isinstance(x, (str, os.PathLike)) else (None, x) for x in lexicons
+        ]
     for lang, source in items:
         if isinstance(source, Lexicon):
             lexicon = source if lang in (None, source.lang) else Lexicon(lang, source.entries, source.origin)
         elif isinstance(source, Mapping):
             if lang is None:
-                raise ConfigError("a lexicon given as a mapping needs its language code: pass {'fr': mapping}")
+                raise ConfigError(
+                    "a lexicon given as a mapping needs its language code: pass {'fr': mapping}"
+                )
             lexicon = lexicon_from_mapping(lang, source)
         elif isinstance(source, (str, os.PathLike)):
             lexicon = load_lexicon(source, lang)

@@ -51,10 +51,14 @@ def load_english_pipeline(model: str | os.PathLike | None = None):
     except OSError as exc:
         raise ConfigError(f"cannot load spaCy pipeline {name!r}: {exc}") from None
     if nlp.lang != "en":
-        raise ConfigError(f"spaCy pipeline {name!r} is for language {nlp.lang!r}; the code-switcher needs English")
+        raise ConfigError(
+            f"spaCy pipeline {name!r} is for language {nlp.lang!r}; the code-switcher needs English"
+        )
     missing = [c for c in REQUIRED_COMPONENTS if c not in nlp.component_names]
     if missing:
-        raise ConfigError(f"spaCy pipeline {name!r} lacks component(s) {', '.join(missing)} needed for POS and entities")
+        raise ConfigError(
+            f"spaCy pipeline {name!r} lacks component(s) {', '.join(missing)} needed for POS and entities"
+        )
     if "lemmatizer" in nlp.pipe_names:
         nlp.disable_pipe("lemmatizer")
     return nlp

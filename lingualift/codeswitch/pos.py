@@ -30,12 +30,16 @@ def parse_pos_groups(pos: str | Iterable[str] | None) -> frozenset[str]:
     """``"noun+verb"`` / ``["noun", "verb"]`` / ``None`` (= every group) -> the set of selected group names."""
     if pos is None:
         return frozenset(POS_GROUPS)
-    parts = pos.replace("+", ",").split(",") if isinstance(pos, str) else [
-        piece for item in pos for piece in str(item).replace("+", ",").split(",")
-    ]
+    parts = (
+        pos.replace("+", ",").split(",")
+        if isinstance(pos, str)
+        else [piece for item in pos for piece in str(item).replace("+", ",").split(",")]
+    )
     names = [p.strip().lower() for p in parts if p.strip()]
     if not names:
-        raise ConfigError(f"empty POS selection {pos!r}; choose from {', '.join(POS_GROUPS)} (e.g. 'noun+verb')")
+        raise ConfigError(
+            f"empty POS selection {pos!r}; choose from {', '.join(POS_GROUPS)} (e.g. 'noun+verb')"
+        )
     unknown = [n for n in names if n not in POS_GROUPS]
     if unknown:
         raise ConfigError(

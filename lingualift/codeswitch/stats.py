@@ -84,20 +84,39 @@ class SwitchStats:
         head = ["lang", "sentences", "tokens", "eligible", "replaced", "share", *SKIP_REASONS]
         rows = [head]
         for lang, s in self.languages.items():
-            rows.append([lang, s.sentences, s.tokens, sum(s.eligible.values()), sum(s.replaced.values()),
-                         f"{s.replaced_share:.3f}", *(s.skipped.get(r, 0) for r in SKIP_REASONS)])
+            rows.append(
+                [
+                    lang,
+                    s.sentences,
+                    s.tokens,
+                    sum(s.eligible.values()),
+                    sum(s.replaced.values()),
+                    f"{s.replaced_share:.3f}",
+                    *(s.skipped.get(r, 0) for r in SKIP_REASONS),
+                ]
+            )
         pos_rows = [["lang", "pos", "eligible", "replaced", "share"]]
         for lang, s in self.languages.items():
             for group in POS_GROUPS:
                 if s.eligible.get(group):
-                    pos_rows.append([lang, group, s.eligible[group], s.replaced.get(group, 0),
-                                     f"{s.replaced.get(group, 0) / s.eligible[group]:.3f}"])
+                    pos_rows.append(
+                        [
+                            lang,
+                            group,
+                            s.eligible[group],
+                            s.replaced.get(group, 0),
+                            f"{s.replaced.get(group, 0) / s.eligible[group]:.3f}",
+                        ]
+                    )
         return _render(rows) + "\n\n" + _render(pos_rows)
 
 
 def _render(rows: list[list[Any]]) -> str:
     cells = [[str(c) for c in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
-    lines = ["  ".join(c.rjust(w) if j else c.ljust(w) for j, (c, w) in enumerate(zip(row, widths))) for row in cells]
+    lines = [
+        "  ".join(c.rjust(w) if j else c.ljust(w) for j, (c, w) in enumerate(zip(row, widths)))
+        for row in cells
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)

@@ -49,8 +49,13 @@ class Replacement:
     span: tuple[int, int]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"source": self.source, "target": self.target, "pos": self.pos,
-                "source_span": list(self.source_span), "span": list(self.span)}
+        return {
+            "source": self.source,
+            "target": self.target,
+            "pos": self.pos,
+            "source_span": list(self.source_span),
+            "span": list(self.span),
+        }
 
 
 @dataclass(frozen=True)
@@ -133,7 +138,9 @@ class CodeSwitcher:
         use_lemma: bool = True,
     ) -> None:
         if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0.0 <= ratio <= 1.0:
-            raise ConfigError(f"ratio must be a number in [0, 1] (share of eligible words replaced), got {ratio!r}")
+            raise ConfigError(
+                f"ratio must be a number in [0, 1] (share of eligible words replaced), got {ratio!r}"
+            )
         if choice not in CHOICES:
             raise ConfigError(f"choice must be one of {', '.join(CHOICES)}, got {choice!r}")
         if not isinstance(n_process, int) or n_process < 1:
@@ -202,8 +209,17 @@ class CodeSwitcher:
                 lemma = None
                 if lemmatizer is not None and any(lower not in lex.entries for lex in self.lexicons.values()):
                     lemma = (lemmatizer.rule_lemmatize(token) or [lower])[0].lower()
-                words.append(_Word(token.i, token.idx, token.idx + len(token.text), token.text, lower,
-                                   UPOS_TO_GROUP[upos], lemma if lemma != lower else None))
+                words.append(
+                    _Word(
+                        token.i,
+                        token.idx,
+                        token.idx + len(token.text),
+                        token.text,
+                        lower,
+                        UPOS_TO_GROUP[upos],
+                        lemma if lemma != lower else None,
+                    )
+                )
         return _Analysis(
             text=doc.text,
             token_starts=tuple(t.idx for t in doc),
@@ -233,7 +249,9 @@ class CodeSwitcher:
         skipped = dict(analysis.skipped)
         eligible: list[tuple[_Word, tuple]] = []
         for word in analysis.words:
-            candidates = lexicon.entries.get(word.lower) or (lexicon.entries.get(word.lemma, ()) if word.lemma else ())
+            candidates = lexicon.entries.get(word.lower) or (
+                lexicon.entries.get(word.lemma, ()) if word.lemma else ()
+            )
             if candidates:
                 eligible.append((word, candidates))
             else:
@@ -251,17 +269,27 @@ class CodeSwitcher:
         for k in chosen:
             word, candidates = eligible[k]
             target = _match_case(self._choose_target(candidates, rng), word.text)
-            keep = analysis.text[cursor:word.start]
+            keep = analysis.text[cursor : word.start]
             pieces.append(keep)
             out_len += len(keep)
             pieces.append(target)
-            replacements.append(Replacement(word.text, target, word.group, (word.start, word.end),
-                                            (out_len, out_len + len(target))))
+            replacements.append(
+                Replacement(
+                    word.text, target, word.group, (word.start, word.end), (out_len, out_len + len(target))
+                )
+            )
             out_len += len(target)
             cursor = word.end
         pieces.append(analysis.text[cursor:])
-        return SwitchResult(index=index, lang=lang, source=analysis.text, text="".join(pieces),
-                            replacements=tuple(replacements), eligible=dict(eligible_by_pos), skipped=skipped)
+        return SwitchResult(
+            index=index,
+            lang=lang,
+            source=analysis.text,
+            text="".join(pieces),
+            replacements=tuple(replacements),
+            eligible=dict(eligible_by_pos),
+            skipped=skipped,
+        )
 
     def _languages_for(self, index: int, langs: Sequence[str], assign: str) -> Sequence[str]:
         """``all``: every language; ``balanced``: one language per sentence, each block of len(langs) a permutation."""
@@ -272,7 +300,10 @@ class CodeSwitcher:
         return (order[index % len(langs)],)
 
     def iter_switch(
-        self, sentences: Iterable[str], langs: str | Sequence[str] | None = None, assign: str = "all",
+        self,
+        sentences: Iterable[str],
+        langs: str | Sequence[str] | None = None,
+        assign: str = "all",
         start_index: int = 0,
     ) -> Iterator[SwitchResult]:
         """Stream :class:`SwitchResult` in sentence order (for ``assign="all"``, each sentence in every language).

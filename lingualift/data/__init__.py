@@ -12,7 +12,17 @@ from lingualift.data.stage1 import Stage1Summary, build_stage1_dataset, iter_sta
 from lingualift.data.stage2 import TASKS, Stage2Summary, build_stage2_dataset, iter_stage2_records
 
 __all__ = [
-    "MATH_INSTRUCTION", "MCQA_INSTRUCTION", "NLI_INSTRUCTION", "NLI_LABELS", "STAGE1_INSTRUCTION_TEMPLATE", "TASKS",
-    "Stage1Summary", "Stage2Summary", "build_stage1_dataset", "build_stage2_dataset", "iter_stage1_records",
-    "iter_stage2_records", "stage1_instruction",
+    "MATH_INSTRUCTION",
+    "MCQA_INSTRUCTION",
+    "NLI_INSTRUCTION",
+    "NLI_LABELS",
+    "STAGE1_INSTRUCTION_TEMPLATE",
+    "TASKS",
+    "Stage1Summary",
+    "Stage2Summary",
+    "build_stage1_dataset",
+    "build_stage2_dataset",
+    "iter_stage1_records",
+    "iter_stage2_records",
+    "stage1_instruction",
 ]

@@ -16,7 +16,7 @@ STAGE1_INSTRUCTION_TEMPLATE = "Translate the following {language} text into Engl
 
 MATH_INSTRUCTION = (
     "Solve the following math problem step by step. "
-    "Finish your response with \"The answer is\" followed by the final number."
+    'Finish your response with "The answer is" followed by the final number.'
 )
 MATH_ANSWER_PHRASE = "The answer is"
 

@@ -28,7 +28,9 @@ def iter_sentences(path: str | os.PathLike, field: str | None = None) -> Iterato
     path = Path(path)
     if path.suffix.lower() not in JSONL_SUFFIXES + (".json",):
         if field is not None:
-            raise ConfigError(f"--field {field!r} given but {path} is plain text (use a .jsonl file for fields)")
+            raise ConfigError(
+                f"--field {field!r} given but {path} is plain text (use a .jsonl file for fields)"
+            )
         for number, line in iter_text_lines(path):
             if line.strip():
                 yield f"{path}:{number}", line
@@ -47,7 +49,9 @@ def iter_sentences(path: str | os.PathLike, field: str | None = None) -> Iterato
             yield where, value
 
 
-def iter_records(source: str | os.PathLike | Iterable[Mapping[str, Any]]) -> Iterator[tuple[str, dict[str, Any]]]:
+def iter_records(
+    source: str | os.PathLike | Iterable[Mapping[str, Any]],
+) -> Iterator[tuple[str, dict[str, Any]]]:
     """Yield ``(where, record)`` from a JSONL file, a JSON array file, a TSV file, or an iterable of dicts.
 
     TSV files with a header row naming their columns give dicts keyed by the header; without a known header the
@@ -70,10 +74,14 @@ def iter_records(source: str | os.PathLike | Iterable[Mapping[str, Any]]) -> Ite
         except UnicodeDecodeError as exc:
             raise InputDataError(f"{path}: not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
         except json.JSONDecodeError as exc:
-            raise InputDataError(f"{path}:{exc.lineno}: invalid JSON ({exc.msg} at column {exc.colno})") from None
+            raise InputDataError(
+                f"{path}:{exc.lineno}: invalid JSON ({exc.msg} at column {exc.colno})"
+            ) from None
         for number, record in enumerate(data, start=1):
             if not isinstance(record, dict):
-                raise InputDataError(f"{path}: item {number}: expected a JSON object, got {type(record).__name__}")
+                raise InputDataError(
+                    f"{path}: item {number}: expected a JSON object, got {type(record).__name__}"
+                )
             yield f"{path}: item {number}", record
     elif suffix in JSONL_SUFFIXES + (".json",):
         for number, record in iter_jsonl(path):
@@ -90,8 +98,9 @@ def _starts_with(path: Path, char: str) -> bool:
     return head[:1] == char.encode()
 
 
-_TSV_HEADER_WORDS = frozenset({"premise", "hypothesis", "label", "gold_label", "sentence1", "sentence2", "question",
-                               "answer"})
+_TSV_HEADER_WORDS = frozenset(
+    {"premise", "hypothesis", "label", "gold_label", "sentence1", "sentence2", "question", "answer"}
+)
 
 
 def _iter_tsv(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -106,7 +115,9 @@ def _iter_tsv(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
         if header is None:
             yield f"{path}:{number}", {"columns": columns}
         elif len(columns) != len(header):
-            raise InputDataError(f"{path}:{number}: expected {len(header)} tab-separated columns, got {len(columns)}")
+            raise InputDataError(
+                f"{path}:{number}: expected {len(header)} tab-separated columns, got {len(columns)}"
+            )
         else:
             yield f"{path}:{number}", dict(zip(header, columns))
 
@@ -128,7 +139,9 @@ def write_records(records: Iterable[dict[str, Any]], out: str | os.PathLike, fmt
     import datasets
 
     if out.exists() and not (out / "dataset_info.json").is_file():
-        raise ConfigError(f"{out} exists and is not a saved HF dataset; refusing to replace it (pick a new path)")
+        raise ConfigError(
+            f"{out} exists and is not a saved HF dataset; refusing to replace it (pick a new path)"
+        )
     rows = list(records)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))

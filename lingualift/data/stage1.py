@@ -41,8 +41,14 @@ class Stage1Summary:
     rows: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"sentences": self.sentences, "records": self.records, "unswitched_dropped": self.unswitched_dropped,
-                "mixed_in": self.mixed_in, "out": self.out, "switching": self.stats.to_dict()}
+        return {
+            "sentences": self.sentences,
+            "records": self.records,
+            "unswitched_dropped": self.unswitched_dropped,
+            "mixed_in": self.mixed_in,
+            "out": self.out,
+            "switching": self.stats.to_dict(),
+        }
 
 
 def stage1_record(result: SwitchResult, instruction: str) -> dict[str, Any]:
@@ -74,9 +80,16 @@ def _mix_in_records(mix_in: str | os.PathLike | Iterable[Mapping[str, Any]]) -> 
                     f"{where}: mix-in record needs a string field {key!r} (instruction/input/output), "
                     f"got {type(record.get(key)).__name__ if key in record else 'nothing'}"
                 )
-        records.append({"id": str(record.get("id", f"mix-{len(records)}")), "instruction": record["instruction"],
-                        "input": record["input"], "output": record["output"],
-                        "lang": str(record.get("lang", "mix")), "replaced": []})
+        records.append(
+            {
+                "id": str(record.get("id", f"mix-{len(records)}")),
+                "instruction": record["instruction"],
+                "input": record["input"],
+                "output": record["output"],
+                "lang": str(record.get("lang", "mix")),
+                "replaced": [],
+            }
+        )
     if not records:
         raise InputDataError(f"mix-in data {mix_in} holds no records")
     return records
@@ -97,12 +110,17 @@ def _interleave(first: Sequence[dict], second: Sequence[dict], rng: random.Rando
 
 
 def iter_stage1_records(
-    switcher: CodeSwitcher, sentences: Iterable[str], assign: str = "balanced",
-    language_names: Mapping[str, str] | None = None, keep_unswitched: bool = False,
+    switcher: CodeSwitcher,
+    sentences: Iterable[str],
+    assign: str = "balanced",
+    language_names: Mapping[str, str] | None = None,
+    keep_unswitched: bool = False,
     summary: Stage1Summary | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Stream stage-1 records (sentence order); sentences with no replaced word are dropped unless kept."""
-    instructions = {lang: stage1_instruction(lang, language_names) for lang in switcher.languages}  # fail early
+    instructions = {
+        lang: stage1_instruction(lang, language_names) for lang in switcher.languages
+    }  # fail early
     summary = summary if summary is not None else Stage1Summary(stats=SwitchStats())
 
     def generate() -> Iterator[dict[str, Any]]:
@@ -167,7 +185,9 @@ def build_stage1_dataset(
         stream = islice(stream, limit)
     first = next(stream, None)
     if first is None:
-        raise InputDataError(f"{sentences if isinstance(sentences, (str, os.PathLike)) else 'input'}: no sentences")
+        raise InputDataError(
+            f"{sentences if isinstance(sentences, (str, os.PathLike)) else 'input'}: no sentences"
+        )
     stream = chain([first], stream)
     if progress:
         from tqdm.auto import tqdm
@@ -175,12 +195,16 @@ def build_stage1_dataset(
         stream = tqdm(stream, desc="code-switching", unit=" sent")
     summary = Stage1Summary(stats=SwitchStats(), out=str(out) if out is not None else None)
     records: Iterable[dict[str, Any]] = iter_stage1_records(
-        switcher, stream, assign, language_names, keep_unswitched, summary)
+        switcher, stream, assign, language_names, keep_unswitched, summary
+    )
     if mix_records:
         records = list(records)
         rng = random.Random(f"{switcher.seed}/mix-in")
-        wanted = len(mix_records) if mix_in_fraction is None else round(
-            mix_in_fraction / (1.0 - mix_in_fraction) * len(records))
+        wanted = (
+            len(mix_records)
+            if mix_in_fraction is None
+            else round(mix_in_fraction / (1.0 - mix_in_fraction) * len(records))
+        )
         if wanted > len(mix_records):
             raise ConfigError(
                 f"mix_in_fraction={mix_in_fraction} needs {wanted} mix-in records but {mix_in} holds only"

@@ -45,7 +45,9 @@ _METAMATH_ANSWER = re.compile(r"The answer is:?\s*(?P<answer>.+?)\s*\.?\s*$", re
 
 def _text(record: dict[str, Any], key: str, where: str) -> str:
     if key not in record:
-        raise InputDataError(f"{where}: missing field {key!r}; the record has: {', '.join(record) or 'no fields'}")
+        raise InputDataError(
+            f"{where}: missing field {key!r}; the record has: {', '.join(record) or 'no fields'}"
+        )
     value = record[key]
     if not isinstance(value, str) or not value.strip():
         raise InputDataError(f"{where}: field {key!r} must be a non-empty string, got {value!r:.60}")
@@ -56,7 +58,9 @@ def _first_present(record: dict[str, Any], keys: tuple[str, ...], where: str) ->
     for key in keys:
         if key in record:
             return _text(record, key, where)
-    raise InputDataError(f"{where}: missing field {' or '.join(map(repr, keys))}; the record has: {', '.join(record)}")
+    raise InputDataError(
+        f"{where}: missing field {' or '.join(map(repr, keys))}; the record has: {', '.join(record)}"
+    )
 
 
 def convert_gsm8k(record: dict[str, Any], where: str) -> tuple[str, str, str]:
@@ -66,7 +70,9 @@ def convert_gsm8k(record: dict[str, Any], where: str) -> tuple[str, str, str]:
     reasoning, sep, final = answer.rpartition("####")
     final = final.strip().replace(",", "")
     if not sep or not final:
-        raise InputDataError(f"{where}: field 'answer' must end with '#### <number>' (GSM8K format), got ...{answer[-40:]!r}")
+        raise InputDataError(
+            f"{where}: field 'answer' must end with '#### <number>' (GSM8K format), got ...{answer[-40:]!r}"
+        )
     return MATH_INSTRUCTION, question, format_math_response(_CALCULATOR.sub("", reasoning), final)
 
 
@@ -77,7 +83,9 @@ def convert_metamathqa(record: dict[str, Any], where: str) -> tuple[str, str, st
     marker = response.rfind("The answer is")
     match = _METAMATH_ANSWER.match(response, marker) if marker >= 0 else None
     if match is None:
-        raise InputDataError(f"{where}: field 'response' must end with 'The answer is: <answer>', got ...{response[-40:]!r}")
+        raise InputDataError(
+            f"{where}: field 'response' must end with 'The answer is: <answer>', got ...{response[-40:]!r}"
+        )
     return MATH_INSTRUCTION, query, format_math_response(response[:marker], match["answer"])
 
 
@@ -90,27 +98,34 @@ def convert_nli(record: dict[str, Any], where: str) -> tuple[str, str, str] | No
         columns = record["columns"]
         if len(columns) != 3:
             raise InputDataError(
-                f"{where}: expected 3 tab-separated columns (premise, hypothesis, label), got {len(columns)}")
+                f"{where}: expected 3 tab-separated columns (premise, hypothesis, label), got {len(columns)}"
+            )
         record = dict(zip(("premise", "hypothesis", "label"), columns))
     premise = _first_present(record, ("premise", "sentence1"), where)
     hypothesis = _first_present(record, ("hypothesis", "sentence2"), where)
     label = record.get("label", record.get("gold_label"))
     if label is None:
-        raise InputDataError(f"{where}: missing field 'label' (or 'gold_label'); the record has: {', '.join(record)}")
+        raise InputDataError(
+            f"{where}: missing field 'label' (or 'gold_label'); the record has: {', '.join(record)}"
+        )
     if isinstance(label, str) and label.strip().lstrip("-").isdigit():
         label = int(label)
     if isinstance(label, int) and not isinstance(label, bool):
         if label == -1:
             return None
         if label not in (0, 1, 2):
-            raise InputDataError(f"{where}: field 'label' must be 0, 1, 2 (or -1 for unlabelled), got {label}")
+            raise InputDataError(
+                f"{where}: field 'label' must be 0, 1, 2 (or -1 for unlabelled), got {label}"
+            )
         word = NLI_LABELS[label]
     else:
         word = _NLI_ALIASES.get(str(label).strip().lower(), str(label).strip().lower())
         if word in ("-", ""):
             return None
         if word not in NLI_LABELS:
-            raise InputDataError(f"{where}: field 'label' must be one of {', '.join(NLI_LABELS)}, got {label!r}")
+            raise InputDataError(
+                f"{where}: field 'label' must be one of {', '.join(NLI_LABELS)}, got {label!r}"
+            )
     return NLI_INSTRUCTION, format_nli_input(premise, hypothesis), word
 
 
@@ -127,16 +142,24 @@ def convert_mcqa(record: dict[str, Any], where: str) -> tuple[str, str, str]:
     else:
         stem = _text(record, "question", where)
     if isinstance(choices, dict):
-        choices = [{"label": lab, "text": txt} for lab, txt in zip(choices.get("label", []), choices.get("text", []))]
-    if not isinstance(choices, list) or len(choices) < 2 or not all(
-        isinstance(c, dict) and "label" in c and "text" in c for c in choices
+        choices = [
+            {"label": lab, "text": txt} for lab, txt in zip(choices.get("label", []), choices.get("text", []))
+        ]
+    if (
+        not isinstance(choices, list)
+        or len(choices) < 2
+        or not all(isinstance(c, dict) and "label" in c and "text" in c for c in choices)
     ):
-        raise InputDataError(f"{where}: field 'choices' must hold >= 2 {{label, text}} options, got {choices!r:.80}")
+        raise InputDataError(
+            f"{where}: field 'choices' must hold >= 2 {{label, text}} options, got {choices!r:.80}"
+        )
     options = [(str(c["label"]).strip(), str(c["text"]).strip()) for c in choices]
     labels = [label for label, _ in options]
     key = str(record.get("answerKey", "")).strip()
     if key not in labels:
-        raise InputDataError(f"{where}: field 'answerKey' must be one of {', '.join(labels)}, got {record.get('answerKey')!r}")
+        raise InputDataError(
+            f"{where}: field 'answerKey' must be one of {', '.join(labels)}, got {record.get('answerKey')!r}"
+        )
     return MCQA_INSTRUCTION, format_mcqa_input(stem, options), key
 
 
@@ -146,15 +169,27 @@ TASKS: dict[str, Converter] = {
     "nli": convert_nli,
     "mcqa": convert_mcqa,
 }
-TASK_ALIASES = {"mnli": "nli", "multinli": "nli", "xnli": "nli", "xcsqa": "mcqa", "x-csqa": "mcqa",
-                "csqa": "mcqa", "arc": "mcqa", "openbookqa": "mcqa", "qasc": "mcqa", "metamath": "metamathqa"}
+TASK_ALIASES = {
+    "mnli": "nli",
+    "multinli": "nli",
+    "xnli": "nli",
+    "xcsqa": "mcqa",
+    "x-csqa": "mcqa",
+    "csqa": "mcqa",
+    "arc": "mcqa",
+    "openbookqa": "mcqa",
+    "qasc": "mcqa",
+    "metamath": "metamathqa",
+}
 
 
 def resolve_task(task: str) -> str:
     """Canonical task name (aliases such as ``xnli`` -> ``nli``, ``arc`` -> ``mcqa``); ConfigError when unknown."""
     name = TASK_ALIASES.get(task.lower(), task.lower())
     if name not in TASKS:
-        raise ConfigError(f"unknown stage-2 task {task!r}; expected one of {', '.join([*TASKS, *TASK_ALIASES])}")
+        raise ConfigError(
+            f"unknown stage-2 task {task!r}; expected one of {', '.join([*TASKS, *TASK_ALIASES])}"
+        )
     return name
 
 
@@ -169,11 +204,21 @@ class Stage2Summary:
     rows: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"task": self.task, "records": dict(self.records), "skipped": dict(self.skipped), "out": self.out}
+        return {
+            "task": self.task,
+            "records": dict(self.records),
+            "skipped": dict(self.skipped),
+            "out": self.out,
+        }
 
 
-def iter_stage2_records(task: str, source: Source, lang: str = "en", limit: int | None = None,
-                        summary: Stage2Summary | None = None) -> Iterator[dict[str, Any]]:
+def iter_stage2_records(
+    task: str,
+    source: Source,
+    lang: str = "en",
+    limit: int | None = None,
+    summary: Stage2Summary | None = None,
+) -> Iterator[dict[str, Any]]:
     """Stream ``{id, instruction, input, output, lang, task}`` records of one language's task file."""
     name = resolve_task(task)
     convert = TASKS[name]
@@ -191,8 +236,14 @@ def iter_stage2_records(task: str, source: Source, lang: str = "en", limit: int 
         count += 1
         if summary is not None:
             summary.records[lang] += 1
-        yield {"id": f"{name}-{lang}-{rid}", "instruction": instruction, "input": text, "output": output,
-               "lang": lang, "task": name}
+        yield {
+            "id": f"{name}-{lang}-{rid}",
+            "instruction": instruction,
+            "input": text,
+            "output": output,
+            "lang": lang,
+            "task": name,
+        }
 
 
 def build_stage2_dataset(
@@ -231,8 +282,10 @@ def build_stage2_dataset(
         before = len(records)
         records.extend(stream)
         if len(records) == before:
-            raise InputDataError(f"{source if isinstance(source, (str, os.PathLike)) else 'input'}: no {name} records"
-                                 f" for language {code!r}")
+            raise InputDataError(
+                f"{source if isinstance(source, (str, os.PathLike)) else 'input'}: no {name} records"
+                f" for language {code!r}"
+            )
     if shuffle:
         random.Random(f"{seed}/stage2").shuffle(records)
     if out is not None:

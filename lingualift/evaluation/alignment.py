@@ -36,8 +36,12 @@ def _check_spaces(model: Any, processor: Any, spaces: Sequence[str]) -> None:
     for space in spaces:
         if space not in SPACES:
             raise ConfigError(f"unknown representation space {space!r}; expected one of {', '.join(SPACES)}")
-        if space in ("encoder", "bridge") and (getattr(processor, "is_plain", True) or not hasattr(model, "bridge")):
-            raise ConfigError(f"space {space!r} needs a bridged model and its processor (got a plain LLM); use 'llm'")
+        if space in ("encoder", "bridge") and (
+            getattr(processor, "is_plain", True) or not hasattr(model, "bridge")
+        ):
+            raise ConfigError(
+                f"space {space!r} needs a bridged model and its processor (got a plain LLM); use 'llm'"
+            )
 
 
 def _pool(states: torch.Tensor, attention_mask: torch.Tensor) -> np.ndarray:
@@ -46,21 +50,29 @@ def _pool(states: torch.Tensor, attention_mask: torch.Tensor) -> np.ndarray:
     return torch.nn.functional.normalize(pooled.float(), dim=-1).cpu().numpy()
 
 
-def _embed_chunk(model: Any, processor: Any, chunk: list[str], spaces: Sequence[str], device: Any) -> dict[str, np.ndarray]:
+def _embed_chunk(
+    model: Any, processor: Any, chunk: list[str], spaces: Sequence[str], device: Any
+) -> dict[str, np.ndarray]:
     """Pooled representations of one chunk in every requested space; one encoder pass and one LLM pass at most."""
     pooled: dict[str, np.ndarray] = {}
     if {"encoder", "bridge"} & set(spaces):
         tok = processor.encoder_tokenizer(
             chunk, padding=True, truncation=True, max_length=processor.max_input_length, return_tensors="pt"
         ).to(device)
-        states = model.encoder(input_ids=tok["input_ids"], attention_mask=tok["attention_mask"]).last_hidden_state
+        states = model.encoder(
+            input_ids=tok["input_ids"], attention_mask=tok["attention_mask"]
+        ).last_hidden_state
         if "encoder" in spaces:
             pooled["encoder"] = _pool(states, tok["attention_mask"])
         if "bridge" in spaces:
             pooled["bridge"] = _pool(model.bridge(states), tok["attention_mask"])
     if {"llm", "llm_input"} & set(spaces):
         tok = processor.llm_tokenizer(
-            chunk, padding=True, truncation=True, max_length=processor.max_length, add_special_tokens=False,
+            chunk,
+            padding=True,
+            truncation=True,
+            max_length=processor.max_length,
+            add_special_tokens=False,
             return_tensors="pt",
         ).to(device)
         llm = _llm_of(model)
@@ -87,7 +99,9 @@ def sentence_embeddings_by_space(
     device = next(model.parameters()).device
     chunks: dict[str, list[np.ndarray]] = {space: [] for space in spaces}
     for start in range(0, len(sentences), batch_size):
-        for space, array in _embed_chunk(model, processor, list(sentences[start : start + batch_size]), spaces, device).items():
+        for space, array in _embed_chunk(
+            model, processor, list(sentences[start : start + batch_size]), spaces, device
+        ).items():
             chunks[space].append(array)
     return {space: np.concatenate(arrays).astype(np.float32) for space, arrays in chunks.items()}
 

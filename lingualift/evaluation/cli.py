@@ -60,7 +60,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     parser.add_argument(
-        "--update-card", action="store_true", help="add the accuracies to the checkpoint's model card (README.md)"
+        "--update-card",
+        action="store_true",
+        help="add the accuracies to the checkpoint's model card (README.md)",
     )
     parser.set_defaults(func=run)
 

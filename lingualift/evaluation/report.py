@@ -81,7 +81,9 @@ def benchmark_markdown(summary: dict[str, Any]) -> str:
     for title, key in (("Family", "families"), ("Script", "scripts")):
         if groups.get(key):
             parts.append(
-                f"\n{title} averages: " + ", ".join(f"{k} {_fmt(v, digits)}" for k, v in groups[key].items()) + "\n"
+                f"\n{title} averages: "
+                + ", ".join(f"{k} {_fmt(v, digits)}" for k, v in groups[key].items())
+                + "\n"
             )
     return "".join(parts)
 
@@ -101,7 +103,13 @@ def plot_language_bars(summary: dict[str, Any], path: Path, metric: str | None =
     ax.bar(codes, values, color=colours)
     avg = summary.get("groups", {}).get("resource_levels", {}).get("Avg")
     if avg is not None:
-        ax.axhline(avg, color="black", linestyle="--", linewidth=1, label=f"Avg {_fmt(avg, _metric_style(metric)[1])}")
+        ax.axhline(
+            avg,
+            color="black",
+            linestyle="--",
+            linewidth=1,
+            label=f"Avg {_fmt(avg, _metric_style(metric)[1])}",
+        )
         ax.legend(loc="upper right", fontsize=8)
     ax.set_ylabel(f"{metric} (%)" if percent else metric)
     if percent:

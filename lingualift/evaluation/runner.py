@@ -292,7 +292,9 @@ def _evaluate_retrieval(
 
     model, processor = _model_and_processor(model_or_dir, processor)
     if space == TRANSLATION_SPACE:
-        results = translation_likelihood((model, processor), data_dir, langs, limit=limit, batch_size=batch_size)
+        results = translation_likelihood(
+            (model, processor), data_dir, langs, limit=limit, batch_size=batch_size
+        )
         metric = "nll_per_token"
     else:
         results = tatoeba_retrieval(

@@ -107,8 +107,13 @@ def _torch_threads(threads: int):
         torch.set_num_threads(previous)
 
 
-def adversarial_mapping(x: np.ndarray, z: np.ndarray, seed: int = 0, options: AdversarialOptions | None = None,
-                        progress: bool = False) -> tuple[np.ndarray, dict]:
+def adversarial_mapping(
+    x: np.ndarray,
+    z: np.ndarray,
+    seed: int = 0,
+    options: AdversarialOptions | None = None,
+    progress: bool = False,
+) -> tuple[np.ndarray, dict]:
     """Learn ``W`` (``x @ W ≈ z``) adversarially from normalised spaces, then refine with Procrustes."""
     import torch
 
@@ -134,8 +139,9 @@ def adversarial_mapping(x: np.ndarray, z: np.ndarray, seed: int = 0, options: Ad
     return mapping, info
 
 
-def _train(x: np.ndarray, z: np.ndarray, seed: int, options: AdversarialOptions,
-           progress: bool) -> tuple[np.ndarray, float, list[float]]:
+def _train(
+    x: np.ndarray, z: np.ndarray, seed: int, options: AdversarialOptions, progress: bool
+) -> tuple[np.ndarray, float, list[float]]:
     """The adversarial game; returns the weight (``mapped = src @ weight.T``) of the best epoch by criterion."""
     import torch
     import torch.nn.functional as F
@@ -162,8 +168,12 @@ def _train(x: np.ndarray, z: np.ndarray, seed: int, options: AdversarialOptions,
 
     best_criterion, best_weight, history = -np.inf, weight.detach().cpu().numpy().copy(), []
     dropped_before = False
-    bar = tqdm(total=options.epochs * options.steps_per_epoch, desc=f"adversarial seed {seed}",
-               disable=not progress, leave=False)
+    bar = tqdm(
+        total=options.epochs * options.steps_per_epoch,
+        desc=f"adversarial seed {seed}",
+        disable=not progress,
+        leave=False,
+    )
     for epoch in range(options.epochs):
         for _ in range(options.steps_per_epoch):
             discriminator.train()

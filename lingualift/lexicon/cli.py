@@ -29,9 +29,13 @@ SPEC_HELP = "vectors: FILE.vec[.gz], FILE.npy (vocabulary FILE.vocab beside it) 
 def _add_vector_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--src", required=True, help=f"source {SPEC_HELP}")
     parser.add_argument("--tgt", required=True, help=f"target {SPEC_HELP}")
-    parser.add_argument("--src-lang", help="source language code (wordfreq re-ranking; spaCy gives it itself)")
+    parser.add_argument(
+        "--src-lang", help="source language code (wordfreq re-ranking; spaCy gives it itself)"
+    )
     parser.add_argument("--tgt-lang", help="target language code")
-    parser.add_argument("--max-vocab", type=int, default=200_000, help="most frequent words to load (default 200000)")
+    parser.add_argument(
+        "--max-vocab", type=int, default=200_000, help="most frequent words to load (default 200000)"
+    )
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -39,34 +43,74 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     lexicon = subparsers.add_parser("lexicon", help="unsupervised bilingual lexicon induction (FAISS)")
     commands = lexicon.add_subparsers(dest="lexicon_command", metavar="ACTION", required=True)
 
-    induce = commands.add_parser("induce", help="learn a mapping and write lexicon.tsv, mapping.npy, report.json")
+    induce = commands.add_parser(
+        "induce", help="learn a mapping and write lexicon.tsv, mapping.npy, report.json"
+    )
     _add_vector_args(induce)
     induce.add_argument("--method", choices=METHODS, default="robust")
     induce.add_argument("--out", required=True, help="output directory")
-    induce.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="random seeds to try (default 0 1 2)")
-    induce.add_argument("--all-seeds", action="store_true", help="run every seed and keep the best criterion "
-                        "(default: stop at the first seed that passes failure detection)")
+    induce.add_argument(
+        "--seeds", type=int, nargs="+", default=[0, 1, 2], help="random seeds to try (default 0 1 2)"
+    )
+    induce.add_argument(
+        "--all-seeds",
+        action="store_true",
+        help="run every seed and keep the best criterion "
+        "(default: stop at the first seed that passes failure detection)",
+    )
     induce.add_argument("--seed-dictionary", help="MUSE-format 'src tgt' file (method supervised)")
-    induce.add_argument("--refine-iterations", type=int, help="Procrustes refinement rounds (supervised/identical)")
-    induce.add_argument("--lexicon-words", type=int, default=50_000, help="source/target words in the lexicon")
+    induce.add_argument(
+        "--refine-iterations", type=int, help="Procrustes refinement rounds (supervised/identical)"
+    )
+    induce.add_argument(
+        "--lexicon-words", type=int, default=50_000, help="source/target words in the lexicon"
+    )
     induce.add_argument("--k", type=int, default=3, help="candidates per source word (default 3)")
-    induce.add_argument("--filter", choices=FILTERS, default="mutual", help="mutual NN (default) or score threshold")
-    induce.add_argument("--min-score", type=float, help="minimum CSLS score (default 0 for --filter threshold)")
-    induce.add_argument("--dict-vocab", type=int, default=RobustOptions.dict_vocab, help="robust: dictionary vocabulary")
-    induce.add_argument("--explore-vocab", type=int, default=RobustOptions.explore_vocab,
-                        help="robust: vocabulary of the stochastic phase")
-    induce.add_argument("--max-iterations", type=int, default=RobustOptions.max_iterations,
-                        help="robust: cap on stochastic self-learning rounds")
-    induce.add_argument("--adv-epochs", type=int, default=AdversarialOptions.epochs, help="adversarial: epochs")
-    induce.add_argument("--adv-steps", type=int, help=f"adversarial: map updates per epoch (default "
-                        f"{CPU_STEPS_PER_EPOCH} on CPU, the paper's {GPU_STEPS_PER_EPOCH} on GPU)")
-    induce.add_argument("--adv-hidden", type=int, help=f"adversarial: discriminator width (default {CPU_HIDDEN} "
-                        f"on CPU, the paper's {GPU_HIDDEN} on GPU)")
-    induce.add_argument("--evaluate", metavar="DICTIONARY", help="also report P@k against this gold dictionary")
+    induce.add_argument(
+        "--filter", choices=FILTERS, default="mutual", help="mutual NN (default) or score threshold"
+    )
+    induce.add_argument(
+        "--min-score", type=float, help="minimum CSLS score (default 0 for --filter threshold)"
+    )
+    induce.add_argument(
+        "--dict-vocab", type=int, default=RobustOptions.dict_vocab, help="robust: dictionary vocabulary"
+    )
+    induce.add_argument(
+        "--explore-vocab",
+        type=int,
+        default=RobustOptions.explore_vocab,
+        help="robust: vocabulary of the stochastic phase",
+    )
+    induce.add_argument(
+        "--max-iterations",
+        type=int,
+        default=RobustOptions.max_iterations,
+        help="robust: cap on stochastic self-learning rounds",
+    )
+    induce.add_argument(
+        "--adv-epochs", type=int, default=AdversarialOptions.epochs, help="adversarial: epochs"
+    )
+    induce.add_argument(
+        "--adv-steps",
+        type=int,
+        help=f"adversarial: map updates per epoch (default "
+        f"{CPU_STEPS_PER_EPOCH} on CPU, the paper's {GPU_STEPS_PER_EPOCH} on GPU)",
+    )
+    induce.add_argument(
+        "--adv-hidden",
+        type=int,
+        help=f"adversarial: discriminator width (default {CPU_HIDDEN} "
+        f"on CPU, the paper's {GPU_HIDDEN} on GPU)",
+    )
+    induce.add_argument(
+        "--evaluate", metavar="DICTIONARY", help="also report P@k against this gold dictionary"
+    )
     induce.add_argument("--quiet", action="store_true", help="no progress bars")
     induce.set_defaults(func=run_induce)
 
-    evaluate = commands.add_parser("evaluate", help="P@1/5/10 (NN and CSLS) of a mapping on a MUSE dictionary")
+    evaluate = commands.add_parser(
+        "evaluate", help="P@1/5/10 (NN and CSLS) of a mapping on a MUSE dictionary"
+    )
     _add_vector_args(evaluate)
     evaluate.add_argument("--mapping", required=True, help="mapping.npy written by 'lexicon induce'")
     evaluate.add_argument("--dictionary", required=True, help="MUSE-format 'src tgt' file")
@@ -78,23 +122,41 @@ def run_induce(args: argparse.Namespace) -> int:
     """Run ``lexicon induce``."""
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(message)s")
     result = induce_lexicon(
-        args.src, args.tgt, method=args.method, out_dir=args.out, seeds=args.seeds, all_seeds=args.all_seeds,
-        max_vocab=args.max_vocab, src_lang=args.src_lang, tgt_lang=args.tgt_lang,
-        seed_dictionary=args.seed_dictionary, lexicon_words=args.lexicon_words, lexicon_k=args.k,
-        lexicon_filter=args.filter, min_score=args.min_score,
-        robust=RobustOptions(dict_vocab=args.dict_vocab, explore_vocab=args.explore_vocab,
-                             max_iterations=args.max_iterations),
-        adversarial=AdversarialOptions(epochs=args.adv_epochs, steps_per_epoch=args.adv_steps,
-                                       dis_hidden=args.adv_hidden),
-        refine_iterations=args.refine_iterations, evaluate_dictionary=args.evaluate, progress=not args.quiet,
+        args.src,
+        args.tgt,
+        method=args.method,
+        out_dir=args.out,
+        seeds=args.seeds,
+        all_seeds=args.all_seeds,
+        max_vocab=args.max_vocab,
+        src_lang=args.src_lang,
+        tgt_lang=args.tgt_lang,
+        seed_dictionary=args.seed_dictionary,
+        lexicon_words=args.lexicon_words,
+        lexicon_k=args.k,
+        lexicon_filter=args.filter,
+        min_score=args.min_score,
+        robust=RobustOptions(
+            dict_vocab=args.dict_vocab, explore_vocab=args.explore_vocab, max_iterations=args.max_iterations
+        ),
+        adversarial=AdversarialOptions(
+            epochs=args.adv_epochs, steps_per_epoch=args.adv_steps, dis_hidden=args.adv_hidden
+        ),
+        refine_iterations=args.refine_iterations,
+        evaluate_dictionary=args.evaluate,
+        progress=not args.quiet,
     )
     report = result.report
     if not result.success:
-        print(f"lingualift lexicon induce: {result.failure}; no lexicon written (see {args.out}/report.json)",
-              file=sys.stderr)
+        print(
+            f"lingualift lexicon induce: {result.failure}; no lexicon written (see {args.out}/report.json)",
+            file=sys.stderr,
+        )
         return FAILED_EXIT_CODE
-    print(f"{args.method}: criterion {report['criterion']:.4f} (seed {report['selected_seed']}), "
-          f"{report['lexicon']['entries']} entries in {report['timings']['total_seconds']:.1f}s -> {args.out}")
+    print(
+        f"{args.method}: criterion {report['criterion']:.4f} (seed {report['selected_seed']}), "
+        f"{report['lexicon']['entries']} entries in {report['timings']['total_seconds']:.1f}s -> {args.out}"
+    )
     if "evaluation" in report:
         _print_evaluation(report["evaluation"])
     return 0
@@ -104,7 +166,10 @@ def _print_evaluation(result: dict) -> None:
     print(f"coverage {result['coverage']:.1%} ({result['covered_words']}/{result['dictionary_words']} words)")
     for method in ("nn", "csls"):
         if method in result:
-            print(f"{method:>5}: " + "  ".join(f"{key.upper()} {value:.4f}" for key, value in result[method].items()))
+            print(
+                f"{method:>5}: "
+                + "  ".join(f"{key.upper()} {value:.4f}" for key, value in result[method].items())
+            )
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
@@ -112,8 +177,15 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from lingualift.io_utils import atomic_write_json
     from lingualift.lexicon.evaluate import evaluate_mapping
 
-    result = evaluate_mapping(args.src, args.tgt, args.mapping, args.dictionary, max_vocab=args.max_vocab,
-                              src_lang=args.src_lang, tgt_lang=args.tgt_lang)
+    result = evaluate_mapping(
+        args.src,
+        args.tgt,
+        args.mapping,
+        args.dictionary,
+        max_vocab=args.max_vocab,
+        src_lang=args.src_lang,
+        tgt_lang=args.tgt_lang,
+    )
     _print_evaluation(result)
     if args.json:
         atomic_write_json(args.json, result)

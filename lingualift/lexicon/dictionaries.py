@@ -42,13 +42,16 @@ def read_dictionary(path: str | os.PathLike, lowercase: bool = True) -> dict[str
     return translations
 
 
-def dictionary_pairs(translations: dict[str, list[str]], src: Embeddings, tgt: Embeddings,
-                     source_name: str = "dictionary") -> np.ndarray:
+def dictionary_pairs(
+    translations: dict[str, list[str]], src: Embeddings, tgt: Embeddings, source_name: str = "dictionary"
+) -> np.ndarray:
     """Index pairs ``(n, 2)`` of the entries whose two words are both in the vocabularies."""
     pairs = [
         (src.word2id[s], tgt.word2id[t])
-        for s, options in translations.items() if s in src.word2id
-        for t in options if t in tgt.word2id
+        for s, options in translations.items()
+        if s in src.word2id
+        for t in options
+        if t in tgt.word2id
     ]
     if not pairs:
         raise InputDataError(
@@ -61,10 +64,13 @@ def dictionary_pairs(translations: dict[str, list[str]], src: Embeddings, tgt: E
 def identical_pairs(src: Embeddings, tgt: Embeddings, numerals_only: bool = False) -> np.ndarray:
     """Seed pairs from strings spelled identically in both vocabularies (or only numerals)."""
     pairs = [
-        (i, tgt.word2id[word]) for i, word in enumerate(src.words)
+        (i, tgt.word2id[word])
+        for i, word in enumerate(src.words)
         if word in tgt.word2id and (not numerals_only or _NUMERAL.match(word))
     ]
     if not pairs:
         kind = "numerals" if numerals_only else "strings"
-        raise InputDataError(f"no identical {kind} shared by {src.source} and {tgt.source}: cannot seed a mapping")
+        raise InputDataError(
+            f"no identical {kind} shared by {src.source} and {tgt.source}: cannot seed a mapping"
+        )
     return np.asarray(pairs, dtype=np.int64)

@@ -30,10 +30,17 @@ def precision_at_k(retrieved: np.ndarray, gold: Sequence[set[int]], ks: Sequence
     return {f"p@{k}": float(np.mean(first_hit < k)) for k in ks}
 
 
-def evaluate_translation(xw: np.ndarray, z: np.ndarray, src: Embeddings, tgt: Embeddings,
-                         translations: dict[str, list[str]], ks: Sequence[int] = (1, 5, 10),
-                         methods: Sequence[str] = ("nn", "csls"), csls_k: int = 10,
-                         dictionary_name: str = "dictionary") -> dict:
+def evaluate_translation(
+    xw: np.ndarray,
+    z: np.ndarray,
+    src: Embeddings,
+    tgt: Embeddings,
+    translations: dict[str, list[str]],
+    ks: Sequence[int] = (1, 5, 10),
+    methods: Sequence[str] = ("nn", "csls"),
+    csls_k: int = 10,
+    dictionary_name: str = "dictionary",
+) -> dict:
     """Score mapped source vectors ``xw`` against target vectors ``z`` (both normalised, rows as vocabularies)."""
     queries, gold = [], []
     for word, options in translations.items():
@@ -83,7 +90,9 @@ def load_mapping(mapping: str | os.PathLike | np.ndarray, dim: int) -> np.ndarra
             raise InputDataError(f"{path}: not a .npy array ({exc})") from None
         name = str(path)
     if matrix.shape != (dim, dim):
-        raise InputDataError(f"{name}: mapping has shape {matrix.shape}, expected ({dim}, {dim}) for {dim}-d vectors")
+        raise InputDataError(
+            f"{name}: mapping has shape {matrix.shape}, expected ({dim}, {dim}) for {dim}-d vectors"
+        )
     return matrix.astype(np.float32)
 
 
@@ -96,11 +105,18 @@ def check_dimensions(src: Embeddings, tgt: Embeddings) -> None:
         )
 
 
-def evaluate_mapping(src: str | os.PathLike | Embeddings, tgt: str | os.PathLike | Embeddings,
-                     mapping: str | os.PathLike | np.ndarray, dictionary: str | os.PathLike,
-                     max_vocab: int | None = 200_000, src_lang: str | None = None, tgt_lang: str | None = None,
-                     ks: Sequence[int] = (1, 5, 10), methods: Sequence[str] = ("nn", "csls"),
-                     csls_k: int = 10) -> dict:
+def evaluate_mapping(
+    src: str | os.PathLike | Embeddings,
+    tgt: str | os.PathLike | Embeddings,
+    mapping: str | os.PathLike | np.ndarray,
+    dictionary: str | os.PathLike,
+    max_vocab: int | None = 200_000,
+    src_lang: str | None = None,
+    tgt_lang: str | None = None,
+    ks: Sequence[int] = (1, 5, 10),
+    methods: Sequence[str] = ("nn", "csls"),
+    csls_k: int = 10,
+) -> dict:
     """Load vectors, apply ``mapping`` to the normalised source space and evaluate against ``dictionary``."""
     src_emb = load_embeddings(src, max_vocab=max_vocab, lang=src_lang)
     tgt_emb = load_embeddings(tgt, max_vocab=max_vocab, lang=tgt_lang)
@@ -108,8 +124,9 @@ def evaluate_mapping(src: str | os.PathLike | Embeddings, tgt: str | os.PathLike
     matrix = load_mapping(mapping, src_emb.dim)
     translations = read_dictionary(dictionary)
     x, z = normalize(src_emb.vectors), normalize(tgt_emb.vectors)
-    result = evaluate_translation(x @ matrix, z, src_emb, tgt_emb, translations, ks, methods, csls_k,
-                                  dictionary_name=str(dictionary))
+    result = evaluate_translation(
+        x @ matrix, z, src_emb, tgt_emb, translations, ks, methods, csls_k, dictionary_name=str(dictionary)
+    )
     result["dictionary"] = str(dictionary)
     result["src"], result["tgt"] = src_emb.stats(), tgt_emb.stats()
     return result

@@ -58,9 +58,19 @@ class LexiconResult:
         return self.out_dir / "mapping.npy" if self.out_dir and self.success else None
 
 
-def _fit(method: str, x: np.ndarray, z: np.ndarray, seed: int, src: Embeddings, tgt: Embeddings,
-         seed_dictionary: str | os.PathLike | None, robust: RobustOptions, adversarial: AdversarialOptions,
-         refine_iterations: int | None, progress: bool) -> tuple[np.ndarray, dict]:
+def _fit(
+    method: str,
+    x: np.ndarray,
+    z: np.ndarray,
+    seed: int,
+    src: Embeddings,
+    tgt: Embeddings,
+    seed_dictionary: str | os.PathLike | None,
+    robust: RobustOptions,
+    adversarial: AdversarialOptions,
+    refine_iterations: int | None,
+    progress: bool,
+) -> tuple[np.ndarray, dict]:
     if method == "robust":
         return robust_mapping(x, z, seed, robust, progress)
     if method == "adversarial":
@@ -79,15 +89,28 @@ def _fit(method: str, x: np.ndarray, z: np.ndarray, seed: int, src: Embeddings, 
     return mapping, {"seed_pairs": len(pairs), "refine_iterations": iterations}
 
 
-def induce_lexicon(src: str | os.PathLike | Embeddings, tgt: str | os.PathLike | Embeddings, method: str = "robust",
-                   out_dir: str | os.PathLike | None = None, seeds: Sequence[int] = (0, 1, 2),
-                   all_seeds: bool = False, max_vocab: int | None = 200_000, src_lang: str | None = None,
-                   tgt_lang: str | None = None, seed_dictionary: str | os.PathLike | None = None,
-                   lexicon_words: int = 50_000, lexicon_k: int = 3, lexicon_filter: str = "mutual",
-                   min_score: float | None = None, robust: RobustOptions | None = None,
-                   adversarial: AdversarialOptions | None = None, refine_iterations: int | None = None,
-                   thresholds: FailureThresholds | None = None, evaluate_dictionary: str | os.PathLike | None = None,
-                   progress: bool = True) -> LexiconResult:
+def induce_lexicon(
+    src: str | os.PathLike | Embeddings,
+    tgt: str | os.PathLike | Embeddings,
+    method: str = "robust",
+    out_dir: str | os.PathLike | None = None,
+    seeds: Sequence[int] = (0, 1, 2),
+    all_seeds: bool = False,
+    max_vocab: int | None = 200_000,
+    src_lang: str | None = None,
+    tgt_lang: str | None = None,
+    seed_dictionary: str | os.PathLike | None = None,
+    lexicon_words: int = 50_000,
+    lexicon_k: int = 3,
+    lexicon_filter: str = "mutual",
+    min_score: float | None = None,
+    robust: RobustOptions | None = None,
+    adversarial: AdversarialOptions | None = None,
+    refine_iterations: int | None = None,
+    thresholds: FailureThresholds | None = None,
+    evaluate_dictionary: str | os.PathLike | None = None,
+    progress: bool = True,
+) -> LexiconResult:
     """Induce a bilingual lexicon from two monolingual vector spaces (``src``/``tgt``: specs or Embeddings).
 
     Unsupervised methods try ``seeds`` in order; by default they stop at the first run that passes failure
@@ -112,17 +135,40 @@ def induce_lexicon(src: str | os.PathLike | Embeddings, tgt: str | os.PathLike |
 
     runs, best = [], None
     mapping_started = time.perf_counter()
-    for seed in (seeds if method in UNSUPERVISED else seeds[:1]):
+    for seed in seeds if method in UNSUPERVISED else seeds[:1]:
         run_started = time.perf_counter()
-        mapping, info = _fit(method, x, z, seed, src_emb, tgt_emb, seed_dictionary, robust, adversarial,
-                             refine_iterations, progress)
+        mapping, info = _fit(
+            method,
+            x,
+            z,
+            seed,
+            src_emb,
+            tgt_emb,
+            seed_dictionary,
+            robust,
+            adversarial,
+            refine_iterations,
+            progress,
+        )
         score = score_mapping(x, z, mapping, seed=seed)
         reason = failure_reason(score, thresholds)
-        run = {"seed": seed, **score.as_dict(), "success": reason is None, "failure": reason,
-               "seconds": round(time.perf_counter() - run_started, 3), "details": info}
+        run = {
+            "seed": seed,
+            **score.as_dict(),
+            "success": reason is None,
+            "failure": reason,
+            "seconds": round(time.perf_counter() - run_started, 3),
+            "details": info,
+        }
         runs.append(run)
-        logger.info("%s seed %d: criterion %.4f, mutual-NN rate %.3f%s", method, seed, score.criterion,
-                    score.mutual_nn_rate, "" if reason is None else " (failed)")
+        logger.info(
+            "%s seed %d: criterion %.4f, mutual-NN rate %.3f%s",
+            method,
+            seed,
+            score.criterion,
+            score.mutual_nn_rate,
+            "" if reason is None else " (failed)",
+        )
         if best is None or score.criterion > best[0]["criterion"]:
             best = (run, mapping)
         if reason is None and not all_seeds:
@@ -137,12 +183,27 @@ def induce_lexicon(src: str | os.PathLike | Embeddings, tgt: str | os.PathLike |
     evaluation = None
     if success:
         lexicon_started = time.perf_counter()
-        entries = extract_lexicon(x @ mapping, z, src_emb, tgt_emb, lexicon_words, lexicon_k, lexicon_filter,
-                                  min_score, progress=progress)
+        entries = extract_lexicon(
+            x @ mapping,
+            z,
+            src_emb,
+            tgt_emb,
+            lexicon_words,
+            lexicon_k,
+            lexicon_filter,
+            min_score,
+            progress=progress,
+        )
         timings["lexicon_seconds"] = time.perf_counter() - lexicon_started
     if evaluate_dictionary is not None:
-        evaluation = evaluate_translation(x @ mapping, z, src_emb, tgt_emb, read_dictionary(evaluate_dictionary),
-                                          dictionary_name=str(evaluate_dictionary))
+        evaluation = evaluate_translation(
+            x @ mapping,
+            z,
+            src_emb,
+            tgt_emb,
+            read_dictionary(evaluate_dictionary),
+            dictionary_name=str(evaluate_dictionary),
+        )
         evaluation["dictionary"] = str(evaluate_dictionary)
     timings["total_seconds"] = time.perf_counter() - started
     report = {
@@ -157,8 +218,14 @@ def induce_lexicon(src: str | os.PathLike | Embeddings, tgt: str | os.PathLike |
         "tgt": tgt_emb.stats(),
         "normalization": ["unit", "center", "unit"],
         "mapping_convention": "mapped_source = normalize(source) @ mapping",
-        "lexicon": {"entries": len(entries), "n_words": lexicon_words, "k": lexicon_k, "filter": lexicon_filter,
-                    "min_score": min_score, "score": "csls"},
+        "lexicon": {
+            "entries": len(entries),
+            "n_words": lexicon_words,
+            "k": lexicon_k,
+            "filter": lexicon_filter,
+            "min_score": min_score,
+            "score": "csls",
+        },
         "thresholds": asdict(thresholds),
         "timings": {key: round(value, 3) for key, value in timings.items()},
     }
@@ -171,4 +238,6 @@ def induce_lexicon(src: str | os.PathLike | Embeddings, tgt: str | os.PathLike |
         write_run(out, report, mapping if success else None, entries if success else None)
     if not success:
         logger.error("%s", failure)
-    return LexiconResult(method, success, mapping if success else None, entries, report, out, failure, evaluation)
+    return LexiconResult(
+        method, success, mapping if success else None, entries, report, out, failure, evaluation
+    )

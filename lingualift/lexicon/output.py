@@ -28,9 +28,18 @@ def _lexical_ids(embeddings: Embeddings, limit: int) -> np.ndarray:
     return np.asarray(ids, dtype=np.int64)
 
 
-def extract_lexicon(xw: np.ndarray, z: np.ndarray, src: Embeddings, tgt: Embeddings, n_words: int = 50_000,
-                    k: int = 3, filter: str = "mutual", min_score: float | None = None, csls_k: int = 10,
-                    progress: bool = False) -> list[Entry]:
+def extract_lexicon(
+    xw: np.ndarray,
+    z: np.ndarray,
+    src: Embeddings,
+    tgt: Embeddings,
+    n_words: int = 50_000,
+    k: int = 3,
+    filter: str = "mutual",
+    min_score: float | None = None,
+    csls_k: int = 10,
+    progress: bool = False,
+) -> list[Entry]:
     """Translate the top ``n_words`` lexical source words into the top ``n_words`` lexical target words."""
     if filter not in FILTERS:
         raise ConfigError(f"lexicon filter {filter!r} unknown (expected one of {', '.join(FILTERS)})")
@@ -51,7 +60,9 @@ def extract_lexicon(xw: np.ndarray, z: np.ndarray, src: Embeddings, tgt: Embeddi
         keep &= backward[candidates, 0] == np.arange(len(src_ids))[:, None]
     entries: list[Entry] = []
     for row, col in zip(*np.nonzero(keep)):
-        entries.append((src.words[src_ids[row]], tgt.words[tgt_ids[candidates[row, col]]], float(scores[row, col])))
+        entries.append(
+            (src.words[src_ids[row]], tgt.words[tgt_ids[candidates[row, col]]], float(scores[row, col]))
+        )
     return entries
 
 
@@ -68,8 +79,12 @@ def write_mapping(path: str | os.PathLike, mapping: np.ndarray) -> None:
         np.save(handle, mapping.astype(np.float32))
 
 
-def write_run(out_dir: str | os.PathLike, report: dict, mapping: np.ndarray | None = None,
-              entries: list[Entry] | None = None) -> dict[str, str]:
+def write_run(
+    out_dir: str | os.PathLike,
+    report: dict,
+    mapping: np.ndarray | None = None,
+    entries: list[Entry] | None = None,
+) -> dict[str, str]:
     """Write a run's files; a failed run (``mapping is None``) writes only the report and removes stale outputs."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -99,8 +114,9 @@ def read_lexicon(path: str | os.PathLike) -> list[Entry]:
             continue
         fields = line.split("\t")
         if len(fields) != 3:
-            raise InputDataError(f"{path}:{number}: expected 3 tab-separated fields source/target/score, got "
-                                 f"{len(fields)}")
+            raise InputDataError(
+                f"{path}:{number}: expected 3 tab-separated fields source/target/score, got {len(fields)}"
+            )
         try:
             score = float(fields[2])
         except ValueError:

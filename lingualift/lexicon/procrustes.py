@@ -61,8 +61,14 @@ def csls_mutual_pairs(xw: np.ndarray, z: np.ndarray, max_rank: int = 15_000, csl
     return np.stack([np.nonzero(mutual)[0], forward[mutual]], axis=1)
 
 
-def refine(x: np.ndarray, z: np.ndarray, mapping: np.ndarray, iterations: int = 5, max_rank: int = 15_000,
-           csls_k: int = 10) -> np.ndarray:
+def refine(
+    x: np.ndarray,
+    z: np.ndarray,
+    mapping: np.ndarray,
+    iterations: int = 5,
+    max_rank: int = 15_000,
+    csls_k: int = 10,
+) -> np.ndarray:
     """MUSE refinement: alternate CSLS mutual-NN dictionary induction and Procrustes ``iterations`` times."""
     for _ in range(iterations):
         pairs = csls_mutual_pairs(x @ mapping, z, max_rank, csls_k)

@@ -41,8 +41,14 @@ def build_index(base: np.ndarray, use_gpu: bool | None = None) -> faiss.Index:
     return index
 
 
-def knn(queries: np.ndarray, base: np.ndarray | faiss.Index, k: int, block_size: int = DEFAULT_BLOCK_SIZE,
-        progress: bool = False, desc: str = "knn") -> tuple[np.ndarray, np.ndarray]:
+def knn(
+    queries: np.ndarray,
+    base: np.ndarray | faiss.Index,
+    k: int,
+    block_size: int = DEFAULT_BLOCK_SIZE,
+    progress: bool = False,
+    desc: str = "knn",
+) -> tuple[np.ndarray, np.ndarray]:
     """Top-``k`` inner products of each query row in ``base``: ``(scores, indices)``, each ``(n_queries, k)``."""
     index = base if isinstance(base, faiss.Index) else build_index(base)
     k = min(k, index.ntotal)
@@ -57,16 +63,28 @@ def knn(queries: np.ndarray, base: np.ndarray | faiss.Index, k: int, block_size:
     return scores, indices
 
 
-def mean_topk_similarity(queries: np.ndarray, base: np.ndarray | faiss.Index, k: int = 10,
-                         block_size: int = DEFAULT_BLOCK_SIZE, progress: bool = False) -> np.ndarray:
+def mean_topk_similarity(
+    queries: np.ndarray,
+    base: np.ndarray | faiss.Index,
+    k: int = 10,
+    block_size: int = DEFAULT_BLOCK_SIZE,
+    progress: bool = False,
+) -> np.ndarray:
     """CSLS neighbourhood term ``r``: mean cosine of each query to its ``k`` nearest rows of ``base``."""
     scores, _ = knn(queries, base, k, block_size, progress, desc="csls r")
     return scores.mean(axis=1)
 
 
-def csls_knn(queries: np.ndarray, base: np.ndarray, k: int, csls_k: int = 10,
-             r_queries: np.ndarray | None = None, r_base: np.ndarray | None = None,
-             block_size: int = DEFAULT_BLOCK_SIZE, progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def csls_knn(
+    queries: np.ndarray,
+    base: np.ndarray,
+    k: int,
+    csls_k: int = 10,
+    r_queries: np.ndarray | None = None,
+    r_base: np.ndarray | None = None,
+    block_size: int = DEFAULT_BLOCK_SIZE,
+    progress: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
     """Top-``k`` base rows of each query by CSLS: ``(csls_scores, indices)``.
 
     ``r_queries``/``r_base`` (neighbourhood terms) are computed when not given: ``r_base`` against
@@ -93,8 +111,15 @@ def csls_knn(queries: np.ndarray, base: np.ndarray, k: int, csls_k: int = 10,
     return scores, indices
 
 
-def nearest(queries: np.ndarray, base: np.ndarray, k: int, method: str = "csls", csls_k: int = 10,
-            block_size: int = DEFAULT_BLOCK_SIZE, progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def nearest(
+    queries: np.ndarray,
+    base: np.ndarray,
+    k: int,
+    method: str = "csls",
+    csls_k: int = 10,
+    block_size: int = DEFAULT_BLOCK_SIZE,
+    progress: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
     """Dispatch to :func:`knn` (``method='nn'``) or :func:`csls_knn` (``method='csls'``)."""
     if method == "nn":
         return knn(queries, base, k, block_size, progress)

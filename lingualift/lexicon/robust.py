@@ -80,8 +80,15 @@ def initial_pairs(x: np.ndarray, z: np.ndarray, init_vocab: int, csls_k: int) ->
     return np.concatenate([np.stack([rows, forward], 1), np.stack([backward, rows], 1)])
 
 
-def induce_pairs(xw: np.ndarray, z: np.ndarray, n: int, keep_prob: float, rng: np.random.Generator,
-                 csls_k: int = 10, candidates: int = 32) -> tuple[np.ndarray, float]:
+def induce_pairs(
+    xw: np.ndarray,
+    z: np.ndarray,
+    n: int,
+    keep_prob: float,
+    rng: np.random.Generator,
+    csls_k: int = 10,
+    candidates: int = 32,
+) -> tuple[np.ndarray, float]:
     """One round of (stochastic) CSLS dictionary induction over the top ``n`` words in both directions.
 
     One cosine search per direction yields both the CSLS neighbourhood terms (mean of the top ``csls_k``)
@@ -110,8 +117,9 @@ def induce_pairs(xw: np.ndarray, z: np.ndarray, n: int, keep_prob: float, rng: n
     return pairs, objective
 
 
-def robust_mapping(x: np.ndarray, z: np.ndarray, seed: int = 0, options: RobustOptions | None = None,
-                   progress: bool = False) -> tuple[np.ndarray, dict]:
+def robust_mapping(
+    x: np.ndarray, z: np.ndarray, seed: int = 0, options: RobustOptions | None = None, progress: bool = False
+) -> tuple[np.ndarray, dict]:
     """Learn an orthogonal ``W`` (``x @ W ≈ z``) from normalised spaces ``x``, ``z`` without supervision."""
     options = options or RobustOptions()
     rng = np.random.default_rng(seed)
@@ -133,8 +141,9 @@ def robust_mapping(x: np.ndarray, z: np.ndarray, seed: int = 0, options: RobustO
             keep_prob = min(1.0, keep_prob * options.keep_prob_multiplier)
             last_improvement = iteration
         mapping = procrustes_from_pairs(x, z, pairs)
-        pairs, objective = induce_pairs(x @ mapping, z, explore_n, keep_prob, rng, options.csls_k,
-                                        options.candidates)
+        pairs, objective = induce_pairs(
+            x @ mapping, z, explore_n, keep_prob, rng, options.csls_k, options.candidates
+        )
         history.append(objective)
         if objective - best >= options.threshold:
             best, last_improvement = objective, iteration

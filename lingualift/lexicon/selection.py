@@ -35,13 +35,19 @@ class SelectionScore:
         return self.criterion - self.null_criterion
 
     def as_dict(self) -> dict[str, float]:
-        return {"criterion": round(self.criterion, 6), "null_criterion": round(self.null_criterion, 6),
-                "criterion_gain": round(self.criterion_gain, 6), "mutual_nn_rate": round(self.mutual_nn_rate, 6),
-                "heldout_agreement": round(self.heldout_agreement, 6), "n_words": self.n_words}
+        return {
+            "criterion": round(self.criterion, 6),
+            "null_criterion": round(self.null_criterion, 6),
+            "criterion_gain": round(self.criterion_gain, 6),
+            "mutual_nn_rate": round(self.mutual_nn_rate, 6),
+            "heldout_agreement": round(self.heldout_agreement, 6),
+            "n_words": self.n_words,
+        }
 
 
-def score_mapping(x: np.ndarray, z: np.ndarray, mapping: np.ndarray, n_words: int = 10_000, csls_k: int = 10,
-                  seed: int = 0) -> SelectionScore:
+def score_mapping(
+    x: np.ndarray, z: np.ndarray, mapping: np.ndarray, n_words: int = 10_000, csls_k: int = 10, seed: int = 0
+) -> SelectionScore:
     """MUSE criterion, CSLS mutual-NN rate and held-out agreement of ``mapping`` over the top words."""
     n_src, n_tgt = min(n_words, x.shape[0]), min(n_words, z.shape[0])
     xs, zs = np.ascontiguousarray(x[:n_src]), np.ascontiguousarray(z[:n_tgt])
@@ -53,26 +59,39 @@ def score_mapping(x: np.ndarray, z: np.ndarray, mapping: np.ndarray, n_words: in
     pairs = np.stack([np.nonzero(mutual)[0], forward[mutual]], axis=1)
     rotation = random_rotation(x.shape[1], np.random.default_rng(seed))
     null_criterion = _criterion(xs @ rotation, zs, csls_k)[0]
-    return SelectionScore(criterion, null_criterion, float(mutual.mean()),
-                          heldout_agreement(xs, zs, pairs, csls_k, seed), int(n_src))
+    return SelectionScore(
+        criterion,
+        null_criterion,
+        float(mutual.mean()),
+        heldout_agreement(xs, zs, pairs, csls_k, seed),
+        int(n_src),
+    )
 
 
-def unsupervised_criterion(x: np.ndarray, z: np.ndarray, mapping: np.ndarray, n_words: int = 10_000,
-                           csls_k: int = 10) -> float:
+def unsupervised_criterion(
+    x: np.ndarray, z: np.ndarray, mapping: np.ndarray, n_words: int = 10_000, csls_k: int = 10
+) -> float:
     """MUSE's criterion alone (no null model, no held-out check): cheap enough to run after every epoch."""
     xs = np.ascontiguousarray(x[:n_words]) @ mapping
     return _criterion(xs, np.ascontiguousarray(z[:n_words]), csls_k)[0]
 
 
-def _criterion(xw: np.ndarray, zs: np.ndarray, csls_k: int, r_src: np.ndarray | None = None,
-               r_tgt: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+def _criterion(
+    xw: np.ndarray,
+    zs: np.ndarray,
+    csls_k: int,
+    r_src: np.ndarray | None = None,
+    r_tgt: np.ndarray | None = None,
+) -> tuple[float, np.ndarray]:
     """Mean cosine of each mapped source word with its CSLS translation, and those translations' indices."""
     _, forward = csls_knn(xw, zs, 1, csls_k, r_queries=r_src, r_base=r_tgt)
     forward = forward[:, 0]
     return float(np.einsum("ij,ij->i", xw, zs[forward]).mean()), forward
 
 
-def heldout_agreement(x: np.ndarray, z: np.ndarray, pairs: np.ndarray, csls_k: int = 10, seed: int = 0) -> float:
+def heldout_agreement(
+    x: np.ndarray, z: np.ndarray, pairs: np.ndarray, csls_k: int = 10, seed: int = 0
+) -> float:
     """Share of held-out ``pairs`` recovered (CSLS top 1) by Procrustes fitted on the other random half."""
     if len(pairs) < 20:
         return 0.0

@@ -40,8 +40,9 @@ def structured_vectors(n: int, dim: int, rng: np.random.Generator, topics: int =
     return vectors.astype(np.float32)
 
 
-def rotated_pair(n: int = 5000, dim: int = 64, noise: float = 0.01, seed: int = 0,
-                 shuffle_tail: bool = True) -> tuple[Embeddings, Embeddings, dict[str, list[str]]]:
+def rotated_pair(
+    n: int = 5000, dim: int = 64, noise: float = 0.01, seed: int = 0, shuffle_tail: bool = True
+) -> tuple[Embeddings, Embeddings, dict[str, list[str]]]:
     """Source/target Embeddings and the gold dictionary ``{src word: [tgt word]}``.
 
     The target vocabulary is permuted; with ``shuffle_tail`` the permutation keeps the frequency ranks close
@@ -50,10 +51,14 @@ def rotated_pair(n: int = 5000, dim: int = 64, noise: float = 0.01, seed: int = 
     rng = np.random.default_rng(seed)
     x = structured_vectors(n, dim, rng)
     scale = float(np.linalg.norm(x, axis=1).mean())
-    z = x @ random_rotation(dim, rng) + noise * scale / np.sqrt(dim) * rng.standard_normal((n, dim)).astype(np.float32)
+    z = x @ random_rotation(dim, rng) + noise * scale / np.sqrt(dim) * rng.standard_normal((n, dim)).astype(
+        np.float32
+    )
     if shuffle_tail:
         block = max(2, n // 20)
-        order = np.concatenate([start + rng.permutation(min(block, n - start)) for start in range(0, n, block)])
+        order = np.concatenate(
+            [start + rng.permutation(min(block, n - start)) for start in range(0, n, block)]
+        )
     else:
         order = rng.permutation(n)
     # target row j holds source word order[j]
@@ -68,8 +73,14 @@ def rotated_pair(n: int = 5000, dim: int = 64, noise: float = 0.01, seed: int = 
 def unrelated_pair(n: int = 5000, dim: int = 64, seed: int = 0) -> tuple[Embeddings, Embeddings]:
     """Two independently drawn isotropic Gaussian spaces: no mapping relates them."""
     rng = np.random.default_rng(seed)
-    src = Embeddings([word("s", i) for i in range(n)], rng.standard_normal((n, dim)).astype(np.float32),
-                     source="random-src")
-    tgt = Embeddings([word("t", i) for i in range(n)], rng.standard_normal((n, dim)).astype(np.float32),
-                     source="random-tgt")
+    src = Embeddings(
+        [word("s", i) for i in range(n)],
+        rng.standard_normal((n, dim)).astype(np.float32),
+        source="random-src",
+    )
+    tgt = Embeddings(
+        [word("t", i) for i in range(n)],
+        rng.standard_normal((n, dim)).astype(np.float32),
+        source="random-tgt",
+    )
     return src, tgt

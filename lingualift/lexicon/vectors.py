@@ -149,8 +149,9 @@ def _parse_header(path: Path, line: str) -> int | None:
     return None
 
 
-def load_vec(path: str | os.PathLike, max_vocab: int | None = None, lowercase: bool = True,
-             lang: str | None = None) -> Embeddings:
+def load_vec(
+    path: str | os.PathLike, max_vocab: int | None = None, lowercase: bool = True, lang: str | None = None
+) -> Embeddings:
     """Read the first ``max_vocab`` usable words of a fastText ``.vec`` (or ``.vec.gz``) file.
 
     Lines with the wrong number of fields, non-numeric or non-finite values, or bad UTF-8 are skipped and
@@ -190,7 +191,10 @@ def load_vec(path: str | os.PathLike, max_vocab: int | None = None, lowercase: b
         parts = line.rstrip().split(" ")
         if len(parts) != dim + 1 or not parts[0]:
             skipped += 1
-            first_bad = first_bad or f"line {number}: expected {dim + 1} fields (word + {dim} values), got {len(parts)}"
+            first_bad = (
+                first_bad
+                or f"line {number}: expected {dim + 1} fields (word + {dim} values), got {len(parts)}"
+            )
             continue
         try:
             vector = np.array(parts[1:], dtype=np.float32)
@@ -216,12 +220,19 @@ def _vocab_path_for(npy: Path) -> Path:
     for candidate in (npy.with_suffix(".vocab"), npy.with_suffix(".txt"), npy.with_suffix(".vocab.txt")):
         if candidate.is_file():
             return candidate
-    raise InputDataError(f"{npy}: no vocabulary file found (looked for {npy.with_suffix('.vocab')} and "
-                         f"{npy.with_suffix('.txt')}); pass vocab_path")
+    raise InputDataError(
+        f"{npy}: no vocabulary file found (looked for {npy.with_suffix('.vocab')} and "
+        f"{npy.with_suffix('.txt')}); pass vocab_path"
+    )
 
 
-def load_npy(path: str | os.PathLike, vocab_path: str | os.PathLike | None = None, max_vocab: int | None = None,
-             lowercase: bool = True, lang: str | None = None) -> Embeddings:
+def load_npy(
+    path: str | os.PathLike,
+    vocab_path: str | os.PathLike | None = None,
+    max_vocab: int | None = None,
+    lowercase: bool = True,
+    lang: str | None = None,
+) -> Embeddings:
     """Read a ``(N, d)`` ``.npy`` matrix and its vocabulary file (one word per line, same order)."""
     path = Path(path)
     if not path.is_file():
@@ -306,8 +317,9 @@ def resolve_spacy_pipeline(name: str) -> Path:
     )
 
 
-def load_spacy(name: str, max_vocab: int | None = None, lowercase: bool = True,
-               lang: str | None = None) -> Embeddings:
+def load_spacy(
+    name: str, max_vocab: int | None = None, lowercase: bool = True, lang: str | None = None
+) -> Embeddings:
     """Read the vectors table of a spaCy pipeline (no components are loaded).
 
     spaCy's pruned tables map many keys to one row; the first key of each row (in table order) is the word the
@@ -319,7 +331,9 @@ def load_spacy(name: str, max_vocab: int | None = None, lowercase: bool = True,
     directory = resolve_spacy_pipeline(name)
     vectors = Vectors().from_disk(directory / "vocab")
     if vectors.mode != "default":
-        raise InputDataError(f"spacy:{name}: vectors in {vectors.mode!r} mode are not supported (need a table)")
+        raise InputDataError(
+            f"spacy:{name}: vectors in {vectors.mode!r} mode are not supported (need a table)"
+        )
     strings = StringStore().from_disk(directory / "vocab" / "strings.json")
     meta_path = directory / "meta.json"
     meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.is_file() else {}
@@ -344,10 +358,14 @@ def rerank_by_frequency(embeddings: Embeddings, lang: str | None = None) -> Embe
 
     lang = lang or embeddings.lang
     if not lang:
-        raise ConfigError(f"{embeddings.source}: frequency re-ranking needs a language code (pass src_lang/tgt_lang)")
+        raise ConfigError(
+            f"{embeddings.source}: frequency re-ranking needs a language code (pass src_lang/tgt_lang)"
+        )
     if lang not in wordfreq.available_languages():
         raise ConfigError(f"{embeddings.source}: wordfreq has no frequency list for language {lang!r}")
-    table = wordfreq.get_frequency_dict(lang)  # exact look-up: word_frequency would tokenise '-the' into 'the'
+    table = wordfreq.get_frequency_dict(
+        lang
+    )  # exact look-up: word_frequency would tokenise '-the' into 'the'
     frequencies = np.array([table.get(word, 0.0) for word in embeddings.words])
     order = np.argsort(-frequencies, kind="stable")
     return Embeddings(
@@ -361,9 +379,14 @@ def rerank_by_frequency(embeddings: Embeddings, lang: str | None = None) -> Embe
     )
 
 
-def load_embeddings(spec: str | os.PathLike | Embeddings, max_vocab: int | None = 200_000, lowercase: bool = True,
-                    lang: str | None = None, rerank: bool | None = None,
-                    vocab_path: str | os.PathLike | None = None) -> Embeddings:
+def load_embeddings(
+    spec: str | os.PathLike | Embeddings,
+    max_vocab: int | None = 200_000,
+    lowercase: bool = True,
+    lang: str | None = None,
+    rerank: bool | None = None,
+    vocab_path: str | os.PathLike | None = None,
+) -> Embeddings:
     """Load word vectors from any supported spec; ``rerank=None`` re-ranks by wordfreq only for spaCy tables.
 
     With re-ranking the whole table is read first and ``max_vocab`` applies after sorting.
@@ -378,7 +401,7 @@ def load_embeddings(spec: str | os.PathLike | Embeddings, max_vocab: int | None 
     do_rerank = is_spacy if rerank is None else rerank
     limit = None if do_rerank else max_vocab
     if is_spacy:
-        embeddings = load_spacy(text[len(SPACY_PREFIX):], limit, lowercase, lang)
+        embeddings = load_spacy(text[len(SPACY_PREFIX) :], limit, lowercase, lang)
     elif text.endswith(".npy"):
         embeddings = load_npy(text, vocab_path, limit, lowercase, lang)
     elif text.endswith((".vec", ".vec.gz", ".txt", ".txt.gz")):

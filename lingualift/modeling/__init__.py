@@ -9,4 +9,10 @@ from lingualift.modeling.processing import LinguaLiftProcessor
 AutoConfig.register(LinguaLiftConfig.model_type, LinguaLiftConfig, exist_ok=True)
 AutoModelForCausalLM.register(LinguaLiftConfig, LinguaLiftForCausalLM, exist_ok=True)
 
-__all__ = ["BRIDGE_TYPES", "LinguaLiftConfig", "LinguaLiftForCausalLM", "LinguaLiftPreTrainedModel", "LinguaLiftProcessor"]
+__all__ = [
+    "BRIDGE_TYPES",
+    "LinguaLiftConfig",
+    "LinguaLiftForCausalLM",
+    "LinguaLiftPreTrainedModel",
+    "LinguaLiftProcessor",
+]

@@ -27,7 +27,13 @@ class LanguageAlignmentBridge(nn.Module):
         elif config.bridge_type == "mlp2":
             layers = [nn.Linear(d_in, hidden), act(), nn.Linear(hidden, d_out)]
         else:  # mlp3
-            layers = [nn.Linear(d_in, hidden), act(), nn.Linear(hidden, hidden), act(), nn.Linear(hidden, d_out)]
+            layers = [
+                nn.Linear(d_in, hidden),
+                act(),
+                nn.Linear(hidden, hidden),
+                act(),
+                nn.Linear(hidden, d_out),
+            ]
         self.proj = nn.Sequential(*layers)
         self.enc_start = nn.Parameter(torch.zeros(d_out))
         self.enc_end = nn.Parameter(torch.zeros(d_out))

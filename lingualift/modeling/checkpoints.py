@@ -20,8 +20,8 @@ from safetensors.torch import load_file, save_file
 
 from lingualift.errors import CheckpointError
 from lingualift.io_utils import atomic_directory, atomic_write_json
-from lingualift.modeling.components import Source, fingerprint, fingerprints_match, load_encoder, load_llm
 from lingualift.model_card import load_card_data
+from lingualift.modeling.components import Source, fingerprint, fingerprints_match, load_encoder, load_llm
 from lingualift.modeling.configuration import LinguaLiftConfig
 
 BRIDGE_WEIGHTS = "bridge.safetensors"
@@ -33,7 +33,9 @@ FORMS = ("bridge", "bridge+lora", "full")
 def _processor_of(model: Any, processor: Any) -> Any:
     processor = processor if processor is not None else getattr(model, "processor", None)
     if processor is None:
-        raise CheckpointError("no processor to save: pass processor=... (a checkpoint must hold both tokenizers)")
+        raise CheckpointError(
+            "no processor to save: pass processor=... (a checkpoint must hold both tokenizers)"
+        )
     return processor
 
 
@@ -67,7 +69,10 @@ def save_bridge(model: Any, save_directory: str | os.PathLike, processor: Any = 
 
 
 def save_checkpoint(
-    model: Any, save_directory: str | os.PathLike, processor: Any = None, merge_lora: bool = False,
+    model: Any,
+    save_directory: str | os.PathLike,
+    processor: Any = None,
+    merge_lora: bool = False,
     card_location: str | None = None,
 ) -> None:
     """Write the stage-2 form: full, or bridge + LoRA adapter (merged into full when ``merge_lora``).
@@ -145,8 +150,15 @@ def load_bridge(
     config = LinguaLiftConfig.from_pretrained(str(directory))
     fps = config.base_fingerprints or {}
     encoder_model = load_encoder(encoder or config.encoder_name_or_path, config.encoder_revision, dtype=dtype)
-    llm_model = load_llm(llm or config.llm_name_or_path, config.llm_revision, dtype=dtype, attn_implementation=attn_implementation)
-    _check_base("encoder", config.encoder_config, encoder_model, fps.get("encoder"), config.encoder_name_or_path)
+    llm_model = load_llm(
+        llm or config.llm_name_or_path,
+        config.llm_revision,
+        dtype=dtype,
+        attn_implementation=attn_implementation,
+    )
+    _check_base(
+        "encoder", config.encoder_config, encoder_model, fps.get("encoder"), config.encoder_name_or_path
+    )
     _check_base("LLM", config.text_config, llm_model, fps.get("llm"), config.llm_name_or_path)
     config.encoder_config = encoder_model.config
     config.text_config = llm_model.config
@@ -154,7 +166,9 @@ def load_bridge(
     state = load_file(str(weights))
     missing, unexpected = model.bridge.load_state_dict(state, strict=False)
     if missing or unexpected:
-        raise CheckpointError(f"{weights}: bridge weights do not match the config (missing {missing}, unexpected {unexpected})")
+        raise CheckpointError(
+            f"{weights}: bridge weights do not match the config (missing {missing}, unexpected {unexpected})"
+        )
     model.bridge.to(next(iter(state.values())).dtype)
     model.processor = processor or LinguaLiftProcessor.from_pretrained(directory)
     model.card_data = load_card_data(directory)
@@ -180,16 +194,22 @@ def load_checkpoint(directory: str | os.PathLike, dtype: torch.dtype | str | Non
         from lingualift.modeling.stages import quiet_peft_deprecations
 
         with quiet_peft_deprecations():
-            model.language_model = PeftModel.from_pretrained(model.language_model, str(directory / ADAPTER_DIR))
+            model.language_model = PeftModel.from_pretrained(
+                model.language_model, str(directory / ADAPTER_DIR)
+            )
     return model
 
 
-def upload_folder_to_hub(uploader: Any, folder: str | os.PathLike, repo_id: str, commit_message: str, **hub_kwargs: Any):
+def upload_folder_to_hub(
+    uploader: Any, folder: str | os.PathLike, repo_id: str, commit_message: str, **hub_kwargs: Any
+):
     """Create the Hub repo if needed and commit ``folder`` through transformers' standard upload path."""
     from transformers.utils.hub import hf_api
 
     token = hub_kwargs.get("token")
-    repo_id = hf_api().create_repo(repo_id, private=hub_kwargs.get("private"), token=token, exist_ok=True).repo_id
+    repo_id = (
+        hf_api().create_repo(repo_id, private=hub_kwargs.get("private"), token=token, exist_ok=True).repo_id
+    )
     return uploader._upload_modified_files(
         str(folder),
         repo_id,
@@ -202,7 +222,12 @@ def upload_folder_to_hub(uploader: Any, folder: str | os.PathLike, repo_id: str,
 
 
 def push_checkpoint_to_hub(
-    model: Any, repo_id: str, processor: Any = None, merge_lora: bool = False, commit_message: str | None = None, **hub_kwargs: Any
+    model: Any,
+    repo_id: str,
+    processor: Any = None,
+    merge_lora: bool = False,
+    commit_message: str | None = None,
+    **hub_kwargs: Any,
 ):
     """Save the stage-2 checkpoint form (with processor and model card) and push it as one commit."""
     import tempfile
@@ -211,4 +236,6 @@ def push_checkpoint_to_hub(
         target = Path(tmp) / "checkpoint"
         # the card names the repo, not the temporary directory
         save_checkpoint(model, target, processor=processor, merge_lora=merge_lora, card_location=repo_id)
-        return upload_folder_to_hub(model, target, repo_id, commit_message or "Upload LinguaLiftForCausalLM", **hub_kwargs)
+        return upload_folder_to_hub(
+            model, target, repo_id, commit_message or "Upload LinguaLiftForCausalLM", **hub_kwargs
+        )

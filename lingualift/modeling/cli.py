@@ -50,7 +50,9 @@ def _build(args: argparse.Namespace) -> int:
         llm_revision=args.llm_revision,
     )
     model.save_bridge(args.out)
-    print(f"wrote bridge checkpoint {args.out} ({sum(p.numel() for p in model.bridge.parameters()):,} bridge parameters)")
+    print(
+        f"wrote bridge checkpoint {args.out} ({sum(p.numel() for p in model.bridge.parameters()):,} bridge parameters)"
+    )
     return 0
 
 
@@ -85,6 +87,6 @@ def _generate(args: argparse.Namespace) -> int:
     model = LinguaLiftForCausalLM.from_checkpoint(args.checkpoint).eval()
     batch = model.processor([args.instruction] * len(args.input), args.input)
     out = model.generate(**batch, max_new_tokens=args.max_new_tokens, do_sample=False)
-    for text, source in zip(model.processor.batch_decode(out[:, batch["input_ids"].shape[1]:]), args.input):
+    for text, source in zip(model.processor.batch_decode(out[:, batch["input_ids"].shape[1] :]), args.input):
         print(json.dumps({"input": source, "output": text.strip()}, ensure_ascii=False))
     return 0

@@ -36,14 +36,20 @@ def encoder_class_for(config: PretrainedConfig) -> type[PreTrainedModel]:
     try:
         cls = MODEL_MAPPING[type(config)]
     except (KeyError, ValueError) as exc:
-        raise ConfigError(f"encoder model type {config.model_type!r} has no transformers encoder class: {exc}") from None
+        raise ConfigError(
+            f"encoder model type {config.model_type!r} has no transformers encoder class: {exc}"
+        ) from None
     if getattr(config, "is_decoder", False) or config.model_type in _DECODER_ONLY_TYPES:
         raise ConfigError(f"encoder: {config.model_type!r} is a decoder-only LLM, not a text encoder")
     return cls
 
 
 def _encoder_kwargs(cls: type[PreTrainedModel]) -> dict[str, Any]:
-    return {"add_pooling_layer": False} if "add_pooling_layer" in inspect.signature(cls.__init__).parameters else {}
+    return (
+        {"add_pooling_layer": False}
+        if "add_pooling_layer" in inspect.signature(cls.__init__).parameters
+        else {}
+    )
 
 
 def build_encoder_from_config(config: PretrainedConfig) -> PreTrainedModel:
@@ -52,10 +58,14 @@ def build_encoder_from_config(config: PretrainedConfig) -> PreTrainedModel:
     return cls._from_config(config, **_encoder_kwargs(cls))
 
 
-def load_encoder(source: Source, revision: str | None = None, dtype: torch.dtype | str | None = None) -> PreTrainedModel:
+def load_encoder(
+    source: Source, revision: str | None = None, dtype: torch.dtype | str | None = None
+) -> PreTrainedModel:
     """The frozen multilingual encoder from a hub id, a local directory or a model object."""
     if isinstance(source, PreTrainedModel):
-        if source.config.is_encoder_decoder:  # e.g. MT5ForConditionalGeneration: keep only its encoder weights
+        if (
+            source.config.is_encoder_decoder
+        ):  # e.g. MT5ForConditionalGeneration: keep only its encoder weights
             cls = encoder_class_for(source.config)
             encoder = cls(source.config)
             encoder.load_state_dict(source.state_dict(), strict=False)
@@ -90,7 +100,10 @@ def load_llm(
         return source
     try:
         return AutoModelForCausalLM.from_pretrained(
-            str(source), revision=revision, dtype=dtype, attn_implementation=attn_implementation or default_attn_implementation()
+            str(source),
+            revision=revision,
+            dtype=dtype,
+            attn_implementation=attn_implementation or default_attn_implementation(),
         )
     except OSError as exc:
         raise CheckpointError(f"llm: cannot load a causal LM from {source!s}: {exc}") from None
@@ -104,4 +117,6 @@ def fingerprint(model: PreTrainedModel, rows: int = 4, cols: int = 8) -> list[fl
 
 def fingerprints_match(expected: list[float], actual: list[float], tol: float = 2e-2) -> bool:
     """Whether two fingerprints agree up to the rounding of a bf16/fp16 reload."""
-    return len(expected) == len(actual) and all(abs(a - b) <= tol * max(1.0, abs(a)) for a, b in zip(expected, actual))
+    return len(expected) == len(actual) and all(
+        abs(a - b) <= tol * max(1.0, abs(a)) for a, b in zip(expected, actual)
+    )

@@ -30,7 +30,7 @@ class LinguaLiftConfig(PreTrainedConfig):
     """
 
     model_type = "lingualift"
-    sub_configs_defaults = {
+    sub_configs_defaults = {  # noqa: RUF012 (read-only class table, as in transformers)
         "encoder_config": SubConfigSpec(config_class=AutoConfig, model_type="mt5"),
         "text_config": SubConfigSpec(config_class=AutoConfig, model_type="llama"),
     }
@@ -65,7 +65,9 @@ class LinguaLiftConfig(PreTrainedConfig):
                 f" expected one of {', '.join(BRIDGE_ACTIVATIONS)}"
             )
         if self.bridge_hidden_size is not None and int(self.bridge_hidden_size) <= 0:
-            raise ConfigError(f"bridge_hidden_size: expected a positive integer, got {self.bridge_hidden_size!r}")
+            raise ConfigError(
+                f"bridge_hidden_size: expected a positive integer, got {self.bridge_hidden_size!r}"
+            )
         # like LlavaConfig: the composite ties its LM head when the wrapped LLM does
         if not self.tie_word_embeddings and getattr(self.text_config, "tie_word_embeddings", False):
             self.tie_word_embeddings = True
@@ -92,4 +94,4 @@ class LinguaLiftConfig(PreTrainedConfig):
         return tuple(int(i) for i in ids)  # type: ignore[return-value]
 
 
-__all__ = ["LinguaLiftConfig", "BRIDGE_TYPES"]
+__all__ = ["BRIDGE_TYPES", "LinguaLiftConfig"]

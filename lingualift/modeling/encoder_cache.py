@@ -45,7 +45,9 @@ class EncoderCache:
         return len(self._rows)
 
     @torch.no_grad()
-    def encode(self, encoder: nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor | None) -> torch.Tensor:
+    def encode(
+        self, encoder: nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor | None
+    ) -> torch.Tensor:
         """``(batch, seq, d)`` states of ``encoder`` for right-padded rows, from memory where possible."""
         if attention_mask is None:
             attention_mask = torch.ones_like(input_ids)
@@ -75,7 +77,9 @@ class EncoderCache:
         else:
             first = self._rows[keys[0]]
             dtype, hidden = first.dtype, first.shape[-1]
-        states = torch.zeros(input_ids.shape[0], input_ids.shape[1], hidden, dtype=dtype, device=input_ids.device)
+        states = torch.zeros(
+            input_ids.shape[0], input_ids.shape[1], hidden, dtype=dtype, device=input_ids.device
+        )
         for i, key in enumerate(keys):
             row = fresh[i] if i in fresh else self._rows[key].to(input_ids.device, non_blocking=True)
             states[i, : lengths_list[i]] = row

@@ -51,7 +51,9 @@ class LinguaLiftPreTrainedModel(PreTrainedModel):
     @torch.no_grad()
     def _init_weights(self, module: nn.Module) -> None:
         if isinstance(module, LanguageAlignmentBridge):
-            module.reset_parameters(std=float(getattr(self.config.text_config, "initializer_range", 0.02) or 0.02))
+            module.reset_parameters(
+                std=float(getattr(self.config.text_config, "initializer_range", 0.02) or 0.02)
+            )
             return
         for child_name in ("encoder", "language_model"):
             child = getattr(self, child_name, None)
@@ -78,7 +80,9 @@ class LinguaLiftForCausalLM(LinguaLiftPreTrainedModel, GenerationMixin):
         self.encoder = encoder if encoder is not None else build_encoder_from_config(config.encoder_config)
         self.bridge = LanguageAlignmentBridge(config)
         self.language_model = (
-            language_model if language_model is not None else AutoModelForCausalLM.from_config(config.text_config)
+            language_model
+            if language_model is not None
+            else AutoModelForCausalLM.from_config(config.text_config)
         )
         self._check_widths()
         # share the sub-configs so later changes (attention implementation, ...) stay in sync
@@ -123,7 +127,7 @@ class LinguaLiftForCausalLM(LinguaLiftPreTrainedModel, GenerationMixin):
         dtype: torch.dtype | str | None = None,
         encoder_dtype: torch.dtype | str | None = None,
         attn_implementation: str | None = None,
-    ) -> "LinguaLiftForCausalLM":
+    ) -> LinguaLiftForCausalLM:
         """Assemble a fresh bridged model from an encoder and an LLM (hub ids, local dirs or model objects).
 
         The bridge is newly initialised; the processor (built from the same sources unless given) is attached as
@@ -167,7 +171,7 @@ class LinguaLiftForCausalLM(LinguaLiftPreTrainedModel, GenerationMixin):
     def get_decoder(self):
         return self.language_model
 
-    def train(self, mode: bool = True) -> "LinguaLiftForCausalLM":
+    def train(self, mode: bool = True) -> LinguaLiftForCausalLM:
         """Like ``nn.Module.train`` but the frozen encoder always stays in eval mode (no dropout)."""
         super().train(mode)
         self.encoder.eval()
@@ -191,13 +195,17 @@ class LinguaLiftForCausalLM(LinguaLiftPreTrainedModel, GenerationMixin):
         """Drop the encoder cache and its memory."""
         self.encoder_cache = None
 
-    def encode(self, encoder_input_ids: torch.Tensor, encoder_attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+    def encode(
+        self, encoder_input_ids: torch.Tensor, encoder_attention_mask: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """Frozen encoder (no autograd graph) → bridge: ``(batch, n_enc, d_llm)`` bridged states."""
         with torch.no_grad():
             if self.encoder_cache is not None:
                 states = self.encoder_cache.encode(self.encoder, encoder_input_ids, encoder_attention_mask)
             else:
-                states = self.encoder(input_ids=encoder_input_ids, attention_mask=encoder_attention_mask).last_hidden_state
+                states = self.encoder(
+                    input_ids=encoder_input_ids, attention_mask=encoder_attention_mask
+                ).last_hidden_state
         return self.bridge(states)
 
     def embed_inputs(
@@ -218,12 +226,16 @@ class LinguaLiftForCausalLM(LinguaLiftPreTrainedModel, GenerationMixin):
         embeds = embedding(input_ids.masked_fill(special, 0))
         if bool(is_enc.any()):
             if encoder_input_ids is None:
-                raise InputDataError("input_ids contain <enc> placeholders but no encoder_input_ids were given")
+                raise InputDataError(
+                    "input_ids contain <enc> placeholders but no encoder_input_ids were given"
+                )
             if encoder_attention_mask is None:
                 encoder_attention_mask = torch.ones_like(encoder_input_ids)
             n_placeholders = is_enc.sum(dim=1)
             n_encoder = encoder_attention_mask.sum(dim=1)
-            if n_placeholders.shape != n_encoder.shape or not torch.equal(n_placeholders, n_encoder.to(n_placeholders)):
+            if n_placeholders.shape != n_encoder.shape or not torch.equal(
+                n_placeholders, n_encoder.to(n_placeholders)
+            ):
                 raise InputDataError(
                     "placeholder count does not match the encoder length: <enc> tokens per row "
                     f"{n_placeholders.tolist()} vs encoder tokens per row {n_encoder.tolist()}"
@@ -272,14 +284,20 @@ class LinguaLiftForCausalLM(LinguaLiftPreTrainedModel, GenerationMixin):
         limit = getattr(self.config.text_config, "max_position_embeddings", None)
         if limit is None:
             return
-        past = past_key_values.get_seq_length() if past_key_values is not None and hasattr(past_key_values, "get_seq_length") else 0
+        past = (
+            past_key_values.get_seq_length()
+            if past_key_values is not None and hasattr(past_key_values, "get_seq_length")
+            else 0
+        )
         if input_ids.shape[1] + past > limit:
             raise InputDataError(
                 f"sequence of {input_ids.shape[1] + past} tokens is longer than the LLM's"
                 f" max_position_embeddings={limit}; lower the processor's max_length"
             )
 
-    def prepare_inputs_for_generation(self, *args: Any, is_first_iteration: bool | None = False, **kwargs: Any):
+    def prepare_inputs_for_generation(
+        self, *args: Any, is_first_iteration: bool | None = False, **kwargs: Any
+    ):
         """Standard preparation; the encoder inputs are dropped after the prefill step (cache holds them)."""
         inputs = super().prepare_inputs_for_generation(*args, is_first_iteration=is_first_iteration, **kwargs)
         if not is_first_iteration and kwargs.get("use_cache", True):
@@ -300,7 +318,9 @@ class LinguaLiftForCausalLM(LinguaLiftPreTrainedModel, GenerationMixin):
 
         save_bridge(self, save_directory, processor=processor)
 
-    def save_checkpoint(self, save_directory: str | os.PathLike, processor: Any = None, merge_lora: bool = False) -> None:
+    def save_checkpoint(
+        self, save_directory: str | os.PathLike, processor: Any = None, merge_lora: bool = False
+    ) -> None:
         """Write the stage-2 form: full ``save_pretrained`` (LoRA merged on request) or bridge + adapter."""
         from lingualift.modeling.checkpoints import save_checkpoint
 
@@ -313,7 +333,13 @@ class LinguaLiftForCausalLM(LinguaLiftPreTrainedModel, GenerationMixin):
         return push_checkpoint_to_hub(self, repo_id, processor=processor, merge_lora=merge_lora, **hub_kwargs)
 
     @classmethod
-    def from_bridge(cls, directory: str | os.PathLike, encoder: Source | None = None, llm: Source | None = None, **kwargs: Any):
+    def from_bridge(
+        cls,
+        directory: str | os.PathLike,
+        encoder: Source | None = None,
+        llm: Source | None = None,
+        **kwargs: Any,
+    ):
         """Load a bridge checkpoint onto its base encoder and LLM (recorded ones unless given; checked)."""
         from lingualift.modeling.checkpoints import load_bridge
 

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import torch
 from transformers import AutoTokenizer, BatchEncoding, PreTrainedTokenizerBase
@@ -88,14 +89,18 @@ class LinguaLiftProcessor(PushToHubMixin):
         encoder_revision: str | None = None,
         llm_revision: str | None = None,
         **kwargs: Any,
-    ) -> "LinguaLiftProcessor":
+    ) -> LinguaLiftProcessor:
         """Build from hub ids, local directories or tokenizer objects of the encoder and the LLM."""
         return cls(
-            load_tokenizer(llm, llm_revision), encoder_tokenizer=load_tokenizer(encoder, encoder_revision), **kwargs
+            load_tokenizer(llm, llm_revision),
+            encoder_tokenizer=load_tokenizer(encoder, encoder_revision),
+            **kwargs,
         )
 
     @classmethod
-    def for_plain_llm(cls, llm: str | os.PathLike | PreTrainedTokenizerBase, **kwargs: Any) -> "LinguaLiftProcessor":
+    def for_plain_llm(
+        cls, llm: str | os.PathLike | PreTrainedTokenizerBase, **kwargs: Any
+    ) -> LinguaLiftProcessor:
         """A processor for a bare causal LM: same prompts, the task input inlined as LLM text."""
         return cls(load_tokenizer(llm), encoder_tokenizer=None, **kwargs)
 
@@ -104,16 +109,22 @@ class LinguaLiftProcessor(PushToHubMixin):
         if self.encoder_tokenizer is not None:
             missing = [t for t in PLACEHOLDER_TOKENS if t not in tok.get_vocab()]
             if missing:
-                tok.add_special_tokens({"additional_special_tokens": missing}, replace_extra_special_tokens=False)
+                tok.add_special_tokens(
+                    {"additional_special_tokens": missing}, replace_extra_special_tokens=False
+                )
         if tok.pad_token_id is None:
             if tok.eos_token_id is None:
                 raise ConfigError(
                     f"LLM tokenizer {tok.name_or_path!r} has neither a pad nor an eos token: set"
                     " tokenizer.pad_token before building the processor"
                 )
-            tok.pad_token = tok.eos_token  # reuse eos as pad; padding is masked by the attention mask, not by id
+            tok.pad_token = (
+                tok.eos_token
+            )  # reuse eos as pad; padding is masked by the attention mask, not by id
         if tok.eos_token_id is None:
-            raise ConfigError(f"LLM tokenizer {tok.name_or_path!r} has no eos token: responses could never end")
+            raise ConfigError(
+                f"LLM tokenizer {tok.name_or_path!r} has no eos token: responses could never end"
+            )
 
     @property
     def is_plain(self) -> bool:
@@ -149,7 +160,9 @@ class LinguaLiftProcessor(PushToHubMixin):
         else:
             text = PLAIN_TEMPLATE.format(instruction=marker, input=INPUT_SLOT)
         if text.count(marker) != 1 or text.count(INPUT_SLOT) != 1:
-            raise ConfigError("the chat template dropped or repeated the user message; pass chat_template='none'")
+            raise ConfigError(
+                "the chat template dropped or repeated the user message; pass chat_template='none'"
+            )
         head, rest = text.split(marker)
         middle, tail = rest.split(INPUT_SLOT)
         return head, middle, tail
@@ -187,7 +200,9 @@ class LinguaLiftProcessor(PushToHubMixin):
         """Token ids of one example: ``input_ids``, ``labels`` and (bridged) ``encoder_input_ids``."""
         for name, value in (("instruction", instruction), ("input", input_text)):
             if not isinstance(value, str):
-                raise InputDataError(f"example {index}: field {name!r} must be a string, got {type(value).__name__}")
+                raise InputDataError(
+                    f"example {index}: field {name!r} must be a string, got {type(value).__name__}"
+                )
         head, middle, tail = self._prompt_parts
         example: dict[str, list[int]] = {}
         if self.is_plain:
@@ -211,7 +226,9 @@ class LinguaLiftProcessor(PushToHubMixin):
         labels = [-100] * len(prompt)
         if response is not None:
             if not isinstance(response, str):
-                raise InputDataError(f"example {index}: field 'response' must be a string, got {type(response).__name__}")
+                raise InputDataError(
+                    f"example {index}: field 'response' must be a string, got {type(response).__name__}"
+                )
             answer = self._llm_ids(response, first=False) + [self.llm_tokenizer.eos_token_id]
             room = self.max_length - len(prompt)
             if len(answer) > room:
@@ -228,7 +245,9 @@ class LinguaLiftProcessor(PushToHubMixin):
         return example
 
     # ------------------------------------------------------------------ batching
-    def pad(self, examples: Sequence[dict[str, list[int]]], padding_side: str = "right", with_labels: bool = True):
+    def pad(
+        self, examples: Sequence[dict[str, list[int]]], padding_side: str = "right", with_labels: bool = True
+    ):
         """Pad encoded examples into tensors (the collator's job): LLM side on ``padding_side``, encoder right."""
         if padding_side not in ("left", "right"):
             raise ConfigError(f"padding_side must be 'left' or 'right', got {padding_side!r}")
@@ -241,7 +260,7 @@ class LinguaLiftProcessor(PushToHubMixin):
             for i, row in enumerate(rows):
                 if row:
                     if side == "left":
-                        out[i, length - len(row):] = torch.tensor(row)
+                        out[i, length - len(row) :] = torch.tensor(row)
                     else:
                         out[i, : len(row)] = torch.tensor(row)
             return out
@@ -307,7 +326,9 @@ class LinguaLiftProcessor(PushToHubMixin):
             "plain": self.is_plain,
         }
 
-    def save_pretrained(self, save_directory: str | os.PathLike, push_to_hub: bool = False, **kwargs: Any) -> list[str]:
+    def save_pretrained(
+        self, save_directory: str | os.PathLike, push_to_hub: bool = False, **kwargs: Any
+    ) -> list[str]:
         """Save both tokenizers (sub-folders) and the processor settings; optionally push to the Hub."""
         save_directory = Path(save_directory)
         save_directory.mkdir(parents=True, exist_ok=True)
@@ -324,7 +345,7 @@ class LinguaLiftProcessor(PushToHubMixin):
         return files
 
     @classmethod
-    def from_pretrained(cls, directory: str | os.PathLike, **overrides: Any) -> "LinguaLiftProcessor":
+    def from_pretrained(cls, directory: str | os.PathLike, **overrides: Any) -> LinguaLiftProcessor:
         """Load a processor saved by :meth:`save_pretrained` (a local directory or a hub snapshot)."""
         directory = Path(directory)
         config_path = directory / PROCESSOR_CONFIG
@@ -345,4 +366,4 @@ class LinguaLiftProcessor(PushToHubMixin):
         return cls(llm_tok, encoder_tokenizer=enc_tok, **settings)
 
 
-__all__ = ["LinguaLiftProcessor", "PLACEHOLDER_TOKENS", "load_tokenizer", "PROCESSOR_CONFIG"]
+__all__ = ["PLACEHOLDER_TOKENS", "PROCESSOR_CONFIG", "LinguaLiftProcessor", "load_tokenizer"]

@@ -26,7 +26,9 @@ def _lora_config(options: dict[str, Any]):
 
     unknown = sorted(set(options) - set(LORA_KEYS))
     if unknown:
-        raise ConfigError(f"lora: unknown key(s) {', '.join(unknown)}; expected any of {', '.join(LORA_KEYS)}")
+        raise ConfigError(
+            f"lora: unknown key(s) {', '.join(unknown)}; expected any of {', '.join(LORA_KEYS)}"
+        )
     return LoraConfig(
         task_type="CAUSAL_LM",
         r=int(options.get("r", 16)),
@@ -73,13 +75,17 @@ def configure_stage(
     """Set ``requires_grad`` for ``stage``; returns the names of the trainable parameters."""
     stage = _STAGE_ALIASES.get(str(stage), str(stage))
     if stage not in STAGES:
-        raise ConfigError(f"stage: unknown stage {stage!r}; expected one of {', '.join(STAGES)} (or stage1/stage2)")
+        raise ConfigError(
+            f"stage: unknown stage {stage!r}; expected one of {', '.join(STAGES)} (or stage1/stage2)"
+        )
     if train_llm is None:
         train_llm = stage == "task"
     if train_bridge is None:
         train_bridge = stage == "align"
     if lora and not train_llm:
-        raise ConfigError("lora is set but train_llm is false: a LoRA adapter only makes sense when the LLM trains")
+        raise ConfigError(
+            "lora is set but train_llm is false: a LoRA adapter only makes sense when the LLM trains"
+        )
     model.requires_grad_(False)
     if lora:
         attach_lora(model, dict(lora))
@@ -92,5 +98,7 @@ def configure_stage(
     model.encoder.requires_grad_(False)
     trainable = [name for name, param in model.named_parameters() if param.requires_grad]
     if not trainable:
-        raise ConfigError(f"stage {stage!r} with train_llm={train_llm}, train_bridge={train_bridge} trains nothing")
+        raise ConfigError(
+            f"stage {stage!r} with train_llm={train_llm}, train_bridge={train_bridge} trains nothing"
+        )
     return trainable

@@ -33,7 +33,7 @@ _CHECKPOINT_RE = re.compile(r"^checkpoint-(\d+)$")
 
 def fsync_tree(folder: str | os.PathLike) -> None:
     """Flush every file under ``folder`` and the directories themselves to disk (before the marker/rename)."""
-    for root, dirs, files in os.walk(folder):
+    for root, _dirs, files in os.walk(folder):
         for name in files:
             with open(os.path.join(root, name), "rb") as handle:
                 os.fsync(handle.fileno())
@@ -132,8 +132,10 @@ def save_trainable_state(
     save_file(tensors, str(folder / TRAINABLE_WEIGHTS), metadata={"format": "pt"})
     atomic_write_json(
         folder / TRAINABLE_INDEX,
-        {"parameters": {name: list(t.shape) for name, t in tensors.items()},
-         "num_parameters": int(sum(t.numel() for t in tensors.values()))},
+        {
+            "parameters": {name: list(t.shape) for name, t in tensors.items()},
+            "num_parameters": int(sum(t.numel() for t in tensors.values())),
+        },
     )
     return names
 
@@ -166,11 +168,20 @@ def read_marker(folder: str | os.PathLike) -> dict:
     """The completion marker's content (CheckpointError when the checkpoint is incomplete)."""
     path = Path(folder) / COMPLETE_MARKER
     if not path.is_file():
-        raise CheckpointError(f"{folder}: incomplete checkpoint (no {COMPLETE_MARKER}); its save was interrupted")
+        raise CheckpointError(
+            f"{folder}: incomplete checkpoint (no {COMPLETE_MARKER}); its save was interrupted"
+        )
     return json.loads(path.read_text(encoding="utf-8"))
 
 
 __all__ = [
-    "COMPLETE_MARKER", "clear_staging", "is_complete", "last_complete_checkpoint",
-    "list_checkpoints", "load_trainable_state", "publish", "save_trainable_state", "staging_root",
+    "COMPLETE_MARKER",
+    "clear_staging",
+    "is_complete",
+    "last_complete_checkpoint",
+    "list_checkpoints",
+    "load_trainable_state",
+    "publish",
+    "save_trainable_state",
+    "staging_root",
 ]

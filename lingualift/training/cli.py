@@ -21,7 +21,9 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParse
     """``--config FILE`` plus dotted ``key=value`` overrides."""
     parser.add_argument("--config", required=True, help="YAML run config (see recipes/configs/)")
     parser.add_argument(
-        "overrides", nargs="*", metavar="KEY=VALUE",
+        "overrides",
+        nargs="*",
+        metavar="KEY=VALUE",
         help="dotted overrides with YAML values, e.g. training.max_steps=10 training.resume=true",
     )
     return parser

@@ -30,8 +30,16 @@ from lingualift.errors import ConfigError
 
 STAGE_NAMES = ("align", "task")
 SCHEDULERS = (
-    "linear", "cosine", "cosine_with_restarts", "polynomial", "constant", "constant_with_warmup",
-    "inverse_sqrt", "reduce_lr_on_plateau", "cosine_with_min_lr", "warmup_stable_decay",
+    "linear",
+    "cosine",
+    "cosine_with_restarts",
+    "polynomial",
+    "constant",
+    "constant_with_warmup",
+    "inverse_sqrt",
+    "reduce_lr_on_plateau",
+    "cosine_with_min_lr",
+    "warmup_stable_decay",
 )
 ATTENTION_IMPLEMENTATIONS = ("auto", "sdpa", "eager", "flash_attention_2")
 DTYPES = ("auto", "float32", "bfloat16", "float16")
@@ -133,7 +141,12 @@ class LoraConfig:
 
     def options(self) -> dict[str, Any]:
         """Keyword options for ``model.configure_stage(lora=...)``."""
-        return {"r": self.r, "alpha": self.alpha, "dropout": self.dropout, "target_modules": self.target_modules}
+        return {
+            "r": self.r,
+            "alpha": self.alpha,
+            "dropout": self.dropout,
+            "target_modules": self.target_modules,
+        }
 
 
 @dataclass
@@ -242,7 +255,9 @@ def _coerce(value: Any, annotation: Any, key: str) -> Any:
     if origin is list:
         (item_type,) = get_args(annotation)
         if not isinstance(value, list):
-            raise ConfigError(f"{key}: expected {_type_name(annotation)}, got {type(value).__name__} {value!r}")
+            raise ConfigError(
+                f"{key}: expected {_type_name(annotation)}, got {type(value).__name__} {value!r}"
+            )
         return [_coerce(item, item_type, f"{key}[{i}]") for i, item in enumerate(value)]
     if dataclasses.is_dataclass(annotation):
         if not isinstance(value, dict):
@@ -303,7 +318,9 @@ def apply_overrides(tree: dict[str, Any], overrides: list[str] | tuple[str, ...]
     """Apply ``key=value`` overrides (dotted keys, YAML values: ``training.resume=true``) to a raw config tree."""
     for item in overrides:
         if "=" not in item:
-            raise ConfigError(f"override {item!r}: expected KEY=VALUE with a dotted key, e.g. training.max_steps=10")
+            raise ConfigError(
+                f"override {item!r}: expected KEY=VALUE with a dotted key, e.g. training.max_steps=10"
+            )
         dotted, raw = item.split("=", 1)
         dotted = dotted.strip()
         if not dotted or any(not part for part in dotted.split(".")):
@@ -319,7 +336,9 @@ def apply_overrides(tree: dict[str, Any], overrides: list[str] | tuple[str, ...]
 def config_from_dict(tree: dict[str, Any], source: str | None = None) -> RunConfig:
     """Type-check a raw config tree and return the :class:`RunConfig` (no file-system checks)."""
     if not isinstance(tree, dict):
-        raise ConfigError(f"{source or 'config'}: expected a mapping at the top level, got {type(tree).__name__}")
+        raise ConfigError(
+            f"{source or 'config'}: expected a mapping at the top level, got {type(tree).__name__}"
+        )
     config = _build_dataclass(RunConfig, tree, "")
     config.source = source
     for dotted in REQUIRED_KEYS:
@@ -375,7 +394,9 @@ def _check_values(config: RunConfig) -> None:
         )
     if s.lora is not None:
         if not s.effective_train_llm:
-            raise ConfigError("stage.lora: a LoRA adapter is set but stage.train_llm is false (nothing to adapt)")
+            raise ConfigError(
+                "stage.lora: a LoRA adapter is set but stage.train_llm is false (nothing to adapt)"
+            )
         if s.lora.r <= 0 or s.lora.alpha <= 0 or not 0.0 <= s.lora.dropout < 1.0:
             raise ConfigError(f"stage.lora: expected r > 0, alpha > 0 and 0 <= dropout < 1, got {s.lora}")
     if not (s.effective_train_llm or s.effective_train_bridge):
@@ -399,12 +420,14 @@ def _check_model_reference(key: str, ref: str | None) -> None:
         return
     if not ref.strip():
         raise ConfigError(f"{key}: empty model reference")
-    if ref.startswith(ARTEFACT_PREFIX) and ref[len(ARTEFACT_PREFIX):] not in ARTEFACT_NAMES:
+    if ref.startswith(ARTEFACT_PREFIX) and ref[len(ARTEFACT_PREFIX) :] not in ARTEFACT_NAMES:
         raise ConfigError(f"{key}: unknown artefact {ref!r}; expected one of {', '.join(ARTEFACT_NAMES)}")
     if ref.startswith(TINY_PREFIX):
         kinds = TINY_ENCODERS if key == "model.encoder" else TINY_LLMS
-        if ref[len(TINY_PREFIX):] not in kinds:
-            raise ConfigError(f"{key}: unknown tiny model {ref!r}; expected tiny: + one of {', '.join(kinds)}")
+        if ref[len(TINY_PREFIX) :] not in kinds:
+            raise ConfigError(
+                f"{key}: unknown tiny model {ref!r}; expected tiny: + one of {', '.join(kinds)}"
+            )
 
 
 def check_paths(config: RunConfig) -> None:

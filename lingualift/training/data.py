@@ -45,14 +45,18 @@ def sequence_lengths(processor: Any, records: list[dict[str, str]], chunk_size: 
     for start in range(0, len(records), chunk_size):
         chunk = records[start : start + chunk_size]
         batch = processor(
-            [r["instruction"] for r in chunk], [r["input"] for r in chunk], responses=[r["output"] for r in chunk],
+            [r["instruction"] for r in chunk],
+            [r["input"] for r in chunk],
+            responses=[r["output"] for r in chunk],
             return_tensors="pt",
         )
         lengths.extend(int(n) for n in batch["attention_mask"].sum(dim=-1).tolist())
     return lengths
 
 
-def build_dataset(path: str | os.PathLike, processor: Any, max_samples: int | None = None) -> datasets.Dataset:
+def build_dataset(
+    path: str | os.PathLike, processor: Any, max_samples: int | None = None
+) -> datasets.Dataset:
     """Load ``path`` into a `datasets.Dataset` with the record columns and a ``length`` column."""
     records = load_records(path, max_samples=max_samples)
     lengths = sequence_lengths(processor, records)

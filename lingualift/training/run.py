@@ -76,8 +76,11 @@ def _report_to(targets: list[str]) -> list[str]:
     resolved: list[str] = []
     for target in targets:
         if target == "auto":
-            resolved += [name for name, module in (("tensorboard", "tensorboard"), ("wandb", "wandb"))
-                         if importlib.util.find_spec(module) is not None]
+            resolved += [
+                name
+                for name, module in (("tensorboard", "tensorboard"), ("wandb", "wandb"))
+                if importlib.util.find_spec(module) is not None
+            ]
         elif target != "none":
             resolved.append(target)
     return list(dict.fromkeys(resolved))
@@ -87,7 +90,9 @@ def _torch_dtype(name: str):
     import torch
 
     if name == "auto":
-        return torch.bfloat16 if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else torch.float32
+        return (
+            torch.bfloat16 if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else torch.float32
+        )
     return getattr(torch, name)
 
 
@@ -96,15 +101,17 @@ def resolve_sources(config: RunConfig) -> tuple[str | None, str | None]:
     from accelerate import PartialState
 
     encoder, llm = config.model.encoder, config.model.llm
-    tiny_encoder = encoder[len(TINY_PREFIX):] if encoder and encoder.startswith(TINY_PREFIX) else None
-    tiny_llm = llm[len(TINY_PREFIX):] if llm and llm.startswith(TINY_PREFIX) else None
+    tiny_encoder = encoder[len(TINY_PREFIX) :] if encoder and encoder.startswith(TINY_PREFIX) else None
+    tiny_llm = llm[len(TINY_PREFIX) :] if llm and llm.startswith(TINY_PREFIX) else None
     with PartialState().main_process_first():
         if tiny_encoder or tiny_llm:
             from lingualift.testing import build_tiny_components
 
             enc_dir, llm_dir = build_tiny_components(
                 Path(config.training.output_dir) / "tiny_components",
-                encoder=tiny_encoder or "mt5", llm=tiny_llm or "llama", seed=config.training.seed,
+                encoder=tiny_encoder or "mt5",
+                llm=tiny_llm or "llama",
+                seed=config.training.seed,
             )
             encoder = str(enc_dir) if tiny_encoder else encoder
             llm = str(llm_dir) if tiny_llm else llm
@@ -118,7 +125,7 @@ def _artefact_dir(ref: str | None) -> str | None:
         return ref
     from lingualift import artefacts
 
-    name = ref[len(ARTEFACT_PREFIX):]
+    name = ref[len(ARTEFACT_PREFIX) :]
     loader = {"smollm2": artefacts.smollm2_dir, "multilingual-e5": artefacts.multilingual_e5_dir}[name]
     return str(loader())
 
@@ -142,7 +149,11 @@ def build_model(config: RunConfig):
             encoder, llm, max_input_length=m.max_input_length, max_length=m.max_length
         )
         model = LinguaLiftForCausalLM.from_components(
-            encoder=encoder, llm=llm, processor=processor, bridge_type=m.bridge_type, dtype=dtype,
+            encoder=encoder,
+            llm=llm,
+            processor=processor,
+            bridge_type=m.bridge_type,
+            dtype=dtype,
             attn_implementation=attn,
         )
     if m.encoder_cache_mb > 0:
@@ -234,7 +245,9 @@ def _prepare_output_dir(config: RunConfig, is_main: bool) -> Path | None:
 
 def run_stage(config: RunConfig, runner: str, callbacks: Iterable[Any] = ()) -> StageResult:
     """Validate, build, train and save one stage (shared by :func:`run_stage1` and :func:`run_stage2`)."""
-    accumulation = validate_for_stage(config, runner)  # every config error surfaces here, before any model loads
+    accumulation = validate_for_stage(
+        config, runner
+    )  # every config error surfaces here, before any model loads
     from transformers import set_seed
 
     from lingualift.training.callbacks import STEP_LOG_NAME, JsonStepLogCallback
@@ -272,15 +285,22 @@ def run_stage(config: RunConfig, runner: str, callbacks: Iterable[Any] = ()) -> 
     if model.encoder_cache is not None:
         stats = model.encoder_cache.stats
         metrics["encoder_cache"] = stats.to_dict()
-        logger.info("encoder cache: %d rows served from memory, %d encoded, %.1f MB held, %d rows over the budget",
-                    stats.hits, stats.misses, stats.bytes / 2**20, stats.not_stored)
+        logger.info(
+            "encoder cache: %d rows served from memory, %d encoded, %.1f MB held, %d rows over the budget",
+            stats.hits,
+            stats.misses,
+            stats.bytes / 2**20,
+            stats.not_stored,
+        )
     record_stage_in_card(model, config, output.global_step, float(output.training_loss))
     with full_parameters(trainer):
         if trainer.args.should_save:
             if stage.name == "align":
                 model.save_bridge(final, processor=processor)
             else:
-                model.save_checkpoint(final, processor=processor, merge_lora=bool(stage.lora and stage.lora.merge_on_save))
+                model.save_checkpoint(
+                    final, processor=processor, merge_lora=bool(stage.lora and stage.lora.merge_on_save)
+                )
     trainer.accelerator.wait_for_everyone()
     return StageResult(
         output_dir=out,
@@ -301,17 +321,29 @@ def record_stage_in_card(model: Any, config: RunConfig, steps: int, train_loss: 
     languages = {str(r["lang"]) for _, r in iter_jsonl(config.data.train_file) if r.get("lang")}
     card = model.card_data
     card["languages"] = sorted(set(card.get("languages", [])) | languages)
-    card.setdefault("stages", []).append({
-        "name": "stage 1 (language alignment)" if config.stage.name == "align" else "stage 2 (task transfer)",
-        "train_file": Path(config.data.train_file).name,
-        "trains": "LoRA adapter" if config.stage.lora else ", ".join(
-            part for part, on in (("bridge", config.stage.effective_train_bridge), ("LLM", config.stage.effective_train_llm)) if on),
-        "steps": steps,
-        "learning_rate": config.training.learning_rate,
-        "scheduler": config.training.lr_scheduler_type,
-        "global_batch_size": config.training.global_batch_size,
-        "train_loss": round(train_loss, 4),
-    })
+    card.setdefault("stages", []).append(
+        {
+            "name": "stage 1 (language alignment)"
+            if config.stage.name == "align"
+            else "stage 2 (task transfer)",
+            "train_file": Path(config.data.train_file).name,
+            "trains": "LoRA adapter"
+            if config.stage.lora
+            else ", ".join(
+                part
+                for part, on in (
+                    ("bridge", config.stage.effective_train_bridge),
+                    ("LLM", config.stage.effective_train_llm),
+                )
+                if on
+            ),
+            "steps": steps,
+            "learning_rate": config.training.learning_rate,
+            "scheduler": config.training.lr_scheduler_type,
+            "global_batch_size": config.training.global_batch_size,
+            "train_loss": round(train_loss, 4),
+        }
+    )
 
 
 def run_stage1(config: RunConfig, callbacks: Iterable[Any] = ()) -> StageResult:
