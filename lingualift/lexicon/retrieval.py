@@ -49,7 +49,8 @@ def knn(
     progress: bool = False,
     desc: str = "knn",
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Top-``k`` inner products of each query row in ``base``: ``(scores, indices)``, each ``(n_queries, k)``."""
+    """Top-``k`` inner products of each query row in ``base``: ``(scores, indices)``, each
+    ``(n_queries, k)``."""
     index = base if isinstance(base, faiss.Index) else build_index(base)
     k = min(k, index.ntotal)
     n = queries.shape[0]

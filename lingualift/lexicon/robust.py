@@ -9,10 +9,11 @@
    so early rounds can escape poor local optima.
 
 Deviation from VecMap, for CPU speed: the stochastic phase runs on the top ``explore_vocab`` words (VecMap
-uses 20k throughout) and only the final deterministic rounds on ``dict_vocab``; CSLS and dropout are applied to each
-word's top ``candidates`` cosine neighbours (one FAISS search per direction) instead of a full similarity
-row, which picks the same word unless the CSLS winner lies outside them or all of them are dropped. The final mapping stays orthogonal (VecMap's optional whitening
-and re-weighting are not applied), so ``mapping.npy`` is a single ``(d, d)`` matrix on the source side.
+uses 20k throughout) and only the final deterministic rounds on ``dict_vocab``; CSLS and dropout are applied
+to each word's top ``candidates`` cosine neighbours (one FAISS search per direction) instead of a full
+similarity row, which picks the same word unless the CSLS winner lies outside them or all of them are dropped.
+The final mapping stays orthogonal (VecMap's optional whitening and re-weighting are not applied), so
+``mapping.npy`` is a single ``(d, d)`` matrix on the source side.
 """
 
 from __future__ import annotations

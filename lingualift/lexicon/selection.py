@@ -123,13 +123,15 @@ def failure_reason(score: SelectionScore, thresholds: FailureThresholds) -> str 
     problems = []
     if score.criterion_gain < thresholds.min_criterion_gain:
         problems.append(
-            f"unsupervised criterion {score.criterion:.4f} is only {score.criterion_gain:+.4f} above a random "
-            f"rotation's {score.null_criterion:.4f} (needs ≥ {thresholds.min_criterion_gain:+.2f})"
+            f"unsupervised criterion {score.criterion:.4f} is only {score.criterion_gain:+.4f} "
+            f"above a random rotation's {score.null_criterion:.4f} "
+            f"(needs ≥ {thresholds.min_criterion_gain:+.2f})"
         )
     if score.heldout_agreement < thresholds.min_heldout_agreement:
         problems.append(
             f"Procrustes fitted on half of its mutual-nearest-neighbour pairs recovers only "
-            f"{score.heldout_agreement:.1%} of the other half (needs ≥ {thresholds.min_heldout_agreement:.0%})"
+            f"{score.heldout_agreement:.1%} of the other half "
+            f"(needs ≥ {thresholds.min_heldout_agreement:.0%})"
         )
     if not problems:
         return None

@@ -1,4 +1,5 @@
-"""Word-vector loading and normalisation: fastText ``.vec`` (optionally gzipped), ``.npy`` + vocabulary, spaCy.
+"""Word-vector loading and normalisation: fastText ``.vec`` (optionally gzipped), ``.npy`` + vocabulary,
+spaCy.
 
 Every loader returns :class:`Embeddings` with words in frequency order (most frequent first), because the
 mapping methods seed on and restrict retrieval to the most frequent words. Specs accepted by
@@ -83,7 +84,8 @@ class Embeddings:
 
 
 class _Collector:
-    """Accumulates (word, vector) pairs applying the shared policy: lower-case, first casing wins, no zeros."""
+    """Accumulates (word, vector) pairs applying the shared policy: lower-case, first casing wins, no
+    zeros."""
 
     def __init__(self, source: str, dim: int, max_vocab: int | None, lowercase: bool) -> None:
         self.source, self.dim, self.max_vocab, self.lowercase = source, dim, max_vocab, lowercase
@@ -180,7 +182,8 @@ def load_vec(
                 dim = len(line.rstrip().split(" ")) - 1
                 if dim <= 0:
                     raise InputDataError(
-                        f"{path}:{number}: expected a header 'N d' or a line 'word v1 .. vd', got {line[:80]!r}"
+                        f"{path}:{number}: expected a header 'N d' or a line 'word v1 .. vd', "
+                        f"got {line[:80]!r}"
                     )
                 logger.warning("%s: no 'N d' header; inferred dimension %d from line %d", path, dim, number)
             else:
@@ -353,7 +356,8 @@ def load_spacy(
 
 
 def rerank_by_frequency(embeddings: Embeddings, lang: str | None = None) -> Embeddings:
-    """Reorder words by ``wordfreq`` frequency (descending); words absent from its list follow, in their order."""
+    """Reorder words by ``wordfreq`` frequency (descending); words absent from its list follow, in their
+    order."""
     import wordfreq
 
     lang = lang or embeddings.lang
@@ -408,7 +412,8 @@ def load_embeddings(
         embeddings = load_vec(text, limit, lowercase, lang)
     else:
         raise ConfigError(
-            f"{text}: unknown vector format (expected .vec, .vec.gz, .txt, .npy + vocabulary, or spacy:<package>)"
+            f"{text}: unknown vector format "
+            "(expected .vec, .vec.gz, .txt, .npy + vocabulary, or spacy:<package>)"
         )
     if do_rerank:
         embeddings = rerank_by_frequency(embeddings, lang)
@@ -430,7 +435,8 @@ def _truncate(embeddings: Embeddings, max_vocab: int | None) -> Embeddings:
 
 
 def normalize(vectors: np.ndarray, steps: Iterable[str] = ("unit", "center", "unit")) -> np.ndarray:
-    """Return a float32 copy normalised by ``steps`` (``unit``: L2 rows; ``center``: subtract the mean row)."""
+    """Return a float32 copy normalised by ``steps`` (``unit``: L2 rows; ``center``: subtract the mean
+    row)."""
     out = np.array(vectors, dtype=np.float32, copy=True)
     for step in steps:
         if step == "unit":
@@ -445,7 +451,8 @@ def normalize(vectors: np.ndarray, steps: Iterable[str] = ("unit", "center", "un
 
 
 def is_lexical(word: str) -> bool:
-    """True for word-like tokens: letters (and marks, apostrophes, hyphens, dots), at least one letter, no digit."""
+    """True for word-like tokens: letters (and marks, apostrophes, hyphens, dots), at least one letter, no
+    digit."""
     has_letter = False
     for char in word:
         category = unicodedata.category(char)
