@@ -122,8 +122,9 @@ def run_stage1(args: argparse.Namespace) -> int:
     )
     print(summary.stats.format_table())
     print(
-        f"\n{summary.sentences} sentences -> {summary.records} records ({summary.unswitched_dropped} without any"
-        f" replaced word dropped, {summary.mixed_in} mixed in); overall replaced share"
+        f"\n{summary.sentences} sentences -> {summary.records} records"
+        f" ({summary.unswitched_dropped} without any replaced word dropped, {summary.mixed_in} mixed in);"
+        f" overall replaced share"
         f" {summary.stats.replaced_share:.3f} (ratio {args.ratio}); wrote {args.out}"
     )
     if args.stats_json:

@@ -1,10 +1,11 @@
-"""Bilingual lexicons for code-switching: load ``source<TAB>target<TAB>score`` TSV files (or mappings) into lookups.
+"""Bilingual lexicons for code-switching: load ``source<TAB>target<TAB>score`` TSV files (or mappings) into
+lookups.
 
-A lexicon maps an English word (matched case-insensitively) to its candidate translations, best score first. Files
-may list several candidate lines per source word (the k best of lexicon induction) and may be hand-written: blank
-lines and ``#`` comments are skipped, a ``source<TAB>target<TAB>score`` header line is allowed, and a line with
-only two columns gets score 1.0. The target language comes from the file name (``en-fr.tsv`` -> ``fr``) or from
-an explicit ``lang=path`` spec.
+A lexicon maps an English word (matched case-insensitively) to its candidate translations, best score first.
+Files may list several candidate lines per source word (the k best of lexicon induction) and may be
+hand-written: blank lines and ``#`` comments are skipped, a ``source<TAB>target<TAB>score`` header line is
+allowed, and a line with only two columns gets score 1.0. The target language comes from the file name
+(``en-fr.tsv`` -> ``fr``) or from an explicit ``lang=path`` spec.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ _HEADER = ("source", "target", "score")
 
 @dataclass
 class Lexicon:
-    """English -> ``lang`` word translations: ``entries[word_lower]`` is a tuple of ``(target, score)``, best first."""
+    """English -> ``lang`` word translations: ``entries[word_lower]`` is a tuple of ``(target, score)``, best
+    first."""
 
     lang: str
     entries: dict[str, Candidates] = field(default_factory=dict)
@@ -42,12 +44,14 @@ class Lexicon:
         return word.lower() in self.entries
 
     def candidates(self, word: str) -> Candidates:
-        """Translations of ``word`` (case-insensitive), best score first; empty when the word is not covered."""
+        """Translations of ``word`` (case-insensitive), best score first; empty when the word is not
+        covered."""
         return self.entries.get(word.lower(), ())
 
 
 def _merge(pairs: Iterable[tuple[str, str, float]]) -> dict[str, Candidates]:
-    """Group (source, target, score) triples by lower-cased source; keep the best score of duplicates; sort."""
+    """Group (source, target, score) triples by lower-cased source; keep the best score of duplicates;
+    sort."""
     grouped: dict[str, dict[str, float]] = {}
     for source, target, score in pairs:
         targets = grouped.setdefault(source.lower(), {})
@@ -58,7 +62,8 @@ def _merge(pairs: Iterable[tuple[str, str, float]]) -> dict[str, Candidates]:
 
 
 def lang_from_filename(path: str | os.PathLike) -> str:
-    """Target language of an ``en-XX.tsv`` style file name; a clear error when the name says nothing or is not en-XX."""
+    """Target language of an ``en-XX.tsv`` style file name; a clear error when the name says nothing or is
+    not en-XX."""
     name = Path(path).name
     match = _FILENAME_PAIR.match(name)
     if not match:
@@ -68,14 +73,16 @@ def lang_from_filename(path: str | os.PathLike) -> str:
     src, tgt = match["src"].lower(), match["tgt"].lower()
     if src != "en":
         raise ConfigError(
-            f"lexicon {path} looks like a {src}->{tgt} lexicon, but the code-switcher needs English-source lexicons"
+            f"lexicon {path} looks like a {src}->{tgt} lexicon, "
+            f"but the code-switcher needs English-source lexicons"
             f" (en-XX); pass it as 'LANG={path}' if its source side really is English"
         )
     return tgt
 
 
 def load_lexicon(path: str | os.PathLike, lang: str | None = None) -> Lexicon:
-    """Read a ``source<TAB>target<TAB>score`` file; every malformed line raises InputDataError naming file and line."""
+    """Read a ``source<TAB>target<TAB>score`` file; every malformed line raises InputDataError naming file
+    and line."""
     path = Path(path)
     lang = lang or lang_from_filename(path)
     triples: list[tuple[str, str, float]] = []
@@ -109,7 +116,8 @@ def load_lexicon(path: str | os.PathLike, lang: str | None = None) -> Lexicon:
 
 
 def lexicon_from_mapping(lang: str, mapping: Mapping[str, Any]) -> Lexicon:
-    """Build a lexicon from ``{word: target}``, ``{word: [target, ...]}`` or ``{word: [(target, score), ...]}``.
+    """Build a lexicon from ``{word: target}``, ``{word: [target, ...]}`` or
+    ``{word: [(target, score), ...]}``.
 
     Lists without scores are ranked by position (first = best).
     """
@@ -123,7 +131,8 @@ def lexicon_from_mapping(lang: str, mapping: Mapping[str, Any]) -> Lexicon:
                 target, score = item[0], float(item[1])
             else:
                 raise InputDataError(
-                    f"lexicon {lang!r}: entry {source!r} must be a target string or (target, score) pairs, got {item!r}"
+                    f"lexicon {lang!r}: entry {source!r} must be a target string or (target, score) pairs, "
+                    f"got {item!r}"
                 )
             if not str(source).strip() or not target.strip():
                 raise InputDataError(f"lexicon {lang!r}: empty word in entry {source!r} -> {target!r}")
@@ -144,7 +153,8 @@ def parse_lexicon_spec(spec: str) -> tuple[str | None, str]:
 def resolve_lexicons(
     lexicons: Mapping[str, LexiconSource] | Iterable[LexiconSource | str],
 ) -> dict[str, Lexicon]:
-    """Normalise the accepted forms (dict lang -> path/mapping/Lexicon, or a list of paths/``lang=path`` specs)."""
+    """Normalise the accepted forms (dict lang -> path/mapping/Lexicon, or a list of paths/``lang=path``
+    specs)."""
     resolved: dict[str, Lexicon] = {}
     if isinstance(lexicons, Mapping):
         items: list[tuple[str | None, Any]] = list(lexicons.items())
@@ -169,7 +179,8 @@ def resolve_lexicons(
             raise ConfigError(f"unsupported lexicon {source!r}: expected a path, a mapping or a Lexicon")
         if lexicon.lang in resolved:
             raise ConfigError(
-                f"two lexicons for language {lexicon.lang!r} ({resolved[lexicon.lang].origin} and {lexicon.origin})"
+                f"two lexicons for language {lexicon.lang!r} "
+                f"({resolved[lexicon.lang].origin} and {lexicon.origin})"
             )
         resolved[lexicon.lang] = lexicon
     if not resolved:

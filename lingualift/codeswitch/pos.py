@@ -27,7 +27,8 @@ FUNCTION_WORD_GROUPS = frozenset({"adp", "pron", "aux", "cconj"})
 
 
 def parse_pos_groups(pos: str | Iterable[str] | None) -> frozenset[str]:
-    """``"noun+verb"`` / ``["noun", "verb"]`` / ``None`` (= every group) -> the set of selected group names."""
+    """``"noun+verb"`` / ``["noun", "verb"]`` / ``None`` (= every group) -> the set of selected group
+    names."""
     if pos is None:
         return frozenset(POS_GROUPS)
     parts = (

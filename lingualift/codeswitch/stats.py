@@ -1,7 +1,8 @@
-"""Replacement statistics of a code-switching run, per language and POS group, with the reasons words were kept.
+"""Replacement statistics of a code-switching run, per language and POS group, with the reasons words were
+kept.
 
-The measured *replaced share* (replaced / eligible words) is what ``ratio`` controls; the skip counts show where
-the other tokens went (entities, numbers, stop words, words missing from the lexicon, ...).
+The measured *replaced share* (replaced / eligible words) is what ``ratio`` controls; the skip counts show
+where the other tokens went (entities, numbers, stop words, words missing from the lexicon, ...).
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ class LanguageStats:
 
 @dataclass
 class SwitchStats:
-    """Accumulate :class:`SwitchResult` objects; ``format_table()`` prints the per-language / per-POS summary."""
+    """Accumulate :class:`SwitchResult` objects; ``format_table()`` prints the per-language / per-POS
+    summary."""
 
     languages: dict[str, LanguageStats] = field(default_factory=dict)
 

@@ -7,11 +7,12 @@ Usage::
     result.text          # 'John acheta three pommes in Paris.'
     result.replacements  # spans replaced, with offsets in both texts
 
-spaCy gives tokens, POS tags and entities. A word is *eligible* when it is alphabetic, outside every named entity
-(which also covers dates, times, money, quantities, ordinals), not a number, not a stop word, of a selected POS
-group and covered by the lexicon. Of a sentence's ``n`` eligible words, ``ratio * n`` are replaced (stochastically
-rounded, so the share over a corpus matches ``ratio``), chosen with a random generator seeded by
-``(seed, sentence index, language)``: the output does not depend on batch size or process count.
+spaCy gives tokens, POS tags and entities. A word is *eligible* when it is alphabetic, outside every named
+entity (which also covers dates, times, money, quantities, ordinals), not a number, not a stop word, of a
+selected POS group and covered by the lexicon. Of a sentence's ``n`` eligible words, ``ratio * n`` are
+replaced (stochastically rounded, so the share over a corpus matches ``ratio``), chosen with a random
+generator seeded by ``(seed, sentence index, language)``: the output does not depend on batch size or process
+count.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ _PUNCT_POS = frozenset({"PUNCT", "SYM", "SPACE"})
 
 @dataclass(frozen=True)
 class Replacement:
-    """One replaced word: the English ``source`` at ``source_span`` became ``target`` at ``span`` of the output."""
+    """One replaced word: the English ``source`` at ``source_span`` became ``target`` at ``span`` of the
+    output."""
 
     source: str
     target: str
@@ -81,7 +83,8 @@ class SwitchResult:
 
 @dataclass(frozen=True)
 class _Word:
-    """A token that passed the language-independent checks (alphabetic, no entity/number/stop word, POS selected)."""
+    """A token that passed the language-independent checks (alphabetic, no entity/number/stop word, POS
+    selected)."""
 
     token: int
     start: int
@@ -113,14 +116,15 @@ def _match_case(target: str, source: str) -> str:
 
 
 class CodeSwitcher:
-    """Replace a ``ratio`` of the eligible words of English sentences by lexicon translations (see module doc).
+    """Replace a ``ratio`` of the eligible words of English sentences by lexicon translations (see module
+    doc).
 
     ``lexicons``: ``{"fr": path | mapping | Lexicon}`` or a list of ``en-XX.tsv`` paths / ``lang=path`` specs.
-    ``pos``: POS groups (``"noun+verb"``, ``["adp", "noun"]``; None = all). ``choice``: ``"top1"`` takes the best
-    scored translation, ``"sample"`` draws one with probability proportional to its score (negative scores count
-    as 0; all-zero means uniform). ``protect_stop_words=False`` lets stop words be replaced (needed for the
-    function-word groups adp/pron/aux/cconj, which are almost only stop words). ``use_lemma`` looks a word up by
-    its lemma when its surface form is not in the lexicon.
+    ``pos``: POS groups (``"noun+verb"``, ``["adp", "noun"]``; None = all). ``choice``: ``"top1"`` takes the
+    best scored translation, ``"sample"`` draws one with probability proportional to its score (negative
+    scores count as 0; all-zero means uniform). ``protect_stop_words=False`` lets stop words be replaced
+    (needed for the function-word groups adp/pron/aux/cconj, which are almost only stop words). ``use_lemma``
+    looks a word up by its lemma when its surface form is not in the lexicon.
     """
 
     def __init__(
@@ -178,7 +182,8 @@ class CodeSwitcher:
 
     @property
     def _lemmatizer(self):
-        """The pipeline's (disabled) lemmatizer, run on demand for words missing from a lexicon; None if unused."""
+        """The pipeline's (disabled) lemmatizer, run on demand for words missing from a lexicon; None if
+        unused."""
         if not self.use_lemma or "lemmatizer" not in self.nlp.component_names:
             return None
         return self.nlp.get_pipe("lemmatizer")
@@ -292,7 +297,8 @@ class CodeSwitcher:
         )
 
     def _languages_for(self, index: int, langs: Sequence[str], assign: str) -> Sequence[str]:
-        """``all``: every language; ``balanced``: one language per sentence, each block of len(langs) a permutation."""
+        """``all``: every language; ``balanced``: one language per sentence, each block of len(langs) a
+        permutation."""
         if assign == "all" or len(langs) == 1:
             return langs
         block = index // len(langs)
@@ -306,10 +312,11 @@ class CodeSwitcher:
         assign: str = "all",
         start_index: int = 0,
     ) -> Iterator[SwitchResult]:
-        """Stream :class:`SwitchResult` in sentence order (for ``assign="all"``, each sentence in every language).
+        """Stream :class:`SwitchResult` in sentence order (for ``assign="all"``, each sentence in every
+        language).
 
-        ``langs``: one code, several, or None for every lexicon language. ``assign="balanced"`` gives each sentence
-        one language, balanced to within one sentence per language over any prefix of whole blocks.
+        ``langs``: one code, several, or None for every lexicon language. ``assign="balanced"`` gives each
+        sentence one language, balanced to within one sentence per language over any prefix of whole blocks.
         """
         if assign not in ASSIGNMENTS:
             raise ConfigError(f"assign must be one of {', '.join(ASSIGNMENTS)}, got {assign!r}")
@@ -317,7 +324,8 @@ class CodeSwitcher:
         unknown = [lang for lang in selected if lang not in self.lexicons]
         if unknown or not selected:
             raise ConfigError(
-                f"no lexicon for language(s) {', '.join(unknown) or '(none selected)'}; have: {', '.join(self.languages)}"
+                f"no lexicon for language(s) {', '.join(unknown) or '(none selected)'}; "
+                f"have: {', '.join(self.languages)}"
             )
         for offset, analysis in enumerate(self._parse(self._checked(sentences))):
             index = start_index + offset
