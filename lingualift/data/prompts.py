@@ -1,9 +1,9 @@
 """Instruction strings and input/response formats shared by the stage-1/stage-2 data and by evaluation.
 
-Import these constants and helpers (do not retype the strings) so that what stage 2 teaches is what evaluation asks
-and extracts: math responses end with ``The answer is N.`` (MGSM-style zero-shot chain of thought), NLI inputs are
-``Premise: ...\\nHypothesis: ...`` answered by a label word, multiple-choice inputs list ``A. text`` lines and are
-answered by the option label.
+Import these constants and helpers (do not retype the strings) so that what stage 2 teaches is what evaluation
+asks and extracts: math responses end with ``The answer is N.`` (MGSM-style zero-shot chain of thought), NLI
+inputs are ``Premise: ...\\nHypothesis: ...`` answered by a label word, multiple-choice inputs list
+``A. text`` lines and are answered by the option label.
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ def language_name(code: str, overrides: Mapping[str, str] | None = None) -> str:
 
     if code not in LANGUAGES:
         raise ConfigError(
-            f"no English name known for language code {code!r}; give one with language_names={{{code!r}: 'Name'}}"
+            f"no English name known for language code {code!r}; "
+            f"give one with language_names={{{code!r}: 'Name'}}"
             f" (CLI: --language-name {code}=Name); known codes: {', '.join(sorted(LANGUAGES))}"
         )
     return LANGUAGES[code].name
@@ -51,7 +52,8 @@ def stage1_instruction(code: str, overrides: Mapping[str, str] | None = None) ->
 
 
 def format_math_response(reasoning: str, answer: str) -> str:
-    """Chain-of-thought response ending in ``The answer is {answer}.`` (what evaluation's strict extraction reads)."""
+    """Chain-of-thought response ending in ``The answer is {answer}.`` (what evaluation's strict extraction
+    reads)."""
     reasoning = reasoning.strip()
     final = f"{MATH_ANSWER_PHRASE} {answer}."
     return f"{reasoning}\n{final}" if reasoning else final

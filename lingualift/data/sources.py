@@ -1,4 +1,5 @@
-"""Read corpora and task files (plain text, JSON Lines, JSON arrays, TSV) and write datasets (JSONL or HF ``datasets``).
+"""Read corpora and task files (plain text, JSON Lines, JSON arrays, TSV) and write datasets (JSONL or HF
+``datasets``).
 
 Every record keeps a ``where`` string (``file:line``) so that errors raised later still name the place.
 """
@@ -23,7 +24,8 @@ OUTPUT_FORMATS = ("jsonl", "hf")
 def iter_sentences(path: str | os.PathLike, field: str | None = None) -> Iterator[tuple[str, str]]:
     """Yield ``(where, text)`` from a plain-text file (one sentence per non-blank line) or JSONL (``field``).
 
-    JSONL (``.jsonl``/``.ndjson``/``.json`` lines) reads ``field`` (default ``text``); errors name file, line, keys.
+    JSONL (``.jsonl``/``.ndjson``/``.json`` lines) reads ``field`` (default ``text``); errors name file, line,
+    keys.
     """
     path = Path(path)
     if path.suffix.lower() not in JSONL_SUFFIXES + (".json",):
@@ -54,8 +56,9 @@ def iter_records(
 ) -> Iterator[tuple[str, dict[str, Any]]]:
     """Yield ``(where, record)`` from a JSONL file, a JSON array file, a TSV file, or an iterable of dicts.
 
-    TSV files with a header row naming their columns give dicts keyed by the header; without a known header the
-    columns are returned as ``{"columns": [...]}`` for the task parser to interpret (e.g. XTREME XNLI layout).
+    TSV files with a header row naming their columns give dicts keyed by the header; without a known header
+    the columns are returned as ``{"columns": [...]}`` for the task parser to interpret (e.g. XTREME XNLI
+    layout).
     """
     if not isinstance(source, (str, os.PathLike)):
         for number, record in enumerate(source, start=1):
@@ -123,7 +126,8 @@ def _iter_tsv(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
 
 
 def output_format(out: str | os.PathLike, fmt: str | None) -> str:
-    """``jsonl`` for ``*.jsonl``/``*.json`` paths, ``hf`` (``datasets.save_to_disk`` folder) otherwise, or ``fmt``."""
+    """``jsonl`` for ``*.jsonl``/``*.json`` paths, ``hf`` (``datasets.save_to_disk`` folder) otherwise, or
+    ``fmt``."""
     if fmt is not None:
         if fmt not in OUTPUT_FORMATS:
             raise ConfigError(f"output format must be one of {', '.join(OUTPUT_FORMATS)}, got {fmt!r}")

@@ -1,10 +1,11 @@
 """Stage-1 (language alignment) dataset: code-switched English sentences -> their English originals.
 
-Each record is ``{"instruction", "input", "output", "lang", "replaced", "id"}``: ``instruction`` names the source
-language ("Translate the following French text into English:"), ``input`` is the code-switched text (encoder side),
-``output`` the English original, ``replaced`` the replaced spans. With several lexicons the sentences are spread
-over the languages in balance (``assign="balanced"``) or every sentence appears in every language
-(``assign="all"``). Multilingual task data can be mixed in (paper E.6) with ``mix_in``/``mix_in_fraction``.
+Each record is ``{"instruction", "input", "output", "lang", "replaced", "id"}``: ``instruction`` names the
+source language ("Translate the following French text into English:"), ``input`` is the code-switched text
+(encoder side), ``output`` the English original, ``replaced`` the replaced spans. With several lexicons the
+sentences are spread over the languages in balance (``assign="balanced"``) or every sentence appears in every
+language (``assign="all"``). Multilingual task data can be mixed in (paper E.6) with
+``mix_in``/``mix_in_fraction``.
 
 Usage::
 
@@ -30,7 +31,8 @@ from lingualift.errors import ConfigError, InputDataError
 
 @dataclass
 class Stage1Summary:
-    """What a stage-1 build produced: switching statistics, counts, and the records when no ``out`` was given."""
+    """What a stage-1 build produced: switching statistics, counts, and the records when no ``out`` was
+    given."""
 
     stats: SwitchStats
     sentences: int = 0
@@ -162,7 +164,8 @@ def build_stage1_dataset(
 ) -> Stage1Summary:
     """Code-switch a corpus (path to .txt/.jsonl with ``field``, or a list of sentences) into stage-1 records.
 
-    Writes ``out`` (``.jsonl`` or an HF ``datasets`` folder) when given, else returns the records in ``.rows``.
+    Writes ``out`` (``.jsonl`` or an HF ``datasets`` folder) when given, else returns the records in
+    ``.rows``.
     ``mix_in_fraction``: share of the final dataset taken from ``mix_in`` (None = all of it).
     ``switcher_options`` go to :class:`CodeSwitcher` (``model``, ``n_process``, ``batch_size``, ...).
     """

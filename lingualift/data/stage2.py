@@ -1,12 +1,12 @@
 """Stage-2 (task transfer) datasets from English task data in its public formats, with the shared prompts.
 
-Tasks: ``gsm8k`` (``question``/``answer`` ending in ``#### N``), ``metamathqa`` (``query``/``response`` ending in
-``The answer is: N``), ``nli`` (MultiNLI/XNLI: premise/hypothesis or sentence1/sentence2, label int or word, or
-XTREME TSV), ``mcqa`` (X-CSQA/CommonsenseQA/ARC/OpenBookQA/QASC, JSONL or HF layouts). Records are
+Tasks: ``gsm8k`` (``question``/``answer`` ending in ``#### N``), ``metamathqa`` (``query``/``response`` ending
+in ``The answer is: N``), ``nli`` (MultiNLI/XNLI: premise/hypothesis or sentence1/sentence2, label int or
+word, or XTREME TSV), ``mcqa`` (X-CSQA/CommonsenseQA/ARC/OpenBookQA/QASC, JSONL or HF layouts). Records are
 ``{"id", "instruction", "input", "output", "lang", "task"}`` with the task input on the encoder side.
 
-Parallel-language mixtures (English + translated copies of the same task data, for the parallel-training studies)
-come from ``parallel={"fr": path_or_records, ...}``.
+Parallel-language mixtures (English + translated copies of the same task data, for the parallel-training
+studies) come from ``parallel={"fr": path_or_records, ...}``.
 
 Usage::
 
@@ -77,7 +77,8 @@ def convert_gsm8k(record: dict[str, Any], where: str) -> tuple[str, str, str]:
 
 
 def convert_metamathqa(record: dict[str, Any], where: str) -> tuple[str, str, str]:
-    """MetaMathQA: ``query`` -> ``response`` with its final ``The answer is: N`` normalised to ``The answer is N.``"""
+    """MetaMathQA: ``query`` -> ``response`` with its final ``The answer is: N`` normalised to
+    ``The answer is N.``"""
     query = _text(record, "query", where)
     response = _text(record, "response", where)
     marker = response.rfind("The answer is")
@@ -93,7 +94,8 @@ _NLI_ALIASES = {"contradictory": "contradiction", "entails": "entailment", "neut
 
 
 def convert_nli(record: dict[str, Any], where: str) -> tuple[str, str, str] | None:
-    """MultiNLI/XNLI (HF ints 0/1/2, words, ``gold_label``) or XTREME TSV rows; unlabelled rows are skipped."""
+    """MultiNLI/XNLI (HF ints 0/1/2, words, ``gold_label``) or XTREME TSV rows; unlabelled rows are
+    skipped."""
     if "columns" in record:  # header-less TSV: premise, hypothesis, label
         columns = record["columns"]
         if len(columns) != 3:
@@ -130,8 +132,8 @@ def convert_nli(record: dict[str, Any], where: str) -> tuple[str, str, str] | No
 
 
 def convert_mcqa(record: dict[str, Any], where: str) -> tuple[str, str, str]:
-    """Multiple-choice QA: ``question`` (string, or ``{stem, choices}``) or ``question_stem``; ``choices`` as a list
-    of ``{label, text}`` or HF ``{label: [...], text: [...]}``; ``answerKey`` the correct label."""
+    """Multiple-choice QA: ``question`` (string, or ``{stem, choices}``) or ``question_stem``; ``choices`` as
+    a list of ``{label, text}`` or HF ``{label: [...], text: [...]}``; ``answerKey`` the correct label."""
     question = record.get("question")
     choices = record.get("choices")
     if isinstance(question, dict):
@@ -184,7 +186,8 @@ TASK_ALIASES = {
 
 
 def resolve_task(task: str) -> str:
-    """Canonical task name (aliases such as ``xnli`` -> ``nli``, ``arc`` -> ``mcqa``); ConfigError when unknown."""
+    """Canonical task name (aliases such as ``xnli`` -> ``nli``, ``arc`` -> ``mcqa``); ConfigError when
+    unknown."""
     name = TASK_ALIASES.get(task.lower(), task.lower())
     if name not in TASKS:
         raise ConfigError(
@@ -259,11 +262,12 @@ def build_stage2_dataset(
     output_format: str | None = None,
     progress: bool = False,
 ) -> Stage2Summary:
-    """Convert ``input`` (path or records) of ``task`` into stage-2 records; with ``parallel`` add translated copies.
+    """Convert ``input`` (path or records) of ``task`` into stage-2 records; with ``parallel`` add translated
+    copies.
 
-    ``limit`` caps the records per language; ``shuffle`` mixes the languages with ``seed`` (else language blocks
-    in order: ``lang`` first, then ``parallel`` in the given order). Writes ``out`` (``.jsonl`` or HF folder) when
-    given, else returns the records in ``.rows``.
+    ``limit`` caps the records per language; ``shuffle`` mixes the languages with ``seed`` (else language
+    blocks in order: ``lang`` first, then ``parallel`` in the given order). Writes ``out`` (``.jsonl`` or HF
+    folder) when given, else returns the records in ``.rows``.
     """
     name = resolve_task(task)
     if limit is not None and limit < 1:
