@@ -1,22 +1,27 @@
-"""``lingualift demo``: the whole LinguaLIFT method end to end on real artefacts, offline, with a final report.
+"""``lingualift demo``: the whole LinguaLIFT method end to end on real artefacts, offline, with a final
+report.
 
-Steps (each one's result is kept under ``--out``; a re-run skips completed steps, so an interrupted demo resumes):
+Steps (each one's result is kept under ``--out``; a re-run skips completed steps, so an interrupted demo
+resumes):
 
 1. lexicon   — unsupervised bilingual lexicon induction en→fr (and any other language whose spaCy vectors are
                installed) from real spaCy word vectors, with P@1 against the MUSE dictionary when available;
 2. codeswitch — real English sentences (GSM8K questions) code-switched into a stage-1 set with those lexicons;
 3. stage2data — English GSM8K question/answer pairs as stage-2 task records;
-4. model     — multilingual-e5-small (encoder) + SmolLM2-135M-Instruct (LLM) imported from their PyPI packages,
-               or tiny random models (``--tiny``, or automatically with a clear message when those are missing);
+4. model     — multilingual-e5-small (encoder) + SmolLM2-135M-Instruct (LLM) imported from their PyPI
+               packages, or tiny random models (``--tiny``, or automatically with a clear message when those
+               are missing);
 5. align-before / stage1 / align-after — Tatoeba retrieval through the encoder, the bridge and the bare LLM
-               embeddings, and the likelihood of the English translation (bridged vs bare LLM), before and after
-               stage-1 training of the bridge;
+               embeddings, and the likelihood of the English translation (bridged vs bare LLM), before and
+               after stage-1 training of the bridge;
 6. stage2    — LoRA task transfer on English data;
-7. evaluate  — a small MGSM and XNLI slice for the bridged model and for the bare LLM through the same prompts;
+7. evaluate  — a small MGSM and XNLI slice for the bridged model and for the bare LLM through the same
+               prompts;
 8. report    — ``report.md`` and PNG plots in ``--out``, stating what improved and what did not.
 
-The defaults finish in about 7 minutes on an idle 2-core CPU (9 with a fresh `make demo`); every size is a flag, and
-``--encoder google/mt5-xl --llm meta-llama/Llama-2-7b-hf --stage1-config recipes/configs/stage1/paper_mt5xl_llama2_7b.yaml
+The defaults finish in about 7 minutes on an idle 2-core CPU (9 with a fresh `make demo`); every size is a
+flag, and ``--encoder google/mt5-xl --llm meta-llama/Llama-2-7b-hf
+--stage1-config recipes/configs/stage1/paper_mt5xl_llama2_7b.yaml
 --stage2-config recipes/configs/stage2/paper_mt5xl_llama2_7b.yaml ...`` is the real run on a GPU host.
 """
 
@@ -59,14 +64,16 @@ class DemoSettings:
     lexicon_method: str = "robust"
     lexicon_vocab: int = 20_000
     stage1_sentences: int = 400
-    # steps / batch: None with a stage config means "the config's schedule"; without one, the demo's sizes below
+    # steps / batch: None with a stage config means "the config's schedule"; without one, the demo's sizes
+    # below
     stage1_steps: int | None = 48
     stage1_batch: int | None = 8
     stage2_examples: int = 200
     stage2_steps: int | None = 8
     stage2_batch: int | None = 2
-    # training YAMLs (e.g. recipes/configs/stage1/paper_mt5xl_llama2_7b.yaml) whose model/training/stage settings
-    # replace the demo's CPU-sized ones; the demo still supplies the models, data files and output directories
+    # training YAMLs (e.g. recipes/configs/stage1/paper_mt5xl_llama2_7b.yaml) whose model/training/stage
+    # settings replace the demo's CPU-sized ones; the demo still supplies the models, data files and output
+    # directories
     stage1_config: Path | None = None
     stage2_config: Path | None = None
     eval_languages: tuple[str, ...] = ("fr", "sw", "zh")
@@ -75,7 +82,8 @@ class DemoSettings:
     tatoeba_limit: int = 100
     translation_limit: int = 50  # Tatoeba pairs per language scored for translation likelihood (0: skip)
     max_new_tokens: int = 64
-    # representations compared on Tatoeba before stage 1 ("llm": mean-pooled LLM hidden states, costly on a CPU)
+    # representations compared on Tatoeba before stage 1 ("llm": mean-pooled LLM hidden states, costly on a
+    # CPU)
     tatoeba_spaces: tuple[str, ...] = ("encoder", "bridge", "llm_input")
     seed: int = 0
     fresh: bool = False
@@ -83,7 +91,8 @@ class DemoSettings:
 
 
 def first_sentences(texts: Iterable[str], count: int, min_words: int = 6, max_words: int = 25) -> list[str]:
-    """The first sentence of each text when it has ``min_words``..``max_words`` words, up to ``count`` of them.
+    """The first sentence of each text when it has ``min_words``..``max_words`` words, up to ``count`` of
+    them.
 
     Short single sentences keep stage-1 steps cheap on a CPU while staying real English text.
     """
@@ -128,7 +137,8 @@ class DemoRun:
         path = self.s.data_dir.joinpath(*parts)
         if not path.exists():
             raise InputDataError(
-                f"{path}: not found. The demo reads public benchmark files from --data-dir (default {DEFAULT_DATA_DIR});"
+                f"{path}: not found. The demo reads public benchmark files from --data-dir "
+                f"(default {DEFAULT_DATA_DIR});"
                 " point it at a directory holding gsm8k/, mgsm/, xnli/, tatoeba/ and muse_dictionaries_full/"
             )
         return path
@@ -288,7 +298,8 @@ class DemoRun:
         cpu_settings: dict[str, dict[str, Any]],
         stage_settings: dict[str, Any],
     ) -> dict[str, Any]:
-        """One training stage: ``config_file``'s settings when given, else the demo's CPU-sized ``cpu_settings``."""
+        """One training stage: ``config_file``'s settings when given, else the demo's CPU-sized
+        ``cpu_settings``."""
         from lingualift.training.callbacks import STEP_LOG_NAME
         from lingualift.training.config import config_from_dict, read_config_tree
         from lingualift.training.run import run_stage1, run_stage2
@@ -398,7 +409,8 @@ class DemoRun:
                     update_card=slug == "bridged",
                 )
                 results[system][benchmark] = summary
-        # the alignment figure of the final model in its card too (stage 2 left the bridge as stage 1 trained it)
+        # the alignment figure of the final model in its card too (stage 2 left the bridge as stage 1 trained
+        # it)
         evaluate(
             systems["bridged (LinguaLIFT)"],
             benchmark="tatoeba",
@@ -495,7 +507,8 @@ def _csv(text: str) -> tuple[str, ...]:
 
 
 def _stage_size(args: argparse.Namespace, name: str) -> int | None:
-    """A step/batch flag: as given; else the config's value (None) when that stage has a config; else the default."""
+    """A step/batch flag: as given; else the config's value (None) when that stage has a config; else the
+    default."""
     value = getattr(args, name)
     if value is not None or getattr(args, f"{name[:6]}_config") is not None:
         return value
