@@ -139,10 +139,16 @@ def _verdicts(results: dict[str, Any], languages: list[str]) -> list[str]:
             _average(after_tr["bridged"], languages, "nll_per_token"),
         )
         verb = "lowered" if y < x else "did not lower"
-        line = f"- Stage 1 {verb} the NLL of the English translation through the bridge: {x:.3f} → {y:.3f} per token"
+        line = (
+            f"- Stage 1 {verb} the NLL of the English translation through the bridge: "
+            f"{x:.3f} → {y:.3f} per token"
+        )
         if before_tr.get("bare"):
             z = _average(before_tr["bare"], languages, "nll_per_token")
-            line += f"; the bare LLM reading the source text scores {z:.3f} ({'worse' if z > y else 'better'} than the bridge)"
+            line += (
+                f"; the bare LLM reading the source text scores {z:.3f} "
+                f"({'worse' if z > y else 'better'} than the bridge)"
+            )
         lines.append(line + ".")
     evaluation = results["evaluate"]["systems"]
     systems = list(evaluation)
@@ -155,20 +161,23 @@ def _verdicts(results: dict[str, Any], languages: list[str]) -> list[str]:
             evidence = _significance(evaluation[systems[0]][benchmark], evaluation[systems[1]][benchmark])
             if x > y:
                 lines.append(
-                    f"- {benchmark.upper()}: the bridged model beats the bare LLM ({x:.1f}% vs {y:.1f}%{evidence})."
+                    f"- {benchmark.upper()}: the bridged model beats the bare LLM "
+                    f"({x:.1f}% vs {y:.1f}%{evidence})."
                 )
             elif x == y:
                 lines.append(
-                    f"- {benchmark.upper()}: no difference between the bridged model and the bare LLM ({x:.1f}%{evidence})."
+                    f"- {benchmark.upper()}: no difference between the bridged model and the bare LLM "
+                    f"({x:.1f}%{evidence})."
                 )
             else:
                 lines.append(
-                    f"- {benchmark.upper()}: the bridged model did not beat the bare LLM ({x:.1f}% vs {y:.1f}%{evidence})."
+                    f"- {benchmark.upper()}: the bridged model did not beat the bare LLM "
+                    f"({x:.1f}% vs {y:.1f}%{evidence})."
                 )
     s1, s2 = results["stage1"], results["stage2"]
     lines.append(
-        f"- Training: stage 1 ran {s1['global_step']} steps (mean loss {s1['train_loss']:.3f}); stage 2 (LoRA) ran"
-        f" {s2['global_step']} steps (mean loss {s2['train_loss']:.3f})."
+        f"- Training: stage 1 ran {s1['global_step']} steps (mean loss {s1['train_loss']:.3f});"
+        f" stage 2 (LoRA) ran {s2['global_step']} steps (mean loss {s2['train_loss']:.3f})."
     )
     return lines
 
@@ -229,7 +238,10 @@ def write_demo_report(out: Path, results: dict[str, Any], settings: Any) -> Path
     if (final / "README.md").is_file():
         lines += [
             "",
-            f"Trained checkpoint: `{final}` (bridge + LoRA adapter), with its model card `{final / 'README.md'}`.",
+            (
+                f"Trained checkpoint: `{final}` (bridge + LoRA adapter), "
+                f"with its model card `{final / 'README.md'}`."
+            ),
         ]
     if model.get("note"):
         lines += ["", f"**Note:** {model['note']}."]
@@ -276,8 +288,14 @@ def write_demo_report(out: Path, results: dict[str, Any], settings: Any) -> Path
         "",
         "## 4. Training",
         "",
-        f"- stage 1 (bridge only): {results['stage1']['global_step']} steps, mean loss {results['stage1']['train_loss']:.3f}",
-        f"- stage 2 (LoRA on the LLM): {results['stage2']['global_step']} steps, mean loss {results['stage2']['train_loss']:.3f}",
+        (
+            f"- stage 1 (bridge only): {results['stage1']['global_step']} steps, "
+            f"mean loss {results['stage1']['train_loss']:.3f}"
+        ),
+        (
+            f"- stage 2 (LoRA on the LLM): {results['stage2']['global_step']} steps, "
+            f"mean loss {results['stage2']['train_loss']:.3f}"
+        ),
         "",
         "![training loss](training_loss.png)",
         "",

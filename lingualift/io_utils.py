@@ -27,7 +27,8 @@ def _umask() -> int:
 
 @contextlib.contextmanager
 def atomic_open(path: PathLike, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[Any]:
-    """Open a temporary sibling of ``path`` for writing; rename it over ``path`` only if the block succeeds."""
+    """Open a temporary sibling of ``path`` for writing; rename it over ``path`` only if the block
+    succeeds."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -83,7 +84,8 @@ def iter_text_lines(path: PathLike) -> Iterator[tuple[int, str]]:
 
 
 def iter_jsonl(path: PathLike) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield ``(line_number, object)`` from a JSON Lines file (blank lines skipped), naming file and line on errors."""
+    """Yield ``(line_number, object)`` from a JSON Lines file (blank lines skipped), naming file and line on
+    errors."""
     for number, line in iter_text_lines(path):
         if not line.strip():
             continue
@@ -103,7 +105,8 @@ def read_jsonl(path: PathLike, required_fields: tuple[str, ...] = ()) -> list[di
         for field in required_fields:
             if field not in record:
                 raise InputDataError(
-                    f"{path}:{number}: missing field {field!r} (expected fields: {', '.join(required_fields)};"
+                    f"{path}:{number}: missing field {field!r} "
+                    f"(expected fields: {', '.join(required_fields)};"
                     f" got: {', '.join(record) or 'none'})"
                 )
         records.append(record)

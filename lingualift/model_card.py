@@ -1,8 +1,10 @@
-"""Model cards: every saved checkpoint gets a ``README.md`` describing bases, languages, training and evaluation.
+"""Model cards: every saved checkpoint gets a ``README.md`` describing bases, languages, training and
+evaluation.
 
-The facts come from the config (bases, bridge) and ``model.card_data``, a dict that training and evaluation fill
-(``languages``, ``stages`` (list of dicts), ``evaluation`` (markdown or ``{benchmark: {lang: accuracy}}``)). The
-card data is also saved as ``lingualift_card.json`` so later stages extend rather than replace it.
+The facts come from the config (bases, bridge) and ``model.card_data``, a dict that training and evaluation
+fill (``languages``, ``stages`` (list of dicts), ``evaluation`` (markdown or
+``{benchmark: {lang: accuracy}}``)). The card data is also saved as ``lingualift_card.json`` so later stages
+extend rather than replace it.
 """
 
 from __future__ import annotations
@@ -58,8 +60,9 @@ def _evaluation_section(evaluation: Any) -> str:
 
 
 def hub_base_model(name_or_path: str | None) -> str | None:
-    """The Hub id to name as ``base_model``: the id itself; for a local copy made by :mod:`lingualift.artefacts`,
-    the model it copies; None for any other local directory (the Hub accepts only repo ids there)."""
+    """The Hub id to name as ``base_model``: the id itself; for a local copy made by
+    :mod:`lingualift.artefacts`, the model it copies; None for any other local directory (the Hub accepts
+    only repo ids there)."""
     if not name_or_path:
         return None
     from lingualift.artefacts import MARKER_FILE
@@ -74,7 +77,8 @@ def hub_base_model(name_or_path: str | None) -> str | None:
 
 
 def render_model_card(model: Any, form: str, title: str | None = None, location: str | None = None) -> str:
-    """The model card text for ``model`` saved in checkpoint ``form`` at ``location`` (a directory or Hub id)."""
+    """The model card text for ``model`` saved in checkpoint ``form`` at ``location`` (a directory or Hub
+    id)."""
     config = model.config
     data: dict[str, Any] = dict(getattr(model, "card_data", None) or {})
     languages = list(data.get("languages", []))
@@ -106,8 +110,8 @@ def render_model_card(model: Any, form: str, title: str | None = None, location:
 def write_model_card(
     model: Any, directory: str | Path, form: str, title: str | None = None, location: str | None = None
 ) -> None:
-    """Write ``README.md`` and ``lingualift_card.json`` into a checkpoint directory (``location``: how users will
-    load it, the directory itself unless given, e.g. the Hub repo id when pushing)."""
+    """Write ``README.md`` and ``lingualift_card.json`` into a checkpoint directory (``location``: how users
+    will load it, the directory itself unless given, e.g. the Hub repo id when pushing)."""
     directory = Path(directory)
     card = render_model_card(model, form, title=title, location=location or str(directory))
     atomic_write_text(directory / "README.md", card)
