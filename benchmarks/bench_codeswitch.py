@@ -1,7 +1,8 @@
 """Code-switching throughput (sentences/s) on GSM8K questions with 1 and 2 spaCy processes.
 
-Baseline, measured in the same process: the complete spaCy pipeline (parser and lemmatizer included) parsing the
-same questions, i.e. what a naive ``nlp.pipe`` over the default pipeline costs before any switching is done.
+Baseline, measured in the same process: the complete spaCy pipeline (parser and lemmatizer included) parsing
+the same questions, i.e. what a naive ``nlp.pipe`` over the default pipeline costs before any switching is
+done.
 
     python benchmarks/bench_codeswitch.py [--n 1000] [--data ../shared/data]
 Writes benchmarks/results/bench_codeswitch.json.
@@ -111,8 +112,8 @@ def main() -> None:
     print("-" * len(header))
     for row in rows:
         print(
-            f"{row['config']:<78} {row['processes']:>4} {row['sentences_per_s']:>8.1f} {row['per_process']:>8.1f}"
-            f" {row['vs_baseline']:>6.2f}"
+            f"{row['config']:<78} {row['processes']:>4} {row['sentences_per_s']:>8.1f}"
+            f" {row['per_process']:>8.1f} {row['vs_baseline']:>6.2f}"
         )
     print(f"replaced share of eligible words at ratio 0.8: {rows[-1]['replaced_share']:.4f}")
     result = {

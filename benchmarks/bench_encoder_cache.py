@@ -1,10 +1,13 @@
-"""Stage-1 epoch time with the frozen-encoder cache vs without (the second and later epochs of the paper's three).
+"""Stage-1 epoch time with the frozen-encoder cache vs without (the second and later epochs of the paper's
+three).
 
-One process, same batches: an epoch of stage-1 steps (bridge trains, encoder and LLM frozen) with the encoder run
-on every batch, against the same epoch served from a cache warmed by a first epoch; fastest of ``--repeats``
-interleaved runs. Reports the ratio, the cache's size and the encoder's share of an uncached step.
+One process, same batches: an epoch of stage-1 steps (bridge trains, encoder and LLM frozen) with the encoder
+run on every batch, against the same epoch served from a cache warmed by a first epoch; fastest of
+``--repeats`` interleaved runs. Reports the ratio, the cache's size and the encoder's share of an uncached
+step.
 
-Usage: python benchmarks/bench_encoder_cache.py [--models tiny,smollm2] [--examples 32] [--batch 8] [--repeats 3]
+Usage: python benchmarks/bench_encoder_cache.py [--models tiny,smollm2] [--examples 32] [--batch 8]
+       [--repeats 3]
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ FALLBACK = Path(__file__).resolve().parents[1] / "recipes" / "data" / "tiny_stag
 
 
 def sentences(count: int) -> list[str]:
-    """Real English sentences: GSM8K questions when ../shared is present, else the recipe's tiny stage-1 outputs."""
+    """Real English sentences: GSM8K questions when ../shared is present, else the recipe's tiny stage-1
+    outputs."""
     real = GSM8K / "train.jsonl"
     source, key = (real, "question") if real.is_file() else (FALLBACK, "output")
     rows = [record[key] for record in read_jsonl(source, required_fields=(key,))]

@@ -1,13 +1,14 @@
 #!/usr/bin/env python
-"""Evaluation throughput (examples/s) of the runner with batch 1 vs 16: tiny bridged model, SmolLM2 (plain) and
-SmolLM2 bridged to multilingual-e5 (random bridge), on real MGSM questions with greedy generation.
+"""Evaluation throughput (examples/s) of the runner with batch 1 vs 16: tiny bridged model, SmolLM2 (plain)
+and SmolLM2 bridged to multilingual-e5 (random bridge), on real MGSM questions with greedy generation.
 
 Usage::
 
     python benchmarks/bench_eval.py [--examples 16] [--max-new-tokens 48] [--languages en,sw] [--skip-smollm2]
 
-Prints a table and writes ``benchmarks/results/bench_eval.json``. Throughput counts generation time only (model
-loading excluded), best of ``--repeats`` interleaved runs; the speed-up is batch 16 over batch 1 in one process.
+Prints a table and writes ``benchmarks/results/bench_eval.json``. Throughput counts generation time only
+(model loading excluded), best of ``--repeats`` interleaved runs; the speed-up is batch 16 over batch 1 in one
+process.
 """
 
 from __future__ import annotations

@@ -2,12 +2,14 @@
 
 Same LLM, same total prompt length, same number of new tokens. Reports
 - generation tokens/s of the bridged model ÷ the bare LLM, with the encoder pass included and excluded;
-- the stage-1 train step (frozen encoder + frozen LLM, bridge trains) ÷ a bare-LLM forward+backward of the same
-  sequence, with and without the encoder forward;
-- peak memory (CUDA allocator peak on GPU; process peak RSS on CPU, reset after loading so it covers the operation,
-  measured in a fresh subprocess per case), with the memory held by the loaded models and the operation's extra.
+- the stage-1 train step (frozen encoder + frozen LLM, bridge trains) ÷ a bare-LLM forward+backward of the
+  same sequence, with and without the encoder forward;
+- peak memory (CUDA allocator peak on GPU; process peak RSS on CPU, reset after loading so it covers the
+  operation, measured in a fresh subprocess per case), with the memory held by the loaded models and the
+  operation's extra.
 
-Usage: python benchmarks/bench_model.py [--models tiny,smollm2] [--batch 4] [--input-words 48] [--new-tokens 32]
+Usage: python benchmarks/bench_model.py [--models tiny,smollm2] [--batch 4] [--input-words 48]
+       [--new-tokens 32]
 """
 
 from __future__ import annotations

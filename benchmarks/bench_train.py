@@ -1,11 +1,11 @@
 """Training throughput of both stages and the cost of running the frozen encoder under autograd.
 
 For the tiny config (random tiny mT5 + Llama) and the SmolLM2 config (multilingual-e5-small + SmolLM2-135M):
-stage-1 and stage-2 runs through the real recipe path (HF Trainer), reporting tokens/s (non-padding LLM tokens),
-samples/s and peak memory (CUDA peak allocated on GPU, else the worker process's peak RSS; each run is its own
-process). Then the stage-1 step (forward + backward + optimizer step) with the encoder under ``torch.no_grad``
-(lingualift) versus the naive way (encoder parameters left requiring grad, its graph built and back-propagated),
-timed on the same batch in the same process.
+stage-1 and stage-2 runs through the real recipe path (HF Trainer), reporting tokens/s (non-padding LLM
+tokens), samples/s and peak memory (CUDA peak allocated on GPU, else the worker process's peak RSS; each run
+is its own process). Then the stage-1 step (forward + backward + optimizer step) with the encoder under
+``torch.no_grad`` (lingualift) versus the naive way (encoder parameters left requiring grad, its graph built
+and back-propagated), timed on the same batch in the same process.
 
     python benchmarks/bench_train.py [--configs tiny smollm2] [--steps 8] [--step-repeats 10]
 Writes benchmarks/results/train.json and prints a table.
@@ -140,7 +140,8 @@ def main() -> None:
         for name in args.configs:
             stage1_cfg, stage2_cfg = CONFIGS[name]
             s1_out, s2_out = Path(tmp) / f"{name}-s1", Path(tmp) / f"{name}-s2"
-            # the encoder cache (benchmarks/bench_encoder_cache.py) stays off: these figures are the uncached path
+            # the encoder cache (benchmarks/bench_encoder_cache.py) stays off: these figures are the uncached
+            # path
             common = [
                 f"training.max_steps={args.steps}",
                 f"training.save_steps={args.steps}",
@@ -181,7 +182,8 @@ def main() -> None:
             s = row[stage]
             tail = (
                 (
-                    f"{r['step_s_encoder_no_grad'] * 1e3:10.1f}ms {r['step_s_encoder_autograd'] * 1e3:11.1f}ms"
+                    f"{r['step_s_encoder_no_grad'] * 1e3:10.1f}ms"
+                    f" {r['step_s_encoder_autograd'] * 1e3:11.1f}ms"
                     f" {r['ratio']:6.2f}"
                 )
                 if stage == "stage1"

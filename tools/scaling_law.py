@@ -1,5 +1,6 @@
 #!/usr/bin/env python
-"""Parallel scaling law from result files: fit f(N) = a·N^b, First-Parallel Leap and Monolingual Generalization Gap.
+"""Parallel scaling law from result files: fit f(N) = a·N^b, First-Parallel Leap and Monolingual
+Generalization Gap.
 
 Usage::
 
@@ -7,9 +8,10 @@ Usage::
         --point 4=runs/n4/summary.json --point 8=runs/n8/summary.json --benchmark mgsm \\
         [--languages bn,sw,th] [--out scaling.json] [--plot scaling.png]
 
-Each point is the number N of parallel training languages and the ``summary.json`` of the model trained on them;
-its score is the mean accuracy over ``--languages`` (default: every language of the benchmark in that file).
-The fit uses the points with N >= 2; FPL = f(2) − f(1) and MGG = f̂(1) − f(1) need the N=1 (and N=2) points.
+Each point is the number N of parallel training languages and the ``summary.json`` of the model trained on
+them; its score is the mean accuracy over ``--languages`` (default: every language of the benchmark in that
+file). The fit uses the points with N >= 2; FPL = f(2) − f(1) and MGG = f̂(1) − f(1) need the N=1 (and N=2)
+points.
 """
 
 from __future__ import annotations

@@ -7,11 +7,11 @@ Usage::
     python tools/transfer_metrics.py ti --base base/summary.json --tuned tuned/summary.json \\
         --group math=mgsm,msvamp --group other=xnli,xcsqa --reference math
     # MTI: languages of one benchmark, unseen vs training languages
-    python tools/transfer_metrics.py mti --base base/summary.json --tuned tuned/summary.json --benchmark mgsm \\
-        --train-languages en
+    python tools/transfer_metrics.py mti --base base/summary.json --tuned tuned/summary.json \\
+        --benchmark mgsm --train-languages en
     # Spearman correlation of Tatoeba retrieval with task accuracy per language
-    python tools/transfer_metrics.py spearman --alignment results/summary.json --alignment-key tatoeba_bridge \\
-        --accuracy results/summary.json --benchmark mgsm
+    python tools/transfer_metrics.py spearman --alignment results/summary.json \\
+        --alignment-key tatoeba_bridge --accuracy results/summary.json --benchmark mgsm
 
 Each prints JSON and writes it to ``--out`` when given. The parallel scaling law is ``tools/scaling_law.py``.
 """
