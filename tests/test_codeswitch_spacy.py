@@ -1,4 +1,5 @@
-"""Code-switching with the real spaCy English pipeline and real MUSE lexicons (converted to the TSV format)."""
+"""Code-switching with the real spaCy English pipeline and real MUSE lexicons (converted to the TSV
+format)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ def nlp():
 
 @pytest.fixture(scope="module")
 def reference_nlp():
-    """The full pipeline (parser included) as an independent reference for entities, numbers and stop words."""
+    """The full pipeline (parser included) as an independent reference for entities, numbers and stop
+    words."""
     import spacy
 
     from lingualift.codeswitch.pipeline import default_model_name
@@ -36,7 +38,8 @@ def reference_nlp():
 
 
 def muse_to_tsv(shared_data: Path, lang: str, out_dir: Path, max_lines: int | None = None) -> Path:
-    """MUSE ``src tgt`` pairs -> ``source<TAB>target<TAB>score`` with score 1/rank among a word's translations."""
+    """MUSE ``src tgt`` pairs -> ``source<TAB>target<TAB>score`` with score 1/rank among a word's
+    translations."""
     rank: Counter = Counter()
     lines = []
     with open(shared_data / "muse_dictionaries_full" / f"en-{lang}.txt", encoding="utf-8") as handle:

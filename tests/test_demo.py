@@ -95,7 +95,8 @@ def test_demo_stage_configs_replace_the_cpu_sizes(tmp_path, shared_data):
     args = parser.parse_args(
         ["demo", "--stage1-config", "recipes/configs/stage1/tiny.yaml", "--stage2-batch", "4"]
     )
-    # a stage with a config follows the config's schedule unless a flag says otherwise; the other keeps the defaults
+    # a stage with a config follows the config's schedule unless a flag says otherwise; the other keeps the
+    # defaults
     assert _stage_size(args, "stage1_steps") is None and _stage_size(args, "stage1_batch") is None
     assert (
         _stage_size(args, "stage2_steps") == DemoSettings.stage2_steps

@@ -1,5 +1,5 @@
-"""The frozen-encoder cache: identical outputs and gradients, the encoder skipped for seen rows, the memory budget,
-non-right-padded batches, and the training config switch."""
+"""The frozen-encoder cache: identical outputs and gradients, the encoder skipped for seen rows, the memory
+budget, non-right-padded batches, and the training config switch."""
 
 from __future__ import annotations
 

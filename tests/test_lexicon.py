@@ -1,4 +1,5 @@
-"""Lexicon induction: loaders, retrieval against brute force, mapping methods on synthetic spaces, outputs, CLI."""
+"""Lexicon induction: loaders, retrieval against brute force, mapping methods on synthetic spaces, outputs,
+CLI."""
 
 from __future__ import annotations
 
