@@ -1,7 +1,7 @@
 """The ``lingualift`` command line: one subcommand per area, each registered by its own module.
 
-Each area module exposes ``register(subparsers)`` which adds its parser(s) and sets ``func`` to a callable taking
-the parsed namespace and returning an exit code.
+Each area module exposes ``register(subparsers)`` which adds its parser(s) and sets ``func`` to a callable
+taking the parsed namespace and returning an exit code.
 """
 
 from __future__ import annotations

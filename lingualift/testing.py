@@ -1,4 +1,5 @@
-"""Tiny random encoders and LLMs with tokenizers trained on the spot: for tests, benchmarks and the offline demo.
+"""Tiny random encoders and LLMs with tokenizers trained on the spot: for tests, benchmarks and the offline
+demo.
 
 Nothing is downloaded: configs are built by hand and byte-level BPE tokenizers are trained (in well under a
 second) on a small multilingual corpus, so every script can run on any machine.
@@ -185,7 +186,8 @@ def build_tiny_components(
     seed: int = 0,
     llm_hidden: int = 32,
 ) -> tuple[Path, Path]:
-    """Save a tiny random encoder and LLM (with tokenizers) under ``directory``; returns their two directories.
+    """Save a tiny random encoder and LLM (with tokenizers) under ``directory``; returns their two
+    directories.
 
     Re-uses directories that already exist (builds are deterministic for a given seed).
     """

@@ -8,9 +8,9 @@ Spaces:
 * ``llm_input``: the LLM's input-embedding rows of the sentence's tokens (no context).
 
 Each sentence is mean-pooled over its non-padding tokens, L2-normalised, and every xx sentence retrieves its
-nearest English sentence by cosine similarity (FAISS inner-product search); a hit is the gold translation (or an
-identical English sentence, as Tatoeba repeats some). ``accuracy`` is xx→en top-1 (%), ``accuracy_en_to_xx`` the
-reverse direction.
+nearest English sentence by cosine similarity (FAISS inner-product search); a hit is the gold translation (or
+an identical English sentence, as Tatoeba repeats some). ``accuracy`` is xx→en top-1 (%),
+``accuracy_en_to_xx`` the reverse direction.
 """
 
 from __future__ import annotations
@@ -53,7 +53,8 @@ def _pool(states: torch.Tensor, attention_mask: torch.Tensor) -> np.ndarray:
 def _embed_chunk(
     model: Any, processor: Any, chunk: list[str], spaces: Sequence[str], device: Any
 ) -> dict[str, np.ndarray]:
-    """Pooled representations of one chunk in every requested space; one encoder pass and one LLM pass at most."""
+    """Pooled representations of one chunk in every requested space; one encoder pass and one LLM pass at
+    most."""
     pooled: dict[str, np.ndarray] = {}
     if {"encoder", "bridge"} & set(spaces):
         tok = processor.encoder_tokenizer(
@@ -93,7 +94,8 @@ def _embed_chunk(
 def sentence_embeddings_by_space(
     model: Any, processor: Any, sentences: Sequence[str], spaces: Sequence[str], batch_size: int = 32
 ) -> dict[str, np.ndarray]:
-    """``{space: (n, d) float32}`` mean-pooled, L2-normalised representations, sharing the encoder/LLM passes."""
+    """``{space: (n, d) float32}`` mean-pooled, L2-normalised representations, sharing the encoder/LLM
+    passes."""
     spaces = list(dict.fromkeys(spaces))
     _check_spaces(model, processor, spaces)
     device = next(model.parameters()).device
@@ -119,7 +121,8 @@ def retrieval_accuracy(
     query_texts: Sequence[str] | None = None,
     key_texts: Sequence[str] | None = None,
 ) -> float:
-    """Top-1 accuracy (%) of retrieving ``keys[i]`` for ``queries[i]`` by inner product (FAISS ``IndexFlatIP``).
+    """Top-1 accuracy (%) of retrieving ``keys[i]`` for ``queries[i]`` by inner product (FAISS
+    ``IndexFlatIP``).
 
     With ``key_texts``, retrieving any key whose text equals the gold key's text also counts (duplicates).
     """
@@ -149,7 +152,8 @@ def tatoeba_retrieval(
 ) -> dict[str, Any]:
     """Tatoeba xx↔en top-1 retrieval per language: ``{lang: {accuracy, accuracy_en_to_xx, n}}``.
 
-    With a list of spaces, ``{space: {lang: ...}}``; the spaces share one encoder and one LLM pass per sentence.
+    With a list of spaces, ``{space: {lang: ...}}``; the spaces share one encoder and one LLM pass per
+    sentence.
     """
     processor = processor if processor is not None else getattr(model, "processor", None)
     if processor is None:

@@ -1,8 +1,8 @@
 """Numeric answer extraction for math word problems (MGSM, MSVAMP, MMWP), robust to every script's digits.
 
 Why: models answer in many languages and scripts (Bengali ১২৫, Thai ๑๒๐, full-width ３, Arabic-Indic ٣), with
-thousands separators and decimal commas. A missing number is a *failure* (``value=None``), never 0.0, so a gold
-answer of 0 is not a free hit (the MindMerger bug).
+thousands separators and decimal commas. A missing number is a *failure* (``value=None``), never 0.0, so a
+gold answer of 0 is not a free hit (the MindMerger bug).
 
 Two passes, as in lm-eval's strict/flexible split:
 
@@ -11,11 +11,12 @@ Two passes, as in lm-eval's strict/flexible split:
 * **flexible**: the strict answer when there is one, else the last number in the response.
 
 Number parsing: NFKC, then every Unicode decimal digit mapped to ASCII; minus signs (``-``, U+2212) count only
-when not glued to a preceding word/number (so ``5-3`` is 5 and 3). Separators: with both ``,`` and ``.`` the later
-one is the decimal point; a repeated separator groups thousands (``1,234,567``, ``1.234.567``); a single ``,``
-before exactly three digits groups thousands (``2,125`` = 2125), other single ``,`` are decimal (``2,5``); a
-single ``.`` is decimal unless the language writes ``.`` for thousands (de, es, id, it, nl, pt, ...); thin and
-no-break spaces and apostrophes between three-digit groups group thousands (``1 000``, ``1'000``).
+when not glued to a preceding word/number (so ``5-3`` is 5 and 3). Separators: with both ``,`` and ``.`` the
+later one is the decimal point; a repeated separator groups thousands (``1,234,567``, ``1.234.567``); a single
+``,`` before exactly three digits groups thousands (``2,125`` = 2125), other single ``,`` are decimal
+(``2,5``); a single ``.`` is decimal unless the language writes ``.`` for thousands (de, es, id, it, nl, pt,
+...); thin and no-break spaces and apostrophes between three-digit groups group thousands (``1 000``,
+``1'000``).
 """
 
 from __future__ import annotations

@@ -3,18 +3,18 @@
 What it detects, precisely:
 
 1. **Script mismatch.** The letters of the response (Unicode category L*, digits and punctuation ignored) are
-   counted per script (from the Unicode character name: LATIN, CYRILLIC, BENGALI, CJK→Han, HIRAGANA/KATAKANA→Kana,
-   HANGUL, ...). The response is off-target when its majority script is not the query language's script. Japanese
-   accepts Han or Kana but needs some Kana (a kana-free CJK reply reads as Chinese); Chinese is off-target when
-   more than 5% of its letters are Kana; Korean accepts Hangul with Han.
+   counted per script (from the Unicode character name: LATIN, CYRILLIC, BENGALI, CJK→Han,
+   HIRAGANA/KATAKANA→Kana, HANGUL, ...). The response is off-target when its majority script is not the query
+   language's script. Japanese accepts Han or Kana but needs some Kana (a kana-free CJK reply reads as
+   Chinese); Chinese is off-target when more than 5% of its letters are Kana; Korean accepts Hangul with Han.
 2. **English reply in a Latin-script language.** When the scripts agree, the language is Latin-script and not
    English, the words are scored with wordfreq unigram frequencies: off-target when the English log-likelihood
-   beats the target language's. For Latin-script languages wordfreq lacks (sw, af, eu, ha, lb, ...), off-target
-   when at least 60% of the words are frequent English words (wordfreq Zipf >= 3).
+   beats the target language's. For Latin-script languages wordfreq lacks (sw, af, eu, ha, lb, ...),
+   off-target when at least 60% of the words are frequent English words (wordfreq Zipf >= 3).
 
 It does not tell apart two non-English languages sharing a script (a Spanish reply to a Portuguese query, a
-Russian reply to a Ukrainian one). Responses without letters (only numbers) are undetermined (``None``) and are
-left out of the off-target rate.
+Russian reply to a Ukrainian one). Responses without letters (only numbers) are undetermined (``None``) and
+are left out of the off-target rate.
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ _FLOOR = 1e-8  # wordfreq frequency given to unseen words
 
 
 def letter_scripts(text: str) -> Counter:
-    """Count the letters of ``text`` per Unicode script (first word of the character name, with CJK merges)."""
+    """Count the letters of ``text`` per Unicode script (first word of the character name, with CJK
+    merges)."""
     counts: Counter = Counter()
     for ch in text:
         if not unicodedata.category(ch).startswith("L"):

@@ -1,16 +1,17 @@
 """Transfer metrics from result files: TI / MTI and the parallel scaling law (First-Parallel Leap, MGG).
 
 * **TI** (after Huan et al. 2025, DESIGN.md §5): for each benchmark ``b`` of group ``g``,
-  ``ΔR_b = R_b(model) − R_b(base)``, ``δ_b = ΔR_b / σ_g`` with ``σ_g`` the population standard deviation of the
-  ΔR of group ``g`` (when that is 0 — one benchmark, or equal gains — the pooled σ over all benchmarks is used, and
-  1 if that is 0 too), ``s_b = sign(δ_b)·|δ_b|^½``, weights ``ŵ_b ∝ 100 − R_b(base)`` normalised to sum 1 within
-  the group (uniform when all bases are 100), ``DI_g = Σ ŵ_b s_b`` and ``TI_g = 100·DI_g / DI_ref``.
+  ``ΔR_b = R_b(model) − R_b(base)``, ``δ_b = ΔR_b / σ_g`` with ``σ_g`` the population standard deviation of
+  the ΔR of group ``g`` (when that is 0 — one benchmark, or equal gains — the pooled σ over all benchmarks is
+  used, and 1 if that is 0 too), ``s_b = sign(δ_b)·|δ_b|^½``, weights ``ŵ_b ∝ 100 − R_b(base)`` normalised to
+  sum 1 within the group (uniform when all bases are 100), ``DI_g = Σ ŵ_b s_b`` and
+  ``TI_g = 100·DI_g / DI_ref``.
 * **MTI**: the same with languages as the benchmarks, grouped into training languages (the reference) and
   unseen languages; MTI is TI of the unseen group.
 * **Parallel scaling law**: ``f(N) = a·N^b`` fitted by least squares (scipy ``curve_fit``, started from the
-  log-log line) on the points with ``N ≥ 2`` training languages; **First-Parallel Leap** ``f(2) − f(1)`` (observed
-  accuracies); **Monolingual Generalization Gap** ``f̂(1) − f(1) = a − f(1)`` (the fit extrapolated to one
-  language minus the observed monolingual accuracy).
+  log-log line) on the points with ``N ≥ 2`` training languages; **First-Parallel Leap** ``f(2) − f(1)``
+  (observed accuracies); **Monolingual Generalization Gap** ``f̂(1) − f(1) = a − f(1)`` (the fit extrapolated
+  to one language minus the observed monolingual accuracy).
 """
 
 from __future__ import annotations
@@ -64,7 +65,8 @@ def transferability_index(
 def multilingual_transferability_index(
     base: dict[str, float], tuned: dict[str, float], training_languages: Sequence[str]
 ) -> dict[str, Any]:
-    """MTI: TI of the unseen languages relative to the training languages (languages shared by both results)."""
+    """MTI: TI of the unseen languages relative to the training languages (languages shared by both
+    results)."""
     common = [lang for lang in base if lang in tuned]
     train = [lang for lang in common if lang in set(training_languages)]
     unseen = [lang for lang in common if lang not in set(training_languages)]
@@ -77,7 +79,8 @@ def multilingual_transferability_index(
 
 
 def fit_scaling_law(points: dict[int, float]) -> dict[str, Any]:
-    """Fit ``f(N) = a·N^b`` on N >= 2; adds First-Parallel Leap and Monolingual Generalization Gap when N=1, 2 exist."""
+    """Fit ``f(N) = a·N^b`` on N >= 2; adds First-Parallel Leap and Monolingual Generalization Gap when
+    N=1, 2 exist."""
     from scipy.optimize import curve_fit
 
     fit_points = sorted((int(n), float(v)) for n, v in points.items() if int(n) >= 2)
@@ -113,7 +116,8 @@ def load_language_scores(
     metric: str = "accuracy",
     languages: Sequence[str] | None = None,
 ) -> dict[str, float]:
-    """``{language: metric}`` of one benchmark from a ``summary.json`` (the only one when ``benchmark`` is None)."""
+    """``{language: metric}`` of one benchmark from a ``summary.json`` (the only one when ``benchmark`` is
+    None)."""
     summary = _benchmark_summary(path, benchmark)
     scores = {lang: values.get(metric) for lang, values in summary["languages"].items()}
     if languages is not None:

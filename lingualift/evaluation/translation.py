@@ -1,10 +1,11 @@
-"""Translation likelihood through the model: how well the LLM reads a non-English sentence, before any task data.
+"""Translation likelihood through the model: how well the LLM reads a non-English sentence, before any task
+data.
 
-Stage 1 trains the bridge so that the LLM can restate, in English, what the encoder read. Its direct measure is
-the negative log-likelihood per token of the English Tatoeba translation given the source sentence under the
-stage-1 instruction (``Translate the following French text into English:``), for the bridged model (source read
-through the encoder) and for the plain LLM (source read as text) through identical prompts. Lower is better;
-``perplexity`` is ``exp(nll_per_token)``. A few greedy translations are kept as examples.
+Stage 1 trains the bridge so that the LLM can restate, in English, what the encoder read. Its direct measure
+is the negative log-likelihood per token of the English Tatoeba translation given the source sentence under
+the stage-1 instruction (``Translate the following French text into English:``), for the bridged model (source
+read through the encoder) and for the plain LLM (source read as text) through identical prompts. Lower is
+better; ``perplexity`` is ``exp(nll_per_token)``. A few greedy translations are kept as examples.
 """
 
 from __future__ import annotations
