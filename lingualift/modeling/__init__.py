@@ -1,4 +1,5 @@
-"""The bridged model: config, model, processor, stage policies and checkpoints; registered with the Auto classes."""
+"""The bridged model: config, model, processor, stage policies and checkpoints; registered with the Auto
+classes."""
 
 from transformers import AutoConfig, AutoModelForCausalLM
 

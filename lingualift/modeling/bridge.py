@@ -1,7 +1,7 @@
 """The language alignment layer: maps frozen encoder states into the LLM's input-embedding space.
 
-It also owns the two trainable boundary embeddings ``<enc_start>``/``<enc_end>`` that wrap the mapped states, so
-that stage 1 (language alignment) trains this module and nothing else.
+It also owns the two trainable boundary embeddings ``<enc_start>``/``<enc_end>`` that wrap the mapped states,
+so that stage 1 (language alignment) trains this module and nothing else.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ _ACTIVATIONS = {"gelu": nn.GELU, "relu": nn.ReLU, "silu": nn.SiLU, "tanh": nn.Ta
 
 
 class LanguageAlignmentBridge(nn.Module):
-    """``linear`` | ``mlp2`` (default) | ``mlp3`` projection from encoder width to LLM width, plus boundaries."""
+    """``linear`` | ``mlp2`` (default) | ``mlp3`` projection from encoder width to LLM width, plus
+    boundaries."""
 
     def __init__(self, config: LinguaLiftConfig):
         super().__init__()
@@ -41,7 +42,8 @@ class LanguageAlignmentBridge(nn.Module):
 
     @torch.no_grad()
     def reset_parameters(self, std: float = 0.02) -> None:
-        """Xavier-uniform projections with zero bias; boundary embeddings ~ N(0, std) like LLM embedding rows."""
+        """Xavier-uniform projections with zero bias; boundary embeddings ~ N(0, std) like LLM embedding
+        rows."""
         for module in self.proj:
             if isinstance(module, nn.Linear):
                 nn.init.xavier_uniform_(module.weight)

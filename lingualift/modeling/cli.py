@@ -51,7 +51,8 @@ def _build(args: argparse.Namespace) -> int:
     )
     model.save_bridge(args.out)
     print(
-        f"wrote bridge checkpoint {args.out} ({sum(p.numel() for p in model.bridge.parameters()):,} bridge parameters)"
+        f"wrote bridge checkpoint {args.out} "
+        f"({sum(p.numel() for p in model.bridge.parameters()):,} bridge parameters)"
     )
     return 0
 

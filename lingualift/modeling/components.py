@@ -19,14 +19,18 @@ from lingualift.errors import CheckpointError, ConfigError
 _T5_ENCODERS = {"t5": "T5EncoderModel", "mt5": "MT5EncoderModel", "umt5": "UMT5EncoderModel"}
 
 _DECODER_ONLY_TYPES = frozenset(
-    "llama mistral mixtral qwen2 qwen3 gemma gemma2 gemma3 gemma3_text gpt2 phi phi3 opt falcon gpt_neox olmo".split()
+    (
+        "llama mistral mixtral qwen2 qwen3 gemma gemma2 gemma3 gemma3_text gpt2 phi phi3 opt falcon "
+        "gpt_neox olmo"
+    ).split()
 )
 
 Source = str | os.PathLike | PreTrainedModel
 
 
 def encoder_class_for(config: PretrainedConfig) -> type[PreTrainedModel]:
-    """The encoder-only model class for an encoder config (T5 family → ``*EncoderModel``, else AutoModel's)."""
+    """The encoder-only model class for an encoder config (T5 family → ``*EncoderModel``, else
+    AutoModel's)."""
     import transformers
 
     if config.model_type in _T5_ENCODERS:

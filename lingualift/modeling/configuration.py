@@ -1,8 +1,9 @@
 """`LinguaLiftConfig`: the composite configuration of an encoder-bridged LLM (LLaVA pattern).
 
 It nests the frozen multilingual encoder's config (``encoder_config``) and the decoder LLM's config
-(``text_config``), each resolved through the transformers Auto config mapping, plus the settings of the language
-alignment layer (the "bridge") and the ids of the placeholder tokens the processor writes into the LLM sequence.
+(``text_config``), each resolved through the transformers Auto config mapping, plus the settings of the
+language alignment layer (the "bridge") and the ids of the placeholder tokens the processor writes into the
+LLM sequence.
 """
 
 from __future__ import annotations
@@ -57,7 +58,8 @@ class LinguaLiftConfig(PreTrainedConfig):
         super().__post_init__(**kwargs)
         if self.bridge_type not in BRIDGE_TYPES:
             raise ConfigError(
-                f"bridge_type: unknown bridge type {self.bridge_type!r}; expected one of {', '.join(BRIDGE_TYPES)}"
+                f"bridge_type: unknown bridge type {self.bridge_type!r}; "
+                f"expected one of {', '.join(BRIDGE_TYPES)}"
             )
         if self.bridge_activation not in BRIDGE_ACTIVATIONS:
             raise ConfigError(

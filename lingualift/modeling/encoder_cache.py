@@ -1,11 +1,11 @@
 """Memoised frozen-encoder states: stage 1 over several epochs encodes the same sentences again and again.
 
 The encoder never trains, so its last hidden states for a given (unpadded) row of input ids never change. The
-cache keys each row by its ids, stores its states (valid positions only, on the CPU, in the encoder's dtype) up to
-a memory budget, and runs the encoder only on the rows it has not seen — one sub-batch, trimmed to the longest
-missing row. Rows are independent of padding and of the other rows of a batch, so a cached row equals a freshly
-encoded one up to floating-point reassociation. Rows that do not fit the budget are encoded every time.
-Padding positions of the returned states are zero (they are masked out downstream).
+cache keys each row by its ids, stores its states (valid positions only, on the CPU, in the encoder's dtype)
+up to a memory budget, and runs the encoder only on the rows it has not seen — one sub-batch, trimmed to the
+longest missing row. Rows are independent of padding and of the other rows of a batch, so a cached row equals
+a freshly encoded one up to floating-point reassociation. Rows that do not fit the budget are encoded every
+time. Padding positions of the returned states are zero (they are masked out downstream).
 
 Meant for small datasets (the demo, a few hundred thousand sentences with a small encoder): with mT5-xl, 200k
 sentences of 40 tokens need 200k × 40 × 2048 × 2 bytes ≈ 33 GB, so set the budget to what the host can spare.

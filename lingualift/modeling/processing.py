@@ -1,10 +1,11 @@
 """`LinguaLiftProcessor`: turns (instruction, input, response) triples into the bridged model's inputs.
 
-The instruction (and any chat template around it) is tokenised by the LLM tokenizer; the task input is tokenised
-by the encoder tokenizer (N tokens) and represented in the LLM sequence by ``<enc_start>``, N × ``<enc>``,
-``<enc_end>`` placeholder tokens, which the model replaces with bridged encoder states. Labels are -100 except on
-the response tokens and the closing EOS. ``for_plain_llm`` gives the same prompts with the input inlined as text,
-so a plain causal LM baseline is evaluated and trained through exactly the same templates.
+The instruction (and any chat template around it) is tokenised by the LLM tokenizer; the task input is
+tokenised by the encoder tokenizer (N tokens) and represented in the LLM sequence by ``<enc_start>``,
+N × ``<enc>``, ``<enc_end>`` placeholder tokens, which the model replaces with bridged encoder states. Labels
+are -100 except on the response tokens and the closing EOS. ``for_plain_llm`` gives the same prompts with the
+input inlined as text, so a plain causal LM baseline is evaluated and trained through exactly the same
+templates.
 
 Example::
 
@@ -75,8 +76,8 @@ class LinguaLiftProcessor(PushToHubMixin):
         self._prepare_llm_tokenizer()
         if encoder_tokenizer is not None and encoder_tokenizer.pad_token_id is None:
             raise ConfigError(
-                f"encoder tokenizer {encoder_tokenizer.name_or_path!r} has no pad token; set one before building"
-                " the processor (e.g. tokenizer.pad_token = tokenizer.eos_token)"
+                f"encoder tokenizer {encoder_tokenizer.name_or_path!r} has no pad token;"
+                " set one before building the processor (e.g. tokenizer.pad_token = tokenizer.eos_token)"
             )
         self._prompt_parts = self._split_template()
 
@@ -248,7 +249,8 @@ class LinguaLiftProcessor(PushToHubMixin):
     def pad(
         self, examples: Sequence[dict[str, list[int]]], padding_side: str = "right", with_labels: bool = True
     ):
-        """Pad encoded examples into tensors (the collator's job): LLM side on ``padding_side``, encoder right."""
+        """Pad encoded examples into tensors (the collator's job): LLM side on ``padding_side``, encoder
+        right."""
         if padding_side not in ("left", "right"):
             raise ConfigError(f"padding_side must be 'left' or 'right', got {padding_side!r}")
         width = max(len(e["input_ids"]) for e in examples)
