@@ -1,7 +1,7 @@
 """Trainer callbacks: a JSON Lines log of the loss (and learning rate, grad norm) at every logging step.
 
-Why a file of our own: TensorBoard/W&B are optional, but tests, benchmarks and plots need the loss curve of every
-run in a plain format. On resume the log is cut back to the resumed step so it never holds a step twice.
+Why a file of our own: TensorBoard/W&B are optional, but tests, benchmarks and plots need the loss curve of
+every run in a plain format. On resume the log is cut back to the resumed step so it never holds a step twice.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ STEP_LOG_NAME = "train_log.jsonl"
 
 
 class JsonStepLogCallback(TrainerCallback):
-    """Append ``{"step", "epoch", "loss", "learning_rate", "grad_norm", ...}`` per log event to a JSONL file."""
+    """Append ``{"step", "epoch", "loss", "learning_rate", "grad_norm", ...}`` per log event to a JSONL
+    file."""
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)

@@ -1,8 +1,9 @@
 """Atomic Trainer checkpoints: stage in a temp dir, mark complete, rename; resume only from complete ones.
 
-Why: HF ``Trainer`` writes ``checkpoint-N`` in place, so a run killed mid-save leaves a directory that looks like a
-checkpoint but is missing the optimizer or RNG state. Here every checkpoint is written under
-``<output_dir>/.partial/``, gets a completion marker written last, and is renamed into place in one ``os.replace``; :func:`last_complete_checkpoint` only ever returns directories with the marker.
+Why: HF ``Trainer`` writes ``checkpoint-N`` in place, so a run killed mid-save leaves a directory that looks
+like a checkpoint but is missing the optimizer or RNG state. Here every checkpoint is written under
+``<output_dir>/.partial/``, gets a completion marker written last, and is renamed into place in one
+``os.replace``; :func:`last_complete_checkpoint` only ever returns directories with the marker.
 
 Intermediate checkpoints hold only the *trainable* parameters (``trainable_state.safetensors``): the bridge in
 stage 1, the LLM or its LoRA adapter in stage 2 — never the frozen LLM or encoder every N steps.
@@ -95,8 +96,8 @@ def publish(staged: str | os.PathLike, final: str | os.PathLike, **info: object)
     staged, final = Path(staged), Path(final)
     mark_complete(staged, **info)
     if final.exists():
-        # only reachable when a stale directory of the same name exists (e.g. a non-lingualift save); move it aside
-        # first so the rename below stays a single atomic step
+        # only reachable when a stale directory of the same name exists (e.g. a non-lingualift save); move it
+        # aside first so the rename below stays a single atomic step
         trash = final.with_name(f".{final.name}.old-{os.getpid()}")
         os.replace(final, trash)
         os.replace(staged, final)
@@ -141,7 +142,8 @@ def save_trainable_state(
 
 
 def load_trainable_state(model: torch.nn.Module, folder: str | os.PathLike) -> list[str]:
-    """Load a :func:`save_trainable_state` checkpoint into ``model``; the trainable names must match exactly."""
+    """Load a :func:`save_trainable_state` checkpoint into ``model``; the trainable names must match
+    exactly."""
     path = Path(folder) / TRAINABLE_WEIGHTS
     if not path.is_file():
         raise CheckpointError(f"{folder}: no {TRAINABLE_WEIGHTS} (not a lingualift training checkpoint)")
@@ -158,7 +160,8 @@ def load_trainable_state(model: torch.nn.Module, folder: str | os.PathLike) -> l
         for name, tensor in tensors.items():
             if params[name].shape != tensor.shape:
                 raise CheckpointError(
-                    f"{path}: {name} has shape {tuple(tensor.shape)}, the model expects {tuple(params[name].shape)}"
+                    f"{path}: {name} has shape {tuple(tensor.shape)}, "
+                    f"the model expects {tuple(params[name].shape)}"
                 )
             params[name].copy_(tensor)
     return sorted(got)

@@ -1,7 +1,8 @@
 """``lingualift train stage1|stage2 --config FILE [key=value ...]`` and the shared entry point of the recipes.
 
 The recipe scripts (``recipes/stage1_align.py``, ``recipes/stage2_task.py``) and the CLI both call
-:func:`run_from_args`, so ``python``, ``accelerate launch`` and ``lingualift train`` run exactly the same code.
+:func:`run_from_args`, so ``python``, ``accelerate launch`` and ``lingualift train`` run exactly the same
+code.
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
-"""Training data: JSONL records ``{instruction, input, output}`` -> a `datasets.Dataset` and processor batches.
+"""Training data: JSONL records ``{instruction, input, output}`` -> a `datasets.Dataset` and processor
+batches.
 
-`input` is the text the frozen encoder reads (code-switched text in stage 1, the task query in stage 2), `output`
-is the response the LLM learns. Each example gets a ``length`` column (its LLM sequence length, encoder
-placeholders included) so the Trainer can group batches of similar length and waste less compute on padding.
+`input` is the text the frozen encoder reads (code-switched text in stage 1, the task query in stage 2),
+`output` is the response the LLM learns. Each example gets a ``length`` column (its LLM sequence length,
+encoder placeholders included) so the Trainer can group batches of similar length and waste less compute on
+padding.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ def load_records(path: str | os.PathLike, max_samples: int | None = None) -> lis
         for name in RECORD_FIELDS:
             if not isinstance(record[name], str):
                 raise InputDataError(
-                    f"{path}: record {number}: field {name!r} must be a string, got {type(record[name]).__name__}"
+                    f"{path}: record {number}: field {name!r} must be a string, "
+                    f"got {type(record[name]).__name__}"
                 )
         if not record["output"].strip():
             raise InputDataError(f"{path}: record {number}: field 'output' is empty (nothing to learn)")
@@ -40,7 +43,8 @@ def load_records(path: str | os.PathLike, max_samples: int | None = None) -> lis
 
 
 def sequence_lengths(processor: Any, records: list[dict[str, str]], chunk_size: int = 256) -> list[int]:
-    """LLM sequence length of each record as the processor builds it (instruction + encoder span + response)."""
+    """LLM sequence length of each record as the processor builds it (instruction + encoder span +
+    response)."""
     lengths: list[int] = []
     for start in range(0, len(records), chunk_size):
         chunk = records[start : start + chunk_size]

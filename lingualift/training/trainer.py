@@ -1,15 +1,17 @@
-"""`LinguaLiftTrainer`: HF `Trainer` with atomic, trainable-only checkpoints and a reproducible length-grouped order.
+"""`LinguaLiftTrainer`: HF `Trainer` with atomic, trainable-only checkpoints and a reproducible length-grouped
+order.
 
 What it changes, and why:
-* checkpoints are staged under ``<output_dir>/.partial`` and renamed into ``checkpoint-N`` only once every process
-  has written its part and a completion marker exists, so a SIGKILL mid-save never leaves a checkpoint that
-  resumes as complete (see :mod:`lingualift.training.checkpointing`);
-* the model part of a checkpoint is the trainable parameters only (the bridge in stage 1: kilobytes to megabytes
-  instead of the whole frozen LLM every N steps);
-* the length-grouped sampler draws its order from ``seed + epoch`` instead of the global RNG, so a run resumed in
-  any epoch sees exactly the data order of an uninterrupted one, on every process, and megabatches are built over
-  the global batch so 1 and N processes see the same examples per optimizer step.
-Everything else (loop, accumulation, schedulers, mixed precision, DDP/FSDP/DeepSpeed, logging) is the stock Trainer.
+* checkpoints are staged under ``<output_dir>/.partial`` and renamed into ``checkpoint-N`` only once every
+  process has written its part and a completion marker exists, so a SIGKILL mid-save never leaves a checkpoint
+  that resumes as complete (see :mod:`lingualift.training.checkpointing`);
+* the model part of a checkpoint is the trainable parameters only (the bridge in stage 1: kilobytes to
+  megabytes instead of the whole frozen LLM every N steps);
+* the length-grouped sampler draws its order from ``seed + epoch`` instead of the global RNG, so a run resumed
+  in any epoch sees exactly the data order of an uninterrupted one, on every process, and megabatches are
+  built over the global batch so 1 and N processes see the same examples per optimizer step.
+Everything else (loop, accumulation, schedulers, mixed precision, DDP/FSDP/DeepSpeed, logging) is the stock
+Trainer.
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ from lingualift.training.data import LENGTH_COLUMN
 
 
 class SeededLengthGroupedSampler(LengthGroupedSampler):
-    """Length-grouped shuffling whose permutation depends only on ``seed`` and the epoch (set by the Trainer)."""
+    """Length-grouped shuffling whose permutation depends only on ``seed`` and the epoch (set by the
+    Trainer)."""
 
     def __init__(self, batch_size: int, lengths: list[int], seed: int):
         super().__init__(batch_size, lengths=lengths)
@@ -53,7 +56,8 @@ class SeededLengthGroupedSampler(LengthGroupedSampler):
 
 
 class LinguaLiftTrainer(Trainer):
-    """Trainer for both stages; ``global_batch_size`` sets the length-grouping megabatch (see module docstring)."""
+    """Trainer for both stages; ``global_batch_size`` sets the length-grouping megabatch (see module
+    docstring)."""
 
     def __init__(self, *args, global_batch_size: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -107,7 +111,8 @@ class LinguaLiftTrainer(Trainer):
             shutil.rmtree(old, ignore_errors=True)
 
     def _save(self, output_dir: str | None = None, state_dict: dict | None = None) -> None:
-        """Model part of a checkpoint: the trainable parameters only (filtered from a gathered state dict if any)."""
+        """Model part of a checkpoint: the trainable parameters only (filtered from a gathered state dict if
+        any)."""
         if not self.args.should_save:
             return
         model = self.accelerator.unwrap_model(self.model, keep_torch_compile=False)
