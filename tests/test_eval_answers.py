@@ -1,4 +1,5 @@
-"""Numeric answer extraction: every MGSM/MSVAMP language's digits and answer phrases, signs, separators, failures."""
+"""Numeric answer extraction: every MGSM/MSVAMP language's digits and answer phrases, signs, separators,
+failures."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Benchmark loaders on the real files and on small files in the public formats; language metadata; bad inputs."""
+"""Benchmark loaders on the real files and on small files in the public formats; language metadata; bad
+inputs."""
 
 from __future__ import annotations
 

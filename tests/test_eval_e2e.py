@@ -1,5 +1,6 @@
-"""Tiny random models end to end: the CLI on a saved bridged checkpoint and a plain LLM, option scoring against a
-reference computation, Tatoeba retrieval in every space, and clear errors for non-model checkpoints."""
+"""Tiny random models end to end: the CLI on a saved bridged checkpoint and a plain LLM, option scoring
+against a reference computation, Tatoeba retrieval in every space, and clear errors for non-model
+checkpoints."""
 
 from __future__ import annotations
 

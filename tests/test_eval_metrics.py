@@ -1,4 +1,5 @@
-"""Metric functions against hand-computed values: TI/MTI, scaling law, Spearman, retrieval, averages, language ID."""
+"""Metric functions against hand-computed values: TI/MTI, scaling law, Spearman, retrieval, averages,
+language ID."""
 
 from __future__ import annotations
 

@@ -33,7 +33,8 @@ def make_model(root, encoder="mt5", llm="llama", bridge_type="mlp2", seed=0, **k
 
 
 def reference_logits(model, processor, instruction, text):
-    """Logits of the LLM fed hand-concatenated embeddings: prefix | start | bridge(encoder(x)) | end | suffix."""
+    """Logits of the LLM fed hand-concatenated embeddings: prefix | start | bridge(encoder(x)) | end |
+    suffix."""
     head, middle, tail = processor._prompt_parts
     prefix = processor._llm_ids(f"{head}{instruction}{middle}", first=True)
     suffix = processor._llm_ids(tail, first=False)
@@ -253,7 +254,8 @@ def test_tied_embeddings_survive_round_trip(tiny_root, tmp_path):
 
 
 def test_push_to_hub_uploads_checkpoint_files(tiny_root, monkeypatch):
-    """Everything up to the network: the repo is created and one commit carries weights, config and tokenizers."""
+    """Everything up to the network: the repo is created and one commit carries weights, config and
+    tokenizers."""
     import transformers.utils.hub as hub
 
     model = make_model(tiny_root)

@@ -1,4 +1,5 @@
-"""Every shipped recipe config loads and validates; headers show the launch command; the paper's setup is exact."""
+"""Every shipped recipe config loads and validates; headers show the launch command; the paper's setup is
+exact."""
 
 from __future__ import annotations
 

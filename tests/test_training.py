@@ -1,9 +1,10 @@
-"""Two-stage training on tiny models (CPU): what trains, what stays bitwise frozen, resume after SIGKILL, 2 processes.
+"""Two-stage training on tiny models (CPU): what trains, what stays bitwise frozen, resume after SIGKILL, 2
+processes.
 
-The stage-1 set is real: first sentences of GSM8K questions code-switched into French with a small hand-written
-lexicon by `lingualift.codeswitch.CodeSwitcher`. The tiny random LLM is first fitted to the English sentences (a
-stand-in for a pretrained LLM: a random one cannot be steered by the bridge at all), so the stage-1 loss can fall
-only through what the bridge learns to pass from the encoder.
+The stage-1 set is real: first sentences of GSM8K questions code-switched into French with a small
+hand-written lexicon by `lingualift.codeswitch.CodeSwitcher`. The tiny random LLM is first fitted to the
+English sentences (a stand-in for a pretrained LLM: a random one cannot be steered by the bridge at all), so
+the stage-1 loss can fall only through what the bridge learns to pass from the encoder.
 """
 
 from __future__ import annotations
@@ -116,7 +117,8 @@ def _first_sentences(shared_data: Path, count: int) -> list[tuple[str, str]]:
 
 
 def _fit_llm_to(llm_dir: Path, texts: list[str], out_dir: Path, steps: int = 80) -> Path:
-    """Fit the tiny random LLM to ``texts`` (test set-up: gives the frozen LLM something to be steered towards)."""
+    """Fit the tiny random LLM to ``texts`` (test set-up: gives the frozen LLM something to be steered
+    towards)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     torch.manual_seed(0)
@@ -319,7 +321,8 @@ from lingualift.training.trainer import LinguaLiftTrainer
 mode, kill_step, config, *overrides = sys.argv[1:]
 kill_step = int(kill_step)
 
-if mode == "save":  # die in the middle of writing checkpoint-<kill_step>: weights/optimizer/RNG written, no state
+# die in the middle of writing checkpoint-<kill_step>: weights/optimizer/RNG written, no state
+if mode == "save":
     original = LinguaLiftTrainer._save_rng_state
     def save_then_die(self, output_dir):
         original(self, output_dir)
@@ -376,8 +379,9 @@ def test_sigkilled_run_resumes_to_the_same_weights(bases, tmp_path):
 
 @pytest.mark.slow
 def test_two_process_accelerate_run_matches_one_process(bases, tmp_path):
-    """Same global batch on 1 process (plain python) and 2 CPU processes (accelerate launch with the DDP config,
-    gloo): both finish with the same loss curve up to float noise (same examples per optimizer step)."""
+    """Same global batch on 1 process (plain python) and 2 CPU processes (accelerate launch with the DDP
+    config, gloo): both finish with the same loss curve up to float noise (same examples per optimizer
+    step)."""
     common = [
         f"model.encoder={bases['encoder']}",
         f"model.llm={bases['llm']}",

@@ -1,4 +1,5 @@
-"""Run-config schema, overrides and checkpoint bookkeeping: every bad config fails before any model is loaded."""
+"""Run-config schema, overrides and checkpoint bookkeeping: every bad config fails before any model is
+loaded."""
 
 from __future__ import annotations
 
@@ -189,7 +190,7 @@ def test_config_round_trips_through_yaml(tree, tmp_path):
     assert config_from_dict(config.to_dict()).to_dict() == config.to_dict()
 
 
-# ---- checkpoint bookkeeping (generic helpers, exercised on a plain torch module) -----------------------------
+# ---- checkpoint bookkeeping (generic helpers, exercised on a plain torch module) ---------------------------
 
 
 class _Two(torch.nn.Module):
