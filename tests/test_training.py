@@ -388,6 +388,7 @@ def test_two_process_accelerate_run_matches_one_process(bases, tmp_path):
         f"data.train_file={bases['stage2']}",
         "stage.bridge_checkpoint=null",
         "stage.require_bridge_checkpoint=false",
+        "stage.train_bridge=true",  # no stage-1 checkpoint: the fresh bridge trains with the LLM
         "training.max_steps=10",
         "training.save_steps=100",
         "training.global_batch_size=8",

@@ -119,10 +119,12 @@ def test_stage2_requires_a_complete_stage1_checkpoint(tree, tmp_path):
         "is not a complete bridge checkpoint (missing bridge.safetensors, lingualift_checkpoint.json)"
         in _error(tree)
     )
-    # the no-stage-1 ablation is an explicit flag
+    # the no-stage-1 ablation (w/o language alignment) is explicit: the fresh bridge must train with the LLM
     tree["stage"] = {"name": "task", "require_bridge_checkpoint": False}
+    assert "stage.train_bridge: stage 'task' has no stage.bridge_checkpoint" in _error(tree)
+    tree["stage"]["train_bridge"] = True
     config = load_config(tree=tree)
-    assert config.stage.effective_train_llm and not config.stage.effective_train_bridge
+    assert config.stage.effective_train_llm and config.stage.effective_train_bridge
 
 
 def test_bridge_checkpoint_file_names_match_the_model_package():
@@ -174,6 +176,7 @@ def test_config_round_trips_through_yaml(tree, tmp_path):
         overrides=[
             "stage.name=task",
             "stage.require_bridge_checkpoint=false",
+            "stage.train_bridge=true",
             "stage.lora.r=4",
             "stage.lora.target_modules=[q_proj, v_proj]",
         ],

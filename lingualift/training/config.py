@@ -1,17 +1,24 @@
-"""Run configuration for the two training stages: a dataclass schema loaded from YAML plus `key=value` overrides.
+"""Run configuration for the two training stages: a dataclass schema loaded from YAML plus `key=value`
+overrides.
 
-Why a schema: a typo in a 7B run's YAML should fail in a second, naming the key, not after the model has loaded.
-`load_config(path, overrides)` parses, type-checks and cross-checks a config (unknown key, wrong type, missing data
-file, stage 2 without its stage-1 bridge checkpoint, a global batch the world size cannot split) and raises
-:class:`~lingualift.errors.ConfigError` naming the key or file; it never imports or loads a model.
+Why a schema: a typo in a 7B run's YAML should fail in a second, naming the key, not after the model has
+loaded. `load_config(path, overrides)` parses, type-checks and cross-checks a config (unknown key, wrong type,
+missing data file, stage 2 without its stage-1 bridge checkpoint, a global batch the world size cannot split)
+and raises :class:`~lingualift.errors.ConfigError` naming the key or file; it never imports or loads a model.
 
 A config has four sections::
 
-    model:    encoder / llm (hub id, local dir, ``artefact:NAME`` or ``tiny:KIND``), bridge, lengths, attention
+    model:    architecture (bridged, or plain: the LLM alone), encoder / llm (hub id, local dir,
+              ``artefact:NAME`` or ``tiny:KIND``), bridge, lengths, attention
     data:     train_file / eval_file (JSONL records {instruction, input, output})
     training: optimisation, batch sizes, precision, logging, checkpointing, resume
-    stage:    name (align = stage 1, task = stage 2), the freezing policy (the paper's ablations), LoRA, and the
-              stage-1 bridge checkpoint stage 2 starts from
+    stage:    name (align = stage 1, task = stage 2), the freezing policy (the paper's ablations), LoRA, and
+              the stage-1 bridge checkpoint stage 2 starts from
+
+The paper's baselines are configs of stage ``task``: Mono-SFT is ``model.architecture: plain`` (the LLM
+fine-tuned on the same English records, the input inlined as text); "w/o language alignment" is a bridged run
+with no stage-1 checkpoint (``stage.require_bridge_checkpoint: false``) that trains the fresh bridge with the
+LLM (``stage.train_bridge: true``).
 """
 
 from __future__ import annotations
@@ -29,6 +36,10 @@ import yaml
 from lingualift.errors import ConfigError
 
 STAGE_NAMES = ("align", "task")
+# bridged: frozen encoder + bridge + LLM (LinguaLIFT); plain: the LLM alone, the task input inlined as text in
+# the same prompt template (the Mono-SFT baseline, trained in stage "task" and evaluated as a plain causal LM)
+Architecture = Literal["bridged", "plain"]
+ARCHITECTURES = get_args(Architecture)
 SCHEDULERS = (
     "linear",
     "cosine",
@@ -49,8 +60,8 @@ TINY_PREFIX = "tiny:"
 ARTEFACT_NAMES = ("smollm2", "multilingual-e5")
 TINY_ENCODERS = ("mt5", "bert", "xlmr")
 TINY_LLMS = ("llama", "qwen2", "gemma", "gpt2")
-# a directory is a complete stage-1 bridge checkpoint when it holds these (written by save_bridge, which renames
-# its temp dir into place only when done; names from lingualift.modeling.checkpoints)
+# a directory is a complete stage-1 bridge checkpoint when it holds these (written by save_bridge, which
+# renames its temp dir into place only when done; names from lingualift.modeling.checkpoints)
 BRIDGE_CHECKPOINT_FILES = ("bridge.safetensors", "config.json", "lingualift_checkpoint.json")
 
 
@@ -59,11 +70,13 @@ class ModelConfig:
     """Which frozen encoder and LLM to bridge, and how.
 
     ``encoder``/``llm`` take a hub id, a local directory, ``artefact:smollm2`` / ``artefact:multilingual-e5``
-    (local conversions made by :mod:`lingualift.artefacts`) or ``tiny:mt5`` / ``tiny:llama`` (tiny random models
-    built on the fly, for tests and smoke runs). In stage 2 they default to the bases named by the bridge
-    checkpoint.
+    (local conversions made by :mod:`lingualift.artefacts`) or ``tiny:mt5`` / ``tiny:llama`` (tiny random
+    models built on the fly, for tests and smoke runs). In stage 2 they default to the bases named by the
+    bridge checkpoint. ``architecture: plain`` trains the LLM alone (no encoder, no bridge): the Mono-SFT
+    baseline.
     """
 
+    architecture: Architecture = "bridged"
     encoder: str | None = None
     llm: str | None = None
     bridge_type: Literal["linear", "mlp2", "mlp3"] = "mlp2"
@@ -89,8 +102,8 @@ class DataConfig:
 class TrainingConfig:
     """Optimisation, batching, precision, logging and checkpointing (mapped onto HF ``TrainingArguments``).
 
-    ``global_batch_size`` is the number of examples per optimizer step over all processes; gradient accumulation
-    is derived as ``global_batch_size / (per_device_batch_size * world_size)``.
+    ``global_batch_size`` is the number of examples per optimizer step over all processes; gradient
+    accumulation is derived as ``global_batch_size / (per_device_batch_size * world_size)``.
     """
 
     output_dir: str = ""
@@ -118,7 +131,8 @@ class TrainingConfig:
     dataloader_num_workers: int = 0
 
     def gradient_accumulation_steps(self, world_size: int) -> int:
-        """Micro-batches per optimizer step on each process; ConfigError when the global batch does not split."""
+        """Micro-batches per optimizer step on each process; ConfigError when the global batch does not
+        split."""
         per_step = self.per_device_batch_size * world_size
         if self.global_batch_size % per_step:
             raise ConfigError(
@@ -153,9 +167,11 @@ class LoraConfig:
 class StageConfig:
     """Which stage this run is and its freezing policy.
 
-    Defaults follow the paper: ``align`` trains only the bridge; ``task`` fine-tunes the LLM from a stage-1 bridge
-    checkpoint with the bridge frozen. The ablations are the flags: ``train_llm: true`` in stage 1,
-    ``train_llm: false`` / ``train_bridge: true`` in stage 2, ``require_bridge_checkpoint: false`` (skip stage 1).
+    Defaults follow the paper: ``align`` trains only the bridge; ``task`` fine-tunes the LLM from a stage-1
+    bridge checkpoint with the bridge frozen. The ablations are the flags: ``train_llm: true`` in stage 1,
+    ``train_bridge: true`` in stage 2 (with ``train_llm: false`` to freeze the LLM), and
+    ``require_bridge_checkpoint: false`` with ``train_bridge: true`` (w/o language alignment: no stage 1, the
+    fresh bridge trains with the LLM; a frozen fresh bridge is refused).
     """
 
     name: Literal["align", "task"] = "align"
@@ -208,7 +224,7 @@ class RunConfig:
 
 REQUIRED_KEYS = ("data.train_file", "training.output_dir", "stage.name")
 
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # parsing and type checking
 
 
@@ -229,7 +245,8 @@ def _type_name(annotation: Any) -> str:
 
 
 def _coerce(value: Any, annotation: Any, key: str) -> Any:
-    """Check ``value`` against ``annotation`` and return it in that type; ConfigError naming ``key`` otherwise."""
+    """Check ``value`` against ``annotation`` and return it in that type; ConfigError naming ``key``
+    otherwise."""
     origin = get_origin(annotation)
     if origin in (Union, types.UnionType):
         options = get_args(annotation)
@@ -286,7 +303,8 @@ def _coerce(value: Any, annotation: Any, key: str) -> Any:
 
 
 def _build_dataclass(cls: type, values: dict[str, Any], prefix: str) -> Any:
-    """Instantiate dataclass ``cls`` from ``values``, rejecting unknown keys and checking every field's type."""
+    """Instantiate dataclass ``cls`` from ``values``, rejecting unknown keys and checking every field's
+    type."""
     hints = typing.get_type_hints(cls)
     known = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
     kwargs = {}
@@ -315,7 +333,8 @@ def _set_dotted(tree: dict[str, Any], dotted: str, value: Any) -> None:
 
 
 def apply_overrides(tree: dict[str, Any], overrides: list[str] | tuple[str, ...]) -> dict[str, Any]:
-    """Apply ``key=value`` overrides (dotted keys, YAML values: ``training.resume=true``) to a raw config tree."""
+    """Apply ``key=value`` overrides (dotted keys, YAML values: ``training.resume=true``) to a raw config
+    tree."""
     for item in overrides:
         if "=" not in item:
             raise ConfigError(
@@ -399,19 +418,61 @@ def _check_values(config: RunConfig) -> None:
             )
         if s.lora.r <= 0 or s.lora.alpha <= 0 or not 0.0 <= s.lora.dropout < 1.0:
             raise ConfigError(f"stage.lora: expected r > 0, alpha > 0 and 0 <= dropout < 1, got {s.lora}")
-    if not (s.effective_train_llm or s.effective_train_bridge):
-        raise ConfigError("stage.train_llm / stage.train_bridge: both are false, nothing would train")
     for key, ref in (("model.encoder", m.encoder), ("model.llm", m.llm)):
         _check_model_reference(key, ref)
+    if m.architecture == "plain":
+        _check_plain(config)
+        return
+    if not (s.effective_train_llm or s.effective_train_bridge):
+        raise ConfigError(
+            "stage.train_llm / stage.train_bridge: both are false, nothing would train (to train the bridge"
+            " with the LLM frozen, set stage.train_bridge=true)"
+        )
     if s.bridge_checkpoint is None and (m.encoder is None or m.llm is None):
         missing = "model.encoder" if m.encoder is None else "model.llm"
         raise ConfigError(f"{missing}: required unless stage.bridge_checkpoint names the bases")
     if s.needs_bridge_checkpoint and not s.bridge_checkpoint:
         raise ConfigError(
-            f"stage.bridge_checkpoint: stage {s.name!r} starts from a stage-1 bridge checkpoint but none is set"
-            " (set stage.bridge_checkpoint=DIR, or stage.require_bridge_checkpoint=false for the no-stage-1"
-            " ablation)"
+            f"stage.bridge_checkpoint: stage {s.name!r} starts from a stage-1 bridge checkpoint but none is"
+            " set (set stage.bridge_checkpoint=DIR, or stage.require_bridge_checkpoint=false with"
+            " stage.train_bridge=true for the w/o-language-alignment ablation)"
         )
+    if not s.bridge_checkpoint and not s.effective_train_bridge:
+        raise ConfigError(
+            f"stage.train_bridge: stage {s.name!r} has no stage.bridge_checkpoint, so its bridge is freshly"
+            " initialised, and it is frozen: the LLM would learn from random projections of the encoder. Set"
+            " stage.train_bridge=true (the w/o-language-alignment ablation) or stage.bridge_checkpoint=DIR"
+            " (the final/ directory of a stage-1 run)"
+        )
+
+
+def _check_plain(config: RunConfig) -> None:
+    """``model.architecture: plain`` (Mono-SFT): the LLM alone, fine-tuned in stage ``task``; no bridge."""
+    m, s = config.model, config.stage
+    plain = "model.architecture=plain (the LLM alone, no encoder or bridge)"
+    if s.name != "task":
+        raise ConfigError(
+            f"stage.name: {plain} trains on task records in stage 'task', got {s.name!r}; set stage.name=task"
+        )
+    if m.llm is None:
+        raise ConfigError(f"model.llm: required for {plain}: the LLM to fine-tune")
+    for key, value in (
+        ("model.encoder", repr(m.encoder) if m.encoder else None),
+        ("stage.bridge_checkpoint", repr(s.bridge_checkpoint) if s.bridge_checkpoint else None),
+        ("stage.train_bridge", "true" if s.train_bridge else None),
+        ("stage.require_bridge_checkpoint", "true" if s.require_bridge_checkpoint else None),
+    ):
+        if value is not None:
+            raise ConfigError(
+                f"{key}: {value} is set, but {plain} has no encoder or bridge; remove {key}, or set"
+                " model.architecture=bridged"
+            )
+    if m.encoder_cache_mb > 0:
+        raise ConfigError(
+            f"model.encoder_cache_mb: {m.encoder_cache_mb} but {plain} has no encoder to cache; set it to 0"
+        )
+    if not s.effective_train_llm:
+        raise ConfigError(f"stage.train_llm: false, but the LLM is all {plain} trains; remove the flag")
 
 
 def _check_model_reference(key: str, ref: str | None) -> None:
@@ -431,7 +492,8 @@ def _check_model_reference(key: str, ref: str | None) -> None:
 
 
 def check_paths(config: RunConfig) -> None:
-    """File-system checks: data files exist, the bridge checkpoint is complete, the output dir is safe to use."""
+    """File-system checks: data files exist, the bridge checkpoint is complete, the output dir is safe to
+    use."""
     for key, path in (("data.train_file", config.data.train_file), ("data.eval_file", config.data.eval_file)):
         if path is not None and not Path(path).is_file():
             raise ConfigError(f"{key}: data file not found: {path}")
@@ -460,8 +522,8 @@ def check_paths(config: RunConfig) -> None:
 
 
 def read_config_tree(path: str | os.PathLike, flag: str = "--config") -> dict[str, Any]:
-    """The raw ``{section: {key: value}}`` mapping of a YAML config file (not yet validated); ``flag`` names the
-    option the path came from in errors."""
+    """The raw ``{section: {key: value}}`` mapping of a YAML config file (not yet validated); ``flag`` names
+    the option the path came from in errors."""
     if not Path(path).is_file():
         raise ConfigError(f"{flag}: config file not found: {path}")
     try:
@@ -505,6 +567,7 @@ def load_config(
 
 
 __all__ = [
+    "ARCHITECTURES",
     "STAGE_NAMES",
     "DataConfig",
     "LoraConfig",
