@@ -118,6 +118,53 @@ def write_model_card(
     atomic_write_json(directory / CARD_DATA_FILE, dict(getattr(model, "card_data", None) or {}))
 
 
+PLAIN_FORM_TEXT = {
+    "plain": "full `save_pretrained` checkpoint of the LLM, loads with `AutoModelForCausalLM`",
+    "plain+lora": "PEFT LoRA adapter on the base LLM named in `adapter_config.json`",
+}
+
+
+def render_plain_model_card(
+    model: Any, form: str, card_data: dict[str, Any], location: str | None = None
+) -> str:
+    """The model card text of a plain causal LM (the Mono-SFT baseline; ``model`` may be PEFT-wrapped) saved
+    in ``form`` (``plain`` or ``plain+lora``) at ``location``."""
+    if form not in PLAIN_FORM_TEXT:
+        raise ValueError(f"form: expected one of {', '.join(PLAIN_FORM_TEXT)}, got {form!r}")
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    llm = base.name_or_path
+    languages = list(card_data.get("languages", []))
+    adapter = sum(p.numel() for n, p in model.named_parameters() if "lora_" in n)
+    template = resources.files("lingualift").joinpath("templates/model_card_plain.md").read_text("utf-8")
+    fields = {
+        "library_name": "peft" if form == "plain+lora" else "transformers",
+        "title": card_data.get("title") or "lingualift Mono-SFT baseline",
+        "location": location or "path/or/hub-id",
+        "languages_yaml": ("language:\n" + "".join(f"- {l}\n" for l in languages)) if languages else "",
+        "base_models_yaml": f"- {hub_base_model(llm) or 'unknown'}\n",
+        "llm": llm,
+        "form": form,
+        "form_text": PLAIN_FORM_TEXT[form],
+        "n_params": f"{sum(p.numel() for n, p in model.named_parameters() if 'lora_' not in n):,}",
+        "adapter_params": f", {adapter:,} in the LoRA adapter" if adapter else "",
+        "languages": _bullets(languages, "None recorded for training."),
+        "training": _training_section(list(card_data.get("stages", []))),
+        "evaluation": _evaluation_section(card_data.get("evaluation")),
+    }
+    return template.format(**fields)
+
+
+def write_plain_model_card(
+    model: Any, directory: str | Path, form: str, card_data: dict[str, Any], location: str | None = None
+) -> None:
+    """Write ``README.md`` and ``lingualift_card.json`` of a plain causal LM checkpoint (see
+    :func:`render_plain_model_card`)."""
+    directory = Path(directory)
+    card = render_plain_model_card(model, form, card_data, location=location or str(directory))
+    atomic_write_text(directory / "README.md", card)
+    atomic_write_json(directory / CARD_DATA_FILE, dict(card_data))
+
+
 def record_evaluation(
     model: Any, directory: str | Path, summary: dict[str, Any], name: str | None = None
 ) -> None:

@@ -1,7 +1,8 @@
-"""Evaluation backends: one interface for the bridged model and a plain causal LM, so prompts are identical.
+"""Evaluation backends: one interface for the bridged model and a plain causal LM, so prompts are
+identical.
 
-A backend turns ``(instruction, input)`` pairs into greedy responses (batched, left-padded) and scores candidate
-responses by log-likelihood. ``TransformersBackend`` wraps any (model, processor) pair: a
+A backend turns ``(instruction, input)`` pairs into greedy responses (batched, left-padded) and scores
+candidate responses by log-likelihood. ``TransformersBackend`` wraps any (model, processor) pair: a
 ``LinguaLiftForCausalLM`` with its processor, or an ``AutoModelForCausalLM`` with
 ``LinguaLiftProcessor.for_plain_llm`` (the Mono-SFT baseline). Tests plug in scripted backends with no model.
 """
@@ -86,11 +87,12 @@ class TransformersBackend(EvaluationBackend):
     def score_responses(
         self, instructions: Sequence[str], inputs: Sequence[str], responses: Sequence[str]
     ) -> list[tuple[float, int]]:
-        """``(sum of token log-probabilities, token count)`` of each response given its prompt (EOS not counted).
+        """``(sum of token log-probabilities, token count)`` of each response given its prompt (EOS not
+        counted).
 
-        Rows are left-padded so every response ends at the last position: the vocabulary projection then runs on
-        the response positions only (``logits_to_keep``), not on the whole prompt — the bulk of the cost for a
-        large vocabulary. Position ids follow the attention mask, so padding does not shift positions.
+        Rows are left-padded so every response ends at the last position: the vocabulary projection then runs
+        on the response positions only (``logits_to_keep``), not on the whole prompt — the bulk of the cost
+        for a large vocabulary. Position ids follow the attention mask, so padding does not shift positions.
         """
         batch = self._to_device(
             self.processor(list(instructions), list(inputs), responses=list(responses), padding_side="left")
@@ -129,7 +131,8 @@ class TransformersBackend(EvaluationBackend):
 
 
 def _is_local_path(source: str) -> bool:
-    """A path (absolute, relative with ./ or ~, existing, or nested) rather than a Hub id like ``org/name``."""
+    """A path (absolute, relative with ./ or ~, existing, or nested) rather than a Hub id like
+    ``org/name``."""
     return (
         os.path.isabs(source)
         or source.startswith((".", "~"))
@@ -144,11 +147,14 @@ def load_backend(
     device: str | torch.device | None = None,
     dtype: str | torch.dtype | None = None,
 ) -> EvaluationBackend:
-    """A backend from a backend, a ``(model, processor)`` pair, a model + ``processor``, or a checkpoint dir/id.
+    """A backend from a backend, a ``(model, processor)`` pair, a model + ``processor``, or a checkpoint
+    dir/id.
 
     A lingualift checkpoint (full, bridge-only or bridge + LoRA) loads through
-    ``LinguaLiftForCausalLM.from_checkpoint`` with its saved processor; any other causal LM
-    loads with ``AutoModelForCausalLM`` and ``LinguaLiftProcessor.for_plain_llm`` (the plain baseline).
+    ``LinguaLiftForCausalLM.from_checkpoint`` with its saved processor; any other causal LM, or a PEFT LoRA
+    adapter directory of one (base from its ``adapter_config.json``), loads through
+    :func:`lingualift.modeling.checkpoints.load_plain_llm` with ``LinguaLiftProcessor.for_plain_llm`` (the
+    plain baseline, Mono-SFT).
     """
     if isinstance(model_or_dir, EvaluationBackend):
         return model_or_dir
@@ -163,10 +169,10 @@ def load_backend(
 
 
 def _load_checkpoint(source: str, device: Any, dtype: Any) -> EvaluationBackend:
-    from transformers import AutoConfig, AutoModelForCausalLM
+    from transformers import AutoConfig
 
-    from lingualift.modeling import LinguaLiftForCausalLM, LinguaLiftProcessor
-    from lingualift.modeling.checkpoints import CHECKPOINT_META
+    from lingualift.modeling import LinguaLiftForCausalLM
+    from lingualift.modeling.checkpoints import ADAPTER_CONFIG, CHECKPOINT_META, load_plain_llm
 
     path = Path(source).expanduser()
     if _is_local_path(source):
@@ -174,17 +180,21 @@ def _load_checkpoint(source: str, device: Any, dtype: Any) -> EvaluationBackend:
             raise CheckpointError(f"model checkpoint not found: {path}")
         if not path.is_dir():
             raise CheckpointError(f"{path}: a model checkpoint must be a directory, got a file")
-        if not (path / "config.json").is_file():
+        has_config = (path / "config.json").is_file()
+        if not has_config and not (path / ADAPTER_CONFIG).is_file():  # a PEFT adapter of a plain LM has none
             found = ", ".join(sorted(p.name for p in path.iterdir())[:10]) or "nothing"
             raise CheckpointError(
-                f"{path}: not a model checkpoint (no config.json; the directory holds: {found})"
+                f"{path}: not a model checkpoint (no config.json or {ADAPTER_CONFIG}; the directory holds:"
+                f" {found})"
             )
         source = str(path)
-        try:
-            config_dict = json.loads((path / "config.json").read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise CheckpointError(f"{path / 'config.json'}: invalid JSON ({exc})") from None
-        model_type = config_dict.get("model_type") if isinstance(config_dict, dict) else None
+        model_type = None
+        if has_config:
+            try:
+                config_dict = json.loads((path / "config.json").read_text(encoding="utf-8"))
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                raise CheckpointError(f"{path / 'config.json'}: invalid JSON ({exc})") from None
+            model_type = config_dict.get("model_type") if isinstance(config_dict, dict) else None
     else:
         try:
             model_type = AutoConfig.from_pretrained(source).model_type
@@ -196,9 +206,8 @@ def _load_checkpoint(source: str, device: Any, dtype: Any) -> EvaluationBackend:
                 source, dtype=dtype
             )  # full, bridge or bridge + LoRA
             processor = model.processor
-        else:
-            model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype)
-            processor = LinguaLiftProcessor.for_plain_llm(source)
+        else:  # a plain causal LM, or a PEFT LoRA adapter of one (the Mono-SFT baseline)
+            model, processor = load_plain_llm(source, dtype=dtype)
     except CheckpointError:
         raise
     except (OSError, ValueError, KeyError) as exc:

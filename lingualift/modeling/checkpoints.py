@@ -1,10 +1,14 @@
-"""The two checkpoint forms of a bridged model.
+"""The two checkpoint forms of a bridged model, and the plain-LLM forms of the Mono-SFT baseline.
 
-(a) *Bridge checkpoint* (stage 1): ``bridge.safetensors`` + ``config.json`` naming the base encoder and LLM (id,
-    revision, weight fingerprints) + both tokenizers. Small, like a PEFT adapter.
+(a) *Bridge checkpoint* (stage 1): ``bridge.safetensors`` + ``config.json`` naming the base encoder and LLM
+    (id, revision, weight fingerprints) + both tokenizers. Small, like a PEFT adapter.
 (b) *Full checkpoint* (stage 2): ``save_pretrained`` of the composite (loadable with ``AutoModelForCausalLM``
     after ``import lingualift``), or, with LoRA, the bridge checkpoint plus the adapter in ``llm_adapter/``
     (merged into a full checkpoint on request).
+(c) *Plain LLM* (Mono-SFT, no encoder or bridge): a standard Hugging Face causal-LM directory (``plain``) or
+    a standard PEFT LoRA adapter directory whose ``adapter_config.json`` names the base (``plain+lora``), each
+    with the LLM tokenizer and a model card; no ``lingualift_checkpoint.json``, so any HF/PEFT tool reads them
+    and the evaluator loads them as plain causal LMs (:func:`load_plain_llm`).
 Every form is written into a temporary directory that replaces the target only when complete.
 """
 
@@ -28,6 +32,8 @@ BRIDGE_WEIGHTS = "bridge.safetensors"
 ADAPTER_DIR = "llm_adapter"
 CHECKPOINT_META = "lingualift_checkpoint.json"
 FORMS = ("bridge", "bridge+lora", "full")
+PLAIN_FORMS = ("plain", "plain+lora")
+ADAPTER_CONFIG = "adapter_config.json"  # PEFT's file name
 
 
 def _processor_of(model: Any, processor: Any) -> Any:
@@ -198,6 +204,91 @@ def load_checkpoint(directory: str | os.PathLike, dtype: torch.dtype | str | Non
                 model.language_model, str(directory / ADAPTER_DIR)
             )
     return model
+
+
+def save_plain_checkpoint(
+    model: Any,
+    save_directory: str | os.PathLike,
+    processor: Any,
+    merge_lora: bool = False,
+    card_data: dict[str, Any] | None = None,
+    card_location: str | None = None,
+) -> str:
+    """Write a plain causal LM (form c) atomically: its PEFT LoRA adapter, or (no adapter, or ``merge_lora``)
+    the full ``save_pretrained`` checkpoint; plus the LLM tokenizer and a model card. Returns the form."""
+    from peft import PeftModel
+
+    from lingualift.model_card import write_plain_model_card
+    from lingualift.modeling.stages import quiet_peft_deprecations
+
+    has_lora = isinstance(model, PeftModel)
+    if has_lora and merge_lora:
+        with quiet_peft_deprecations():
+            model = model.merge_and_unload()
+        has_lora = False
+    form = "plain+lora" if has_lora else "plain"
+    with atomic_directory(save_directory) as tmp:
+        with quiet_peft_deprecations():
+            model.save_pretrained(tmp)  # PEFT: adapter_config.json + adapter weights; else config + weights
+        processor.llm_tokenizer.save_pretrained(tmp)
+        write_plain_model_card(model, tmp, form, card_data or {}, location=card_location or save_directory)
+    return form
+
+
+def resolve_adapter_base(directory: str | os.PathLike) -> str:
+    """The base LLM of a plain LoRA adapter directory: ``base_model_name_or_path`` of its
+    ``adapter_config.json`` as recorded, or, when that was a lingualift artefact directory that is not at
+    the recorded path on this machine, the same artefact in this machine's artefact cache (converted on
+    demand)."""
+    from lingualift import artefacts
+
+    config_path = Path(directory) / ADAPTER_CONFIG
+    try:
+        base = json.loads(config_path.read_text(encoding="utf-8")).get("base_model_name_or_path")
+    except (OSError, json.JSONDecodeError, AttributeError) as exc:
+        raise CheckpointError(f"{config_path}: not a readable PEFT adapter config ({exc})") from None
+    if not isinstance(base, str) or not base.strip():
+        raise CheckpointError(
+            f"{config_path}: field base_model_name_or_path is {base!r}; set it to the base LLM's Hub id or"
+            " directory"
+        )
+    path = Path(base).expanduser()
+    if path.is_dir():
+        return str(path)
+    for key, spec in artefacts.ARTEFACTS.items():
+        if path.name == spec.name:
+            return str(artefacts.import_artefact(key))
+    if path.is_absolute() or base.startswith((".", "~")) or base.count("/") >= 2:
+        raise CheckpointError(
+            f"{config_path}: base_model_name_or_path={base!r} does not exist on this machine; set it to the"
+            " directory or Hub id of the LLM the adapter was trained on"
+        )
+    return base  # a Hub id
+
+
+def load_plain_llm(source: str | os.PathLike, dtype: torch.dtype | str | None = None) -> tuple[Any, Any]:
+    """``(causal LM, plain processor)`` from a Hub id, an HF causal-LM directory, or a plain LoRA adapter
+    directory (base from :func:`resolve_adapter_base`; adapter attached, not merged). The processor inlines
+    the task input in the prompt template the bridged model and the trained Mono-SFT model share."""
+    from transformers import AutoModelForCausalLM
+
+    from lingualift.modeling.processing import LinguaLiftProcessor
+
+    path = Path(source).expanduser()
+    if (path / ADAPTER_CONFIG).is_file() and not (path / "config.json").is_file():
+        from peft import PeftModel
+
+        from lingualift.modeling.stages import quiet_peft_deprecations
+
+        base = resolve_adapter_base(path)
+        model = AutoModelForCausalLM.from_pretrained(base, dtype=dtype)
+        with quiet_peft_deprecations():
+            model = PeftModel.from_pretrained(model, str(path))
+        tokenizer = path if (path / "tokenizer_config.json").is_file() else base
+    else:
+        model = AutoModelForCausalLM.from_pretrained(str(source), dtype=dtype)
+        tokenizer = source
+    return model, LinguaLiftProcessor.for_plain_llm(str(tokenizer))
 
 
 def upload_folder_to_hub(

@@ -1,10 +1,12 @@
 """Training stages as freezing policies, applied in one place.
 
-- ``align`` (stage 1, language alignment): the bridge (projection + boundary embeddings) trains; encoder and LLM
-  are frozen, though gradients flow *through* the frozen LLM to the bridge. Ablation: ``train_llm=True``.
-- ``task`` (stage 2, task transfer): the LLM trains (full) or a LoRA adapter on it (``lora={...}``); the bridge is
-  frozen. Ablations: ``train_llm=False`` (freeze the LLM), ``train_bridge=True`` (keep training the bridge).
-The encoder is frozen in every stage.
+- ``align`` (stage 1, language alignment): the bridge (projection + boundary embeddings) trains; encoder and
+  LLM are frozen, though gradients flow *through* the frozen LLM to the bridge. Ablation: ``train_llm=True``.
+- ``task`` (stage 2, task transfer): the LLM trains (full) or a LoRA adapter on it (``lora={...}``); the
+  bridge is frozen. Ablations: ``train_bridge=True`` (keep training the bridge; also the fresh bridge of the
+  w/o-alignment run), with ``train_llm=False`` to freeze the LLM.
+The encoder is frozen in every stage. The plain-LLM baseline (Mono-SFT: no encoder, no bridge) has its own
+policy, :func:`configure_plain_llm`, with the same LoRA settings as a bridged stage 2.
 """
 
 from __future__ import annotations
@@ -41,8 +43,9 @@ def _lora_config(options: dict[str, Any]):
 
 @contextmanager
 def quiet_peft_deprecations() -> Iterator[None]:
-    """Silence the FutureWarning PEFT triggers by reading transformers' deprecated ``is_gradient_checkpointing``
-    (PEFT ≤ 0.21 with transformers 5.x): it is about PEFT's code, and nothing a lingualift user can act on."""
+    """Silence the FutureWarning PEFT triggers by reading transformers' deprecated
+    ``is_gradient_checkpointing`` (PEFT ≤ 0.21 with transformers 5.x): it is about PEFT's code, and nothing a
+    lingualift user can act on."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
         yield
@@ -102,3 +105,19 @@ def configure_stage(
             f"stage {stage!r} with train_llm={train_llm}, train_bridge={train_bridge} trains nothing"
         )
     return trainable
+
+
+def configure_plain_llm(model: Any, lora: dict[str, Any] | None = None) -> tuple[Any, list[str]]:
+    """Stage-2 policy of a plain causal LM (the Mono-SFT baseline): all its weights train, or, with ``lora``,
+    only a LoRA adapter built exactly as :func:`attach_lora` builds the bridged model's. Returns the model to
+    train (PEFT-wrapped with LoRA) and the names of its trainable parameters."""
+    if lora:
+        from peft import get_peft_model
+
+        with quiet_peft_deprecations():
+            model = get_peft_model(model, _lora_config(dict(lora)))
+        for name, param in model.named_parameters():
+            param.requires_grad_("lora_" in name)
+    else:
+        model.requires_grad_(True)
+    return model, [name for name, param in model.named_parameters() if param.requires_grad]

@@ -1,9 +1,15 @@
-"""The two training stages end to end: `run_stage1(config)` (bridge alignment) and `run_stage2(config)` (task).
+"""The two training stages end to end: `run_stage1(config)` (bridge alignment) and `run_stage2(config)`
+(task).
 
-Both follow one path: validate the config (before any weight is read), build or load the bridged model, apply the
-stage's freezing policy, build the length-grouped dataset, train with :class:`LinguaLiftTrainer`, and save the
-stage's checkpoint form into ``<output_dir>/final`` (stage 1: bridge checkpoint; stage 2: full checkpoint, or
-bridge + LoRA adapter). Launch the same code with ``python``, ``accelerate launch`` or ``lingualift train``.
+Both follow one path: validate the config (before any weight is read), build or load the bridged model, apply
+the stage's freezing policy, build the length-grouped dataset, train with :class:`LinguaLiftTrainer`, and save
+the stage's checkpoint form into ``<output_dir>/final`` (stage 1: bridge checkpoint; stage 2: full checkpoint,
+or bridge + LoRA adapter). Launch the same code with ``python``, ``accelerate launch`` or
+``lingualift train``.
+
+The paper's baselines take the same path in stage 2: ``model.architecture: plain`` (Mono-SFT) trains the LLM
+alone on the same records and prompts, the input inlined as text, and saves a plain HF checkpoint or PEFT
+adapter; a bridged run with no bridge checkpoint and ``stage.train_bridge: true`` is "w/o language alignment".
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from lingualift.errors import ConfigError
-from lingualift.training.config import ARTEFACT_PREFIX, TINY_PREFIX, RunConfig, check_paths
+from lingualift.training.config import ARTEFACT_PREFIX, TINY_PREFIX, RunConfig, check_paths, config_from_dict
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +54,10 @@ def world_size() -> int:
 
 
 def validate_for_stage(config: RunConfig, runner: str) -> int:
-    """Check the config fits ``runner`` ("stage1"/"stage2") and this launch; returns gradient accumulation steps."""
+    """Check the config fits ``runner`` ("stage1"/"stage2") and this launch; returns gradient accumulation
+    steps."""
+    # re-validate the whole config: a RunConfig changed in code after load_config fails here, not mid-run
+    config_from_dict(config.to_dict(), source=config.source)
     expected = STAGE_OF_RUNNER[runner]
     if config.stage.name != expected:
         raise ConfigError(
@@ -131,13 +140,22 @@ def _artefact_dir(ref: str | None) -> str | None:
 
 
 def build_model(config: RunConfig):
-    """The bridged model (with ``model.processor``) for this stage: fresh bridge, or loaded from stage 1."""
+    """The model of this run with its processor as ``model.processor``: the bridged model (fresh bridge, or
+    loaded from stage 1), or with ``model.architecture: plain`` the LLM alone (``AutoModelForCausalLM``) with
+    the plain-LLM processor, which inlines the task input exactly as the evaluator prompts a plain causal
+    LM."""
     from lingualift.modeling import LinguaLiftForCausalLM, LinguaLiftProcessor
 
     encoder, llm = resolve_sources(config)
     m = config.model
     dtype = _torch_dtype(m.dtype)
     attn = None if m.attn_implementation == "auto" else m.attn_implementation
+    if m.architecture == "plain":
+        from lingualift.modeling.components import load_llm
+
+        model = load_llm(llm, dtype=dtype, attn_implementation=attn)
+        model.processor = LinguaLiftProcessor.for_plain_llm(llm, max_length=m.max_length)
+        return model
     if config.stage.bridge_checkpoint:
         model = LinguaLiftForCausalLM.from_bridge(
             config.stage.bridge_checkpoint, encoder=encoder, llm=llm, dtype=dtype, attn_implementation=attn
@@ -261,12 +279,21 @@ def run_stage(config: RunConfig, runner: str, callbacks: Iterable[Any] = ()) -> 
     model = build_model(config)
     processor = model.processor
     stage = config.stage
-    trainable = model.configure_stage(
-        stage.name,
-        lora=stage.lora.options() if stage.lora else None,
-        train_llm=stage.effective_train_llm,
-        train_bridge=stage.effective_train_bridge,
-    )
+    plain = config.model.architecture == "plain"
+    lora = stage.lora.options() if stage.lora else None
+    if plain:
+        from lingualift.modeling.stages import configure_plain_llm
+
+        model, trainable = configure_plain_llm(model, lora=lora)  # PEFT-wrapped with LoRA
+        card_data: dict[str, Any] = {}
+    else:
+        trainable = model.configure_stage(
+            stage.name,
+            lora=lora,
+            train_llm=stage.effective_train_llm,
+            train_bridge=stage.effective_train_bridge,
+        )
+        card_data = model.card_data
     train_dataset = build_dataset(config.data.train_file, processor, config.data.max_samples)
     eval_dataset = build_dataset(config.data.eval_file, processor) if config.data.eval_file else None
     out = Path(config.training.output_dir)
@@ -282,7 +309,7 @@ def run_stage(config: RunConfig, runner: str, callbacks: Iterable[Any] = ()) -> 
     output = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     final = out / FINAL_DIR
     metrics = dict(output.metrics)
-    if model.encoder_cache is not None:
+    if getattr(model, "encoder_cache", None) is not None:
         stats = model.encoder_cache.stats
         metrics["encoder_cache"] = stats.to_dict()
         logger.info(
@@ -292,15 +319,18 @@ def run_stage(config: RunConfig, runner: str, callbacks: Iterable[Any] = ()) -> 
             stats.bytes / 2**20,
             stats.not_stored,
         )
-    record_stage_in_card(model, config, output.global_step, float(output.training_loss))
+    record_stage_in_card(card_data, config, output.global_step, float(output.training_loss))
+    merge = bool(stage.lora and stage.lora.merge_on_save)
     with full_parameters(trainer):
         if trainer.args.should_save:
-            if stage.name == "align":
+            if plain:
+                from lingualift.modeling.checkpoints import save_plain_checkpoint
+
+                save_plain_checkpoint(model, final, processor, merge_lora=merge, card_data=card_data)
+            elif stage.name == "align":
                 model.save_bridge(final, processor=processor)
             else:
-                model.save_checkpoint(
-                    final, processor=processor, merge_lora=bool(stage.lora and stage.lora.merge_on_save)
-                )
+                model.save_checkpoint(final, processor=processor, merge_lora=merge)
     trainer.accelerator.wait_for_everyone()
     return StageResult(
         output_dir=out,
@@ -314,29 +344,32 @@ def run_stage(config: RunConfig, runner: str, callbacks: Iterable[Any] = ()) -> 
     )
 
 
-def record_stage_in_card(model: Any, config: RunConfig, steps: int, train_loss: float) -> None:
-    """Add this stage (data, languages, schedule, result) to ``model.card_data`` for the saved model card."""
+def stage_card_name(config: RunConfig) -> str:
+    """How the model card names this run's stage (the baselines say which one they are)."""
+    if config.stage.name == "align":
+        return "stage 1 (language alignment)"
+    if config.model.architecture == "plain":
+        return "Mono-SFT (plain LLM on the task data)"
+    if not config.stage.bridge_checkpoint:
+        return "stage 2 (task transfer, w/o language alignment: fresh bridge)"
+    return "stage 2 (task transfer)"
+
+
+def record_stage_in_card(card: dict[str, Any], config: RunConfig, steps: int, train_loss: float) -> None:
+    """Add this stage (data, languages, schedule, result) to ``card`` (a model's card data) for the saved
+    model card."""
     from lingualift.io_utils import iter_jsonl
 
+    s = config.stage
     languages = {str(r["lang"]) for _, r in iter_jsonl(config.data.train_file) if r.get("lang")}
-    card = model.card_data
     card["languages"] = sorted(set(card.get("languages", [])) | languages)
+    bridge = s.effective_train_bridge and config.model.architecture == "bridged"
+    llm = "LoRA adapter" if s.lora else "LLM" if s.effective_train_llm else None
     card.setdefault("stages", []).append(
         {
-            "name": "stage 1 (language alignment)"
-            if config.stage.name == "align"
-            else "stage 2 (task transfer)",
+            "name": stage_card_name(config),
             "train_file": Path(config.data.train_file).name,
-            "trains": "LoRA adapter"
-            if config.stage.lora
-            else ", ".join(
-                part
-                for part, on in (
-                    ("bridge", config.stage.effective_train_bridge),
-                    ("LLM", config.stage.effective_train_llm),
-                )
-                if on
-            ),
+            "trains": ", ".join(part for part in ("bridge" if bridge else None, llm) if part),
             "steps": steps,
             "learning_rate": config.training.learning_rate,
             "scheduler": config.training.lr_scheduler_type,
