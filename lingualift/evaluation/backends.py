@@ -184,8 +184,8 @@ def _load_checkpoint(source: str, device: Any, dtype: Any) -> EvaluationBackend:
         if not has_config and not (path / ADAPTER_CONFIG).is_file():  # a PEFT adapter of a plain LM has none
             found = ", ".join(sorted(p.name for p in path.iterdir())[:10]) or "nothing"
             raise CheckpointError(
-                f"{path}: not a model checkpoint (no config.json or {ADAPTER_CONFIG}; the directory holds:"
-                f" {found})"
+                f"{path}: not a model checkpoint (no config.json; the directory holds: {found}); expected a"
+                f" model directory or a PEFT adapter directory ({ADAPTER_CONFIG}) of a causal LM"
             )
         source = str(path)
         model_type = None
