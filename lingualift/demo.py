@@ -28,17 +28,16 @@ flag, and ``--encoder google/mt5-xl --llm meta-llama/Llama-2-7b-hf
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from lingualift.errors import InputDataError, LinguaLiftError
-from lingualift.io_utils import atomic_write_json, read_jsonl
+from lingualift.io_utils import read_jsonl
+from lingualift.steps import StepRunner
 
 # the public benchmark files: $LINGUALIFT_DATA_DIR, else ../shared/data from where the demo is started
 DEFAULT_DATA_DIR = Path(os.environ.get("LINGUALIFT_DATA_DIR", Path.cwd().parent / "shared" / "data"))
@@ -113,25 +112,13 @@ class DemoRun:
         self.s = settings
         self.log = log
         self.out = Path(settings.out)
-        self.steps_dir = self.out / "steps"
-        self.results: dict[str, Any] = {}
+        self.steps = StepRunner(self.out / "steps", log=log, fresh=settings.fresh)
+        self.results = self.steps.results
         self.fallback_note: str | None = None
 
     # ------------------------------------------------------------------ plumbing
     def step(self, name: str, fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-        marker = self.steps_dir / f"{name}.json"
-        if marker.is_file() and not self.s.fresh:
-            result = json.loads(marker.read_text(encoding="utf-8"))
-            self.log(f"[{name}] done in an earlier run (cached: {marker})")
-        else:
-            self.log(f"[{name}] running ...")
-            start = time.perf_counter()
-            result = fn()
-            result["seconds"] = round(time.perf_counter() - start, 1)
-            atomic_write_json(marker, result)
-            self.log(f"[{name}] finished in {result['seconds']:.1f}s")
-        self.results[name] = result
-        return result
+        return self.steps.run(name, fn)
 
     def data(self, *parts: str) -> Path:
         path = self.s.data_dir.joinpath(*parts)

@@ -1,0 +1,48 @@
+"""Resumable pipelines: named steps whose JSON results are cached, so an interrupted run continues where it
+stopped (the demo and the experiment recipes are sequences of such steps).
+
+Usage::
+
+    steps = StepRunner("runs/x/steps")
+    corpus = steps.run("corpus", lambda: {"file": build_corpus()})   # skipped on a re-run: the cached dict
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from lingualift.io_utils import atomic_write_json
+
+
+class StepRunner:
+    """Runs named steps once, caching each step's JSON-serialisable result in ``steps_dir/<name>.json``."""
+
+    def __init__(self, steps_dir: str | Path, log: Callable[[str], None] = print, fresh: bool = False):
+        self.steps_dir = Path(steps_dir)
+        self.log = log
+        self.fresh = fresh
+        self.results: dict[str, Any] = {}
+
+    def done(self, name: str) -> bool:
+        """Whether ``name`` finished in this or an earlier run."""
+        return (self.steps_dir / f"{name}.json").is_file() and not self.fresh
+
+    def run(self, name: str, fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """The cached result of step ``name``, or ``fn()``'s (timed, then written atomically)."""
+        marker = self.steps_dir / f"{name}.json"
+        if self.done(name):
+            result = json.loads(marker.read_text(encoding="utf-8"))
+            self.log(f"[{name}] done in an earlier run (cached: {marker})")
+        else:
+            self.log(f"[{name}] running ...")
+            start = time.perf_counter()
+            result = fn()
+            result["seconds"] = round(time.perf_counter() - start, 1)
+            atomic_write_json(marker, result)
+            self.log(f"[{name}] finished in {result['seconds']:.1f}s")
+        self.results[name] = result
+        return result
