@@ -1,25 +1,35 @@
-"""Benchmark loaders: each benchmark's public file format from a local directory, or its public source by name.
+"""Benchmark loaders: each benchmark's public file format from a local directory, or its public source by
+name.
 
 Local layouts (the formats the benchmarks are published in):
 
 * ``mgsm``   ``mgsm_{lang}.tsv``: no header, ``question<TAB>answer`` (answers may carry thousands commas);
 * ``msvamp`` ``test_{Language}.json``: JSON Lines with ``m_query`` and ``response`` (``"8.0"``);
-* ``mmwp``   generic per-language files (the data is not public): ``{lang}.jsonl`` / ``mmwp_{lang}.jsonl`` with
-  ``question`` and ``answer`` fields, or ``{lang}.tsv`` / ``mmwp_{lang}.tsv`` as ``question<TAB>answer``;
-* ``xnli``   XTREME layout ``{split}-{lang}.tsv``: ``premise<TAB>hypothesis<TAB>label`` (default split ``dev``);
+* ``mmwp``   generic per-language files (the data is not public): ``{lang}.jsonl`` / ``mmwp_{lang}.jsonl``
+  with ``question`` and ``answer`` fields, or ``{lang}.tsv`` / ``mmwp_{lang}.tsv`` as ``question<TAB>answer``;
+* ``xnli``   XTREME layout ``{split}-{lang}.tsv``: ``premise<TAB>hypothesis<TAB>label`` (default split
+  ``dev``);
 * ``xcsqa``  X-CSR layout ``{lang}/{split}.jsonl`` (or ``{split}-{lang}.jsonl``): ``question.stem``,
   ``question.choices[{label,text}]``, ``answerKey`` (default split ``dev``);
-* ``tatoeba`` LASER layout ``tatoeba.{iso3}-eng.{iso3}`` and ``tatoeba.{iso3}-eng.eng``, line-aligned.
+* ``tatoeba`` LASER layout ``tatoeba.{iso3}-eng.{iso3}`` and ``tatoeba.{iso3}-eng.eng``, line-aligned;
+* ``sib200`` ``{lang_Script}/{train,dev,test}.tsv`` with header ``index_id<TAB>category<TAB>text`` (CSV
+  quoting) and ``labels.txt``; languages are folder names (``swh_Latn``, ``yor_Latn``) or ISO codes with a
+  Flores code (``sw``); results are keyed by the ISO code when the package knows the language, else by the
+  folder name. A ``limit`` takes a seeded sample balanced over the 7 topics (:func:`stratified_sample`): the
+  files are sorted by topic, so their first rows are one class.
 
-With ``data_dir=None`` the files come from the public sources on the Hugging Face Hub (MGSM ``juletxara/mgsm``,
-MSVAMP ``Mathoctopus/MSVAMP``, XNLI ``facebook/xnli``, X-CSQA ``INK-USC/xcsr``, Tatoeba
-``mteb/tatoeba-bitext-mining``); tests never take that path.
+With ``data_dir=None`` the files come from the public sources on the Hugging Face Hub (MGSM
+``juletxara/mgsm``, MSVAMP ``Mathoctopus/MSVAMP``, XNLI ``facebook/xnli``, X-CSQA ``INK-USC/xcsr``, Tatoeba
+``mteb/tatoeba-bitext-mining``, SIB-200 ``Davlan/sib200``); tests never take that path.
 """
 
 from __future__ import annotations
 
+import csv
+import difflib
 import json
-from collections.abc import Callable
+import random
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +37,17 @@ from typing import Any
 from lingualift.data.prompts import NLI_LABELS, format_mcqa_input, format_nli_input
 from lingualift.errors import ConfigError, InputDataError
 from lingualift.evaluation.answers import parse_gold
-from lingualift.evaluation.languages import MMWP_LANGUAGES, get_language
+from lingualift.evaluation.languages import (
+    FLORES_CODES,
+    LANGUAGES,
+    MMWP_LANGUAGES,
+    flores_code,
+    flores_language_key,
+    get_language,
+    is_flores_code,
+    languages_at_level,
+)
+from lingualift.evaluation.prompts import SIB200_INSTRUCTION, SIB200_LABELS
 from lingualift.io_utils import iter_text_lines, read_jsonl
 
 XNLI_LABELS = NLI_LABELS  # XNLI integer labels 0, 1, 2 (shared with the stage-2 data builder)
@@ -35,7 +55,8 @@ XNLI_LABELS = NLI_LABELS  # XNLI integer labels 0, 1, 2 (shared with the stage-2
 
 @dataclass(frozen=True)
 class Example:
-    """One evaluation item. Math: ``answer`` is the gold number. Classification: ``choices`` + ``label`` index."""
+    """One evaluation item. Math: ``answer`` is the gold number. Classification: ``choices`` + ``label``
+    index."""
 
     id: str
     language: str
@@ -49,7 +70,13 @@ class Example:
 
 @dataclass(frozen=True)
 class BenchmarkSpec:
-    """A benchmark: task kind, languages, default split and its local / Hub loaders."""
+    """A benchmark: task kind, languages, default split and its local / Hub loaders.
+
+    Optional hooks for benchmarks whose languages are not a fixed list of ISO codes (SIB-200):
+    ``language_key`` turns a user's code into the language key (validating it against the data directory, or
+    None for the Hub), ``all_languages`` says what "all" means for a data directory, ``subset`` takes a
+    ``limit``-sized sample (``(examples, size, seed)``) instead of the first rows.
+    """
 
     name: str
     task: str  # "math" | "classification" | "retrieval"
@@ -58,6 +85,9 @@ class BenchmarkSpec:
     load_local: Callable[[Path, str, str], list[Example]]
     load_hub: Callable[[str, str], list[Example]] | None
     description: str
+    language_key: Callable[[str, Path | None], str] | None = None
+    all_languages: Callable[[Path | None], list[str]] | None = None
+    subset: Callable[[Sequence[Example], int, int], list[Example]] | None = None
 
 
 # ----------------------------------------------------------------------------------------------- file parsers
@@ -120,7 +150,7 @@ def parse_math_jsonl(
 
 
 def parse_xnli_tsv(path: Path, lang: str) -> list[Example]:
-    """XTREME-layout XNLI: ``premise<TAB>hypothesis<TAB>label`` with label in entailment/neutral/contradiction."""
+    """XTREME-layout XNLI: ``premise<TAB>hypothesis<TAB>label``, label entailment/neutral/contradiction."""
     examples = []
     for number, line in iter_text_lines(path):
         if not line.strip():
@@ -129,7 +159,8 @@ def parse_xnli_tsv(path: Path, lang: str) -> list[Example]:
         if len(parts) != 3:
             hint = " (XTREME test files carry no labels: use the dev split)" if len(parts) == 2 else ""
             raise InputDataError(
-                f"{path}:{number}: expected 3 tab-separated columns (premise, hypothesis, label), got {len(parts)}{hint}"
+                f"{path}:{number}: expected 3 tab-separated columns (premise, hypothesis, label),"
+                f" got {len(parts)}{hint}"
             )
         premise, hypothesis, label = (p.strip() for p in parts)
         if label not in XNLI_LABELS:
@@ -155,7 +186,8 @@ def _xnli_example(lang: str, index: int, premise: str, hypothesis: str, label: i
 
 
 def xcsqa_example(record: dict[str, Any], lang: str, index: int, where: str) -> Example:
-    """One X-CSQA record (``question.stem``, ``question.choices``, ``answerKey``) → Example; errors name the field."""
+    """One X-CSQA record (``question.stem``, ``question.choices``, ``answerKey``) → Example; errors name the
+    field."""
     question = record.get("question")
     if not isinstance(question, dict) or "stem" not in question or "choices" not in question:
         raise InputDataError(f"{where}: field 'question' must be an object with 'stem' and 'choices'")
@@ -227,14 +259,16 @@ def _local_xcsqa(data_dir: Path, lang: str, split: str) -> list[Example]:
         if candidate.is_file():
             return parse_xcsqa_jsonl(candidate, lang)
     raise InputDataError(
-        f"xcsqa: data file not found: {data_dir / lang / f'{split}.jsonl'} (or {data_dir / f'{split}-{lang}.jsonl'})"
+        f"xcsqa: data file not found: {data_dir / lang / f'{split}.jsonl'}"
+        f" (or {data_dir / f'{split}-{lang}.jsonl'})"
     )
 
 
 def load_tatoeba_pairs(
     data_dir: Path | None, lang: str, limit: int | None = None
 ) -> tuple[list[str], list[str]]:
-    """Line-aligned Tatoeba pairs ``(sentences in lang, English translations)`` from LASER's layout or the Hub."""
+    """Line-aligned Tatoeba pairs ``(sentences in lang, English translations)`` from LASER's layout or the
+    Hub."""
     iso3 = get_language(lang).tatoeba
     if iso3 is None:
         raise ConfigError(f"tatoeba: no Tatoeba test set for language {lang!r} (English is the pivot)")
@@ -249,7 +283,8 @@ def load_tatoeba_pairs(
         english = [line for _, line in iter_text_lines(eng_path)]
         if len(source) != len(english):
             raise InputDataError(
-                f"tatoeba: {src_path} has {len(source)} lines but {eng_path} has {len(english)}; they must be aligned"
+                f"tatoeba: {src_path} has {len(source)} lines but {eng_path} has {len(english)};"
+                " they must be aligned"
             )
     if not source:
         raise InputDataError(f"tatoeba: no sentence pairs for {lang!r}")
@@ -317,6 +352,227 @@ def _hub_tatoeba(lang: str, split: str) -> list[Example]:
         Example(id=f"tatoeba-{lang}-{i}", language=lang, question=s, answer_text=e)
         for i, (s, e) in enumerate(zip(source, english))
     ]
+
+
+# ------------------------------------------------------------------------------------------------ SIB-200
+
+SIB200_REPO = "Davlan/sib200"
+SIB200_SPLITS = ("train", "dev", "test")
+SIB200_HEADER = ("index_id", "category", "text")
+SIB200_LANGUAGES = tuple(code for code in LANGUAGES if code in FLORES_CODES)  # what "all" means on the Hub
+
+
+def sib200_split(split: str) -> str:
+    """The canonical SIB-200 split ``train``, ``dev`` or ``test`` (the Hub's ``validation`` is ``dev``)."""
+    name = "dev" if split == "validation" else split
+    if name not in SIB200_SPLITS:
+        raise ConfigError(f"sib200: unknown split {split!r}; expected one of {', '.join(SIB200_SPLITS)}")
+    return name
+
+
+def sib200_folders(data_dir: str | Path) -> list[str]:
+    """The language folders (``{lang_Script}``) of a SIB-200 directory, sorted."""
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise InputDataError(f"sib200: data directory not found: {data_dir}")
+    return sorted(p.name for p in data_dir.iterdir() if p.is_dir() and is_flores_code(p.name))
+
+
+def sib200_languages(data_dir: str | Path | None = None, level: str | None = None) -> dict[str, str]:
+    """The package's known languages that SIB-200 has in ``data_dir`` (all of them for the Hub, ``None``), as
+    ``{ISO code: folder}`` in the metadata order (LR, MR, HR, then the rest); ``level`` keeps one resource
+    level.
+
+    Example: ``list(sib200_languages("data/sib200", level="LR"))`` -> ``["af", "ar", "be", ...]``.
+    """
+    wanted = set(languages_at_level(level)) if level is not None else set(SIB200_LANGUAGES)
+    present = set(sib200_folders(data_dir)) if data_dir is not None else None
+    return {
+        code: FLORES_CODES[code]
+        for code in SIB200_LANGUAGES
+        if code in wanted and (present is None or FLORES_CODES[code] in present)
+    }
+
+
+def _sib200_folder(data_dir: Path, key: str, asked: str) -> Path:
+    """``data_dir/{folder of key}``; a missing folder names it and lists similar, then other, folders."""
+    folder = flores_code(key)
+    if (data_dir / folder).is_dir():
+        return data_dir / folder
+    available = sib200_folders(data_dir)
+    if not available:
+        raise InputDataError(
+            f"sib200: no folder {folder} in {data_dir} (language {asked!r}), and no language folders at all"
+            " there (expected DIR/{lang_Script}/{train,dev,test}.tsv)"
+        )
+    script = folder.split("_", 1)[1]
+    similar = [f for f in available if f.startswith(folder[:3]) or f.endswith(f"_{script}")]
+    similar += difflib.get_close_matches(folder, available, n=4, cutoff=0.6)
+    shown = list(dict.fromkeys(similar + available))[:10]
+    raise InputDataError(
+        f"sib200: no folder {folder} in {data_dir} (language {asked!r}); {len(available)} language folders"
+        f" there, e.g. {', '.join(shown)}"
+    )
+
+
+def _sib200_language_key(code: str, data_dir: Path | None) -> str:
+    """A folder name or ISO code -> the language key (ISO code when known, else the folder name)."""
+    if code in FLORES_CODES:
+        key = code
+    elif is_flores_code(code):
+        key = flores_language_key(code)
+    else:
+        raise ConfigError(
+            f"sib200: language {code!r} is neither a SIB-200 folder name (ISO 639-3 + script, like swh_Latn"
+            f" or yor_Latn) nor an ISO 639-1 code with a known Flores-200 code"
+            f" ({', '.join(SIB200_LANGUAGES)})"
+        )
+    if data_dir is not None:
+        data_dir = Path(data_dir)
+        if not data_dir.is_dir():
+            raise InputDataError(f"sib200: data directory not found: {data_dir}")
+        _sib200_folder(data_dir, key, code)
+    return key
+
+
+def _sib200_all_languages(data_dir: Path | None) -> list[str]:
+    if data_dir is None:
+        return list(SIB200_LANGUAGES)
+    return [flores_language_key(folder) for folder in sib200_folders(data_dir)]
+
+
+def _sib200_example(lang: str, index_id: Any, category: Any, text: Any, where: str) -> Example:
+    try:
+        index = int(str(index_id).strip())
+    except ValueError:
+        raise InputDataError(f"{where}: field 'index_id' must be an integer, got {index_id!r}") from None
+    category = str(category).strip()
+    if category not in SIB200_LABELS:
+        raise InputDataError(
+            f"{where}: field 'category' must be one of {', '.join(SIB200_LABELS)}, got {category!r}"
+        )
+    text = str(text).strip() if text is not None else ""
+    if not text:
+        raise InputDataError(f"{where}: field 'text' is empty")
+    return Example(
+        id=f"sib200-{lang}-{index}",
+        language=lang,
+        question=text,
+        choices=SIB200_LABELS,
+        label=SIB200_LABELS.index(category),
+        answer_text=category,
+        fields={"index_id": index, "category": category},
+    )
+
+
+def _check_unique(examples: list[Example], source: str) -> list[Example]:
+    seen: set[int] = set()
+    for ex in examples:
+        if ex.fields["index_id"] in seen:
+            raise InputDataError(f"{source}: index_id {ex.fields['index_id']} occurs twice")
+        seen.add(ex.fields["index_id"])
+    if not examples:
+        raise InputDataError(f"{source}: no examples")
+    return examples
+
+
+def parse_sib200_tsv(path: Path, lang: str) -> list[Example]:
+    """A SIB-200 split file: header ``index_id<TAB>category<TAB>text``, then one row per sentence; a text
+    holding quotes is CSV-quoted (``"..."`` with doubled inner quotes), as pandas writes it."""
+    examples = []
+    for number, line in iter_text_lines(path):
+        if number == 1:
+            header = tuple(column.strip() for column in line.lstrip("\ufeff").split("\t"))
+            if header != SIB200_HEADER:
+                raise InputDataError(
+                    f"{path}:1: expected the header 'index_id<TAB>category<TAB>text', got {line[:80]!r}"
+                )
+            continue
+        if not line.strip():
+            continue
+        try:
+            columns = next(csv.reader([line], delimiter="\t", strict=True))
+        except csv.Error as exc:
+            raise InputDataError(f"{path}:{number}: malformed CSV quoting in the text ({exc})") from None
+        if len(columns) != 3:
+            raise InputDataError(
+                f"{path}:{number}: expected 3 tab-separated columns (index_id, category, text),"
+                f" got {len(columns)}"
+            )
+        examples.append(_sib200_example(lang, *columns, where=f"{path}:{number}"))
+    return _check_unique(examples, str(path))
+
+
+def _check_sib200_labels(data_dir: Path) -> None:
+    """``labels.txt``, when present, must hold the 7 labels the prompt lists (any order)."""
+    path = data_dir / "labels.txt"
+    if not path.is_file():
+        return
+    labels = [line.strip() for _, line in iter_text_lines(path) if line.strip()]
+    if sorted(labels) != sorted(SIB200_LABELS):
+        raise InputDataError(
+            f"{path}: expected the 7 SIB-200 labels ({', '.join(SIB200_LABELS)}), got {', '.join(labels)}"
+        )
+
+
+def _local_sib200(data_dir: Path, lang: str, split: str) -> list[Example]:
+    folder = _sib200_folder(data_dir, lang, lang)
+    _check_sib200_labels(data_dir)
+    return parse_sib200_tsv(_require_file(folder / f"{sib200_split(split)}.tsv", "sib200"), lang)
+
+
+def _hub_sib200(lang: str, split: str) -> list[Example]:
+    config, hf_split = flores_code(lang), {"dev": "validation"}.get(sib200_split(split), split)
+    source = f"{SIB200_REPO} {config} {hf_split}"
+    examples = []
+    for i, row in enumerate(_hub_dataset(SIB200_REPO, config, hf_split)):
+        missing = [name for name in SIB200_HEADER if name not in row]
+        if missing:
+            raise InputDataError(
+                f"{source} row {i}: missing field {missing[0]!r}; the row has: {', '.join(row)}"
+            )
+        examples.append(
+            _sib200_example(lang, row["index_id"], row["category"], row["text"], f"{source} row {i}")
+        )
+    return _check_unique(examples, source)
+
+
+def stratified_sample(examples: Sequence[Example], size: int, seed: int = 0) -> list[Example]:
+    """A seeded sample of ``size`` examples balanced over their labels (``answer_text``), kept in input order.
+
+    Every label gets an equal share; a label with too few examples leaves the rest of its share to the others,
+    and the remainder of the division goes to labels chosen with the seed. Inside a label, examples are
+    drawn from a seeded shuffle of their ``index_id`` order, so a seed and size pick the same items in every
+    language of a parallel benchmark (SIB-200: translations of each other) whatever the order of the files.
+    ``size`` >= the number of examples returns them all.
+    """
+    if size < 1:
+        raise ConfigError(f"limit must be >= 1, got {size}")
+    if size >= len(examples):
+        return list(examples)
+    strata: dict[str, list[Example]] = {}
+    for ex in examples:
+        strata.setdefault(ex.answer_text, []).append(ex)
+    pools = {}
+    for label, members in sorted(strata.items()):
+        members = sorted(members, key=lambda ex: (ex.fields.get("index_id", 0), ex.id))
+        random.Random(f"{seed}/{label}").shuffle(members)
+        pools[label] = members
+    quota = dict.fromkeys(pools, 0)
+    remaining = size
+    while remaining:
+        open_labels = [label for label in pools if quota[label] < len(pools[label])]
+        share = remaining // len(open_labels)
+        if share == 0:  # fewer items left than labels: the seed picks which labels get one more
+            for label in random.Random(f"{seed}/remainder").sample(open_labels, remaining):
+                quota[label] += 1
+            break
+        for label in open_labels:
+            take = min(share, len(pools[label]) - quota[label])
+            quota[label] += take
+            remaining -= take
+    chosen = {ex.id for label, pool in pools.items() for ex in pool[: quota[label]]}
+    return [ex for ex in examples if ex.id in chosen]
 
 
 MGSM_LANGUAGES = ("bn", "de", "en", "es", "fr", "ja", "ru", "sw", "te", "th", "zh")
@@ -399,31 +655,55 @@ BENCHMARKS: dict[str, BenchmarkSpec] = {
             _hub_tatoeba,
             "Tatoeba: parallel sentences for xx->en retrieval",
         ),
+        BenchmarkSpec(
+            "sib200",
+            "classification",
+            SIB200_LANGUAGES,
+            "test",
+            _local_sib200,
+            _hub_sib200,
+            "SIB-200: 7-topic classification of Flores-200 sentences in 205 languages (folders as codes)",
+            language_key=_sib200_language_key,
+            all_languages=_sib200_all_languages,
+            subset=stratified_sample,
+        ),
     )
 }
 
 
 def get_benchmark(name: str) -> BenchmarkSpec:
-    """The spec of a benchmark by name (case-insensitive, ``x-csqa`` accepted); unknown names list the known ones."""
+    """The spec of a benchmark by name (case-insensitive, ``x-csqa`` accepted); unknown names list the known
+    ones."""
     key = name.lower().replace("-", "").replace("_", "")
     if key not in BENCHMARKS:
         raise ConfigError(f"unknown benchmark {name!r}; known benchmarks: {', '.join(BENCHMARKS)}")
     return BENCHMARKS[key]
 
 
-def resolve_languages(spec: BenchmarkSpec, languages: list[str] | str | None) -> list[str]:
-    """Validate a language list (or comma string) against a benchmark; ``None``/``all`` means all of them."""
-    if languages is None or languages == "all" or languages == ["all"]:
-        return list(spec.languages)
+def resolve_languages(
+    spec: BenchmarkSpec, languages: Sequence[str] | str | None, data_dir: str | Path | None = None
+) -> list[str]:
+    """Validate a language list (or comma string) against a benchmark; ``None``/``all`` means all of them.
+
+    Returns the language keys results are reported under. SIB-200 takes folder names or ISO codes, checked
+    against ``data_dir`` when given (``swh_Latn`` -> ``sw``; ``yor_Latn`` stays ``yor_Latn``), and "all" means
+    every language folder of ``data_dir``.
+    """
+    data_dir = Path(data_dir) if data_dir is not None else None
+    if languages is None or languages == "all" or list(languages) == ["all"]:
+        return spec.all_languages(data_dir) if spec.all_languages else list(spec.languages)
     if isinstance(languages, str):
         languages = [code.strip() for code in languages.split(",") if code.strip()]
     if not languages:
         raise ConfigError(f"{spec.name}: empty language list")
+    if spec.language_key is not None:
+        return list(dict.fromkeys(spec.language_key(code, data_dir) for code in languages))
     for code in languages:
         get_language(code)
         if code not in spec.languages:
             raise ConfigError(
-                f"{spec.name}: language {code!r} is not in this benchmark; its languages: {', '.join(spec.languages)}"
+                f"{spec.name}: language {code!r} is not in this benchmark;"
+                f" its languages: {', '.join(spec.languages)}"
             )
     return list(dict.fromkeys(languages))
 
@@ -434,10 +714,15 @@ def load_benchmark(
     data_dir: str | Path | None = None,
     split: str | None = None,
     limit: int | None = None,
+    seed: int = 0,
 ) -> list[Example]:
-    """Examples of one benchmark language, from ``data_dir`` (public file format) or the Hub when it is None."""
+    """Examples of one benchmark language, from ``data_dir`` (public file format) or the Hub when it is None.
+
+    ``limit``: the first N examples, or for SIB-200 a seeded sample balanced over the topics
+    (:func:`stratified_sample` with ``seed``; the same items in every language).
+    """
     spec = get_benchmark(name)
-    resolve_languages(spec, [language])
+    [language] = resolve_languages(spec, [language], data_dir)
     split = split or spec.default_split
     if data_dir is None:
         if spec.load_hub is None:
@@ -453,8 +738,48 @@ def load_benchmark(
     if limit is not None:
         if limit < 1:
             raise ConfigError(f"limit must be >= 1, got {limit}")
-        examples = examples[:limit]
+        examples = spec.subset(examples, limit, seed) if spec.subset else examples[:limit]
     return examples
+
+
+def sib200_training_records(
+    data_dir: str | Path | None,
+    lang: str = "eng_Latn",
+    split: str = "train",
+    limit: int | None = None,
+    seed: int = 0,
+    shuffle: bool = True,
+) -> list[dict[str, str]]:
+    """Stage-2 training records of one SIB-200 language split, in the prompt evaluation scores labels under.
+
+    Records are ``{id, instruction, input, output, lang, task}`` (what
+    ``lingualift.training.data.load_records`` reads): instruction :data:`SIB200_INSTRUCTION`, the sentence
+    as input (encoder side), the label name as output. ``limit`` takes the topic-balanced sample of
+    :func:`stratified_sample`; ``shuffle`` (seeded) mixes the topics, since the files are sorted by topic
+    and a reader taking the first N rows would see one class.
+    The test split is refused: its sentences are the test items of every language. Write them with
+    ``lingualift.data.sources.write_records(records, "sib200_en.jsonl")``.
+    """
+    if sib200_split(split) == "test":
+        raise ConfigError(
+            "sib200: refusing to build training records from the test split (its sentences are the test items"
+            " in every language); use split='train' (or 'dev')"
+        )
+    examples = load_benchmark("sib200", lang, data_dir, split=split, limit=limit, seed=seed)
+    records = [
+        {
+            "id": ex.id,
+            "instruction": SIB200_INSTRUCTION,
+            "input": ex.question,
+            "output": ex.answer_text,
+            "lang": ex.language,
+            "task": "sib200",
+        }
+        for ex in examples
+    ]
+    if shuffle:
+        random.Random(f"{seed}/sib200-train").shuffle(records)
+    return records
 
 
 def example_to_json(example: Example) -> dict[str, Any]:

@@ -4,6 +4,8 @@ Example::
 
     lingualift evaluate --model runs/stage2 --benchmark mgsm --data-dir ../shared/data/mgsm \\
         --languages bn,sw,th --batch-size 16 --out results/
+    lingualift evaluate --model runs/stage2 --benchmark sib200 --data-dir DIR \\
+        --languages swh_Latn,yor_Latn --limit 100 --seed 0 --out results/
 """
 
 from __future__ import annotations
@@ -18,10 +20,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``evaluate`` subcommand."""
     parser = subparsers.add_parser(
         "evaluate",
-        help="evaluate a model on MGSM/MSVAMP/MMWP/XNLI/X-CSQA/Tatoeba",
-        description="Evaluate a bridged lingualift checkpoint or a plain causal LM (same prompts) on a benchmark;"
-        " predictions go to OUT/predictions/BENCHMARK/LANG.jsonl (a re-run resumes), scores to OUT/summary.json,"
-        " OUT/report.md and per-language PNG plots.",
+        help="evaluate a model on MGSM/MSVAMP/MMWP/XNLI/X-CSQA/Tatoeba/SIB-200",
+        description="Evaluate a bridged lingualift checkpoint or a plain causal LM (same prompts) on a"
+        " benchmark; predictions go to OUT/predictions/BENCHMARK/LANG.jsonl (a re-run resumes), scores to"
+        " OUT/summary.json, OUT/report.md and per-language PNG plots.",
     )
     parser.add_argument(
         "--model", required=True, help="checkpoint directory or Hub id (lingualift or plain causal LM)"
@@ -33,10 +35,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="directory with the benchmark's files in their public format (default: download by name)",
     )
     parser.add_argument(
-        "--languages", default="all", help="comma-separated ISO codes (default: all of the benchmark)"
+        "--languages",
+        default="all",
+        help="comma-separated ISO codes (default: all of the benchmark); sib200 also takes its folder names"
+        " (swh_Latn,yor_Latn), and 'all' means every folder of --data-dir",
     )
-    parser.add_argument("--split", default=None, help="split name for XNLI/X-CSQA (default: dev)")
-    parser.add_argument("--limit", type=int, default=None, help="first N examples per language")
+    parser.add_argument(
+        "--split",
+        default=None,
+        help="split name: XNLI/X-CSQA (default dev), SIB-200 train/dev/test (default test)",
+    )
+    parser.add_argument(
+        "--limit",
+        type=int,
+        default=None,
+        help="N examples per language: the first N, or for sib200 a seeded sample balanced over the topics"
+        " (the same items in every language)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the sib200 --limit sample (default 0)")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--max-new-tokens", type=int, default=256)
     parser.add_argument("--out", default="results", help="results directory")
@@ -90,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
         space=args.space,
         plots=not args.no_plots,
         update_card=args.update_card,
+        seed=args.seed,
     )
     print(benchmark_markdown(summary))
     print(f"results: {args.out}/summary.json")

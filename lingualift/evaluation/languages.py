@@ -1,13 +1,17 @@
-"""Language metadata: ISO code, name, family, script and the paper's resource level for every evaluated language.
+"""Language metadata: ISO code, name, family, script and the paper's resource level for every evaluated
+language.
 
-The 48 MMWP languages carry the LinguaLIFT resource levels (DESIGN.md §5: LR 21, MR 17, HR 10); the few benchmark
-languages outside MMWP (XNLI's el/tr/ur) are listed with ``resource_level=None`` so they can still be grouped by
-family and script. ``tatoeba`` is the ISO 639-3 code Tatoeba/LASER file names use; ``msvamp`` the language name of
-MSVAMP's file names.
+The 48 MMWP languages carry the LinguaLIFT resource levels (DESIGN.md §5: LR 21, MR 17, HR 10); the few
+benchmark languages outside MMWP (XNLI's el/tr/ur) are listed with ``resource_level=None`` so they can still
+be grouped by family and script. ``tatoeba`` is the ISO 639-3 code Tatoeba/LASER file names use; ``msvamp``
+the language name of MSVAMP's file names. ``FLORES_CODES`` maps each language to its Flores-200 code
+(SIB-200's folder names); ``language_info`` also describes Flores codes without metadata (script only), so
+any SIB-200 language can be reported and grouped.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from lingualift.errors import ConfigError
@@ -115,3 +119,136 @@ def languages_at_level(level: str) -> tuple[str, ...]:
     if level not in RESOURCE_LEVELS:
         raise ConfigError(f"unknown resource level {level!r}; expected one of {', '.join(RESOURCE_LEVELS)}")
     return tuple(lang.code for lang in _ALL if lang.resource_level == level)
+
+
+# ------------------------------------------------------------------------------- Flores-200 language codes
+# SIB-200 (and Flores-200) name languages ``{ISO 639-3}_{ISO 15924 script}``. Each known language maps to
+# exactly one such code (its standard variety: zho_Hans for zh, arb_Arab for ar, npi_Deva for ne), so results
+# on a code with metadata are reported under its ISO 639-1 code and grouped by the paper's resource levels;
+# every other Flores code (zho_Hant, ars_Arab, yor_Latn, ...) stays its own language key.
+FLORES_CODES: dict[str, str] = {
+    "af": "afr_Latn",
+    "ar": "arb_Arab",
+    "be": "bel_Cyrl",
+    "bn": "ben_Beng",
+    "eu": "eus_Latn",
+    "gu": "guj_Gujr",
+    "ha": "hau_Latn",
+    "hi": "hin_Deva",
+    "hy": "hye_Armn",
+    "is": "isl_Latn",
+    "kn": "kan_Knda",
+    "lb": "ltz_Latn",
+    "mk": "mkd_Cyrl",
+    "ml": "mal_Mlym",
+    "mr": "mar_Deva",
+    "ne": "npi_Deva",
+    "sk": "slk_Latn",
+    "sw": "swh_Latn",
+    "ta": "tam_Taml",
+    "te": "tel_Telu",
+    "th": "tha_Thai",
+    "bg": "bul_Cyrl",
+    "ca": "cat_Latn",
+    "cs": "ces_Latn",
+    "da": "dan_Latn",
+    "fi": "fin_Latn",
+    "hr": "hrv_Latn",
+    "hu": "hun_Latn",
+    "id": "ind_Latn",
+    "ko": "kor_Hang",
+    "nb": "nob_Latn",
+    "pl": "pol_Latn",
+    "pt": "por_Latn",
+    "ro": "ron_Latn",
+    "sl": "slv_Latn",
+    "sr": "srp_Cyrl",
+    "uk": "ukr_Cyrl",
+    "vi": "vie_Latn",
+    "de": "deu_Latn",
+    "en": "eng_Latn",
+    "es": "spa_Latn",
+    "fr": "fra_Latn",
+    "it": "ita_Latn",
+    "ja": "jpn_Jpan",
+    "nl": "nld_Latn",
+    "ru": "rus_Cyrl",
+    "sv": "swe_Latn",
+    "zh": "zho_Hans",
+    "el": "ell_Grek",
+    "tr": "tur_Latn",
+    "ur": "urd_Arab",
+}
+FLORES_TO_ISO: dict[str, str] = {flores: iso for iso, flores in FLORES_CODES.items()}
+_FLORES_PATTERN = re.compile(r"[a-z]{3}_[A-Z][a-z]{3}")
+
+# ISO 15924 codes of the Flores-200 scripts -> the script names the metadata above uses
+SCRIPT_NAMES: dict[str, str] = {
+    "Arab": "Arabic",
+    "Armn": "Armenian",
+    "Beng": "Bengali",
+    "Cyrl": "Cyrillic",
+    "Deva": "Devanagari",
+    "Ethi": "Ethiopic",
+    "Geor": "Georgian",
+    "Grek": "Greek",
+    "Gujr": "Gujarati",
+    "Guru": "Gurmukhi",
+    "Hang": "Hangul",
+    "Hans": "Han",
+    "Hant": "Han",
+    "Hebr": "Hebrew",
+    "Jpan": "Japanese",
+    "Khmr": "Khmer",
+    "Knda": "Kannada",
+    "Laoo": "Lao",
+    "Latn": "Latin",
+    "Mlym": "Malayalam",
+    "Mymr": "Myanmar",
+    "Nkoo": "N'Ko",
+    "Olck": "Ol Chiki",
+    "Orya": "Odia",
+    "Sinh": "Sinhala",
+    "Taml": "Tamil",
+    "Telu": "Telugu",
+    "Tfng": "Tifinagh",
+    "Thai": "Thai",
+    "Tibt": "Tibetan",
+}
+UNKNOWN_FAMILY = "unknown"  # family/branch of a Flores language the package has no metadata for
+
+
+def is_flores_code(code: str) -> bool:
+    """True for a Flores-200 style code ``{ISO 639-3}_{Script}`` such as ``swh_Latn``."""
+    return bool(_FLORES_PATTERN.fullmatch(code))
+
+
+def flores_language_key(flores: str) -> str:
+    """The language key of a Flores code: its ISO 639-1 code when the package knows it
+    (``swh_Latn`` -> ``sw``), else the Flores code itself (``yor_Latn``)."""
+    return FLORES_TO_ISO.get(flores, flores)
+
+
+def flores_code(key: str) -> str:
+    """The Flores code of a language key: ``sw`` -> ``swh_Latn``; a Flores code is returned as it is."""
+    if key in FLORES_CODES:
+        return FLORES_CODES[key]
+    if is_flores_code(key):
+        return key
+    raise ConfigError(
+        f"no Flores-200 code for language {key!r}: give a folder name like swh_Latn or one of the ISO codes"
+        f" {', '.join(sorted(FLORES_CODES))}"
+    )
+
+
+def language_info(key: str) -> Language:
+    """Metadata of a language key: an ISO code's (``get_language``), the mapped language's for a Flores code
+    with metadata, else a minimal entry for the Flores code (script from its suffix, no family or level)."""
+    if key in LANGUAGES:
+        return LANGUAGES[key]
+    if is_flores_code(key):
+        if key in FLORES_TO_ISO:
+            return LANGUAGES[FLORES_TO_ISO[key]]
+        script = key.split("_", 1)[1]
+        return Language(key, key, UNKNOWN_FAMILY, UNKNOWN_FAMILY, SCRIPT_NAMES.get(script, script), None)
+    return get_language(key)  # the error listing the known codes

@@ -1,4 +1,5 @@
-"""Reports: ``summary.json`` (all benchmarks of a results dir), markdown tables in the paper's layout, PNG plots.
+"""Reports: ``summary.json`` (all benchmarks of a results dir), markdown tables in the paper's layout, PNG
+plots.
 
 Paper layout: one row per model, languages as columns ordered LR → MR → HR (then languages outside MMWP), then
 the LR/MR/HR averages and Avg. Plots: per-language accuracy bars coloured by resource level.
@@ -11,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from lingualift.evaluation.languages import LANGUAGES, RESOURCE_LEVELS
+from lingualift.evaluation.languages import LANGUAGES, RESOURCE_LEVELS, language_info
 from lingualift.io_utils import atomic_write_json, atomic_write_text
 
 SUMMARY_FILE = "summary.json"
@@ -20,9 +21,17 @@ _LEVEL_COLOURS = {"LR": "#d95f02", "MR": "#7570b3", "HR": "#1b9e77", None: "#999
 
 
 def paper_language_order(languages: Sequence[str]) -> list[str]:
-    """Languages ordered LR, MR, HR, then the rest; the metadata order inside each level."""
+    """Languages ordered LR, MR, HR, then the rest; the metadata order inside each level (keys without
+    metadata, such as SIB-200 folder names, last in name order)."""
     position = {code: i for i, code in enumerate(LANGUAGES)}
-    return sorted(languages, key=lambda c: (_LEVEL_ORDER.get(LANGUAGES[c].resource_level, 3), position[c]))
+    return sorted(
+        languages,
+        key=lambda c: (
+            _LEVEL_ORDER.get(language_info(c).resource_level, 3),
+            position.get(c, len(position)),
+            c,
+        ),
+    )
 
 
 def _fmt(value: Any, digits: int = 1) -> str:
@@ -45,7 +54,9 @@ def markdown_table(
     for summary in rows.values():
         languages += [code for code in summary["languages"] if code not in languages]
     languages = paper_language_order(languages)
-    levels = [lvl for lvl in RESOURCE_LEVELS if any(LANGUAGES[c].resource_level == lvl for c in languages)]
+    levels = [
+        lvl for lvl in RESOURCE_LEVELS if any(language_info(c).resource_level == lvl for c in languages)
+    ]
     header = ["Model", *languages, *levels, "Avg"]
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] + [":-:"] * (len(header) - 1)) + "|"]
     for name, summary in rows.items():
@@ -59,7 +70,8 @@ def markdown_table(
 
 
 def benchmark_markdown(summary: dict[str, Any]) -> str:
-    """The markdown section of one benchmark summary (accuracy table, strict table and diagnostics for math)."""
+    """The markdown section of one benchmark summary (accuracy table; strict table and diagnostics for
+    math)."""
     name = summary["benchmark"] + (f" ({summary['space']} space)" if summary.get("space") else "")
     model = summary.get("model", "model")
     metric = summary.get("groups", {}).get("metric", "accuracy")
@@ -74,7 +86,8 @@ def benchmark_markdown(summary: dict[str, Any]) -> str:
         for code in paper_language_order(list(summary["languages"])):
             s = summary["languages"][code]
             diag.append(
-                f"| {code} | {s.get('n')} | {s.get('extraction_failures')} | {_fmt(s.get('off_target_rate'))} |"
+                f"| {code} | {s.get('n')} | {s.get('extraction_failures')}"
+                f" | {_fmt(s.get('off_target_rate'))} |"
             )
         parts += ["\n", "\n".join(diag) + "\n"]
     groups = summary.get("groups", {})
@@ -89,7 +102,8 @@ def benchmark_markdown(summary: dict[str, Any]) -> str:
 
 
 def plot_language_bars(summary: dict[str, Any], path: Path, metric: str | None = None) -> Path:
-    """Per-language bar chart of ``metric`` (default: the summary's) coloured by resource level; returns the PNG."""
+    """Per-language bar chart of ``metric`` (default: the summary's) coloured by resource level; returns the
+    PNG."""
     from lingualift.plotting import pyplot, save_figure
 
     plt = pyplot()
@@ -98,7 +112,7 @@ def plot_language_bars(summary: dict[str, Any], path: Path, metric: str | None =
     percent = metric not in _METRICS
     codes = paper_language_order(list(summary["languages"]))
     values = [summary["languages"][c][metric] or 0.0 for c in codes]
-    colours = [_LEVEL_COLOURS[LANGUAGES[c].resource_level] for c in codes]
+    colours = [_LEVEL_COLOURS[language_info(c).resource_level] for c in codes]
     fig, ax = plt.subplots(figsize=(max(4.0, 0.45 * len(codes) + 1.5), 3.2))
     ax.bar(codes, values, color=colours)
     avg = summary.get("groups", {}).get("resource_levels", {}).get("Avg")
@@ -121,7 +135,8 @@ def plot_language_bars(summary: dict[str, Any], path: Path, metric: str | None =
 def write_reports(
     out_dir: Path, summary: dict[str, Any], plots: bool = True, key: str | None = None
 ) -> dict[str, Path]:
-    """Merge ``summary`` into ``out_dir/summary.json``; (re)write ``report.md``, ``{key}.md`` and the bar PNG."""
+    """Merge ``summary`` into ``out_dir/summary.json``; (re)write ``report.md``, ``{key}.md`` and the bar
+    PNG."""
     out_dir = Path(out_dir)
     key = key or summary["benchmark"]
     summary_path = out_dir / SUMMARY_FILE

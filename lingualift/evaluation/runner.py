@@ -3,8 +3,8 @@
 Usage::
 
     from lingualift.evaluation import evaluate
-    summary = evaluate("runs/stage2", benchmark="mgsm", data_dir="../shared/data/mgsm", languages=["bn", "sw"],
-                       batch_size=16, out_dir="results/")
+    summary = evaluate("runs/stage2", benchmark="mgsm", data_dir="../shared/data/mgsm",
+                       languages=["bn", "sw"], batch_size=16, out_dir="results/")
     summary["languages"]["bn"]["accuracy"]
 
 Predictions go to ``out_dir/predictions/{benchmark}/{lang}.jsonl`` as each language finishes; while a language
@@ -66,8 +66,8 @@ def _check_run_settings(pred_dir: Path, settings: dict[str, Any], overwrite: boo
         if changed:
             details = "; ".join(f"{k}: {previous.get(k)!r} -> {settings.get(k)!r}" for k in changed)
             raise ConfigError(
-                f"{pred_dir} holds predictions from different settings ({details}); use another --out directory"
-                " or --overwrite"
+                f"{pred_dir} holds predictions from different settings ({details}); use another --out"
+                " directory or --overwrite"
             )
     if overwrite and pred_dir.is_dir():
         for old in list(pred_dir.glob("*.jsonl")):
@@ -97,7 +97,8 @@ def _run_language(
     progress: bool,
     desc: str,
 ) -> tuple[list[dict[str, Any]], int, float]:
-    """Predict every example not yet in ``partial_path``; returns (records in input order, new count, seconds)."""
+    """Predict every example not yet in ``partial_path``; returns (records in input order, new count,
+    seconds)."""
     done = _read_partial(partial_path)
     todo = sorted((ex for ex in examples if ex.id not in done), key=lambda ex: -len(ex.question))
     started = time.perf_counter()
@@ -147,19 +148,23 @@ def evaluate(
     space: str = "bridge",
     plots: bool = True,
     update_card: bool = False,
+    seed: int = 0,
 ) -> dict[str, Any]:
-    """Evaluate a model on one benchmark; returns the benchmark summary (also merged into ``out_dir/summary.json``).
+    """Evaluate a model on one benchmark; returns the benchmark summary (also merged into
+    ``out_dir/summary.json``).
 
     ``model_or_dir``: a checkpoint directory or Hub id, a ``(model, processor)`` pair, a model with
     ``processor=``, or an :class:`EvaluationBackend`. ``off_target_language``: judge responses against this
     language (e.g. ``"en"`` for a model meant to reason in English) instead of the query language.
-    For ``benchmark="tatoeba"`` this runs :func:`lingualift.evaluation.alignment.tatoeba_retrieval` in ``space``,
-    or, with ``space="translation"``, :func:`lingualift.evaluation.translation.translation_likelihood`.
-    ``update_card``: add the per-language accuracy to the model card (``README.md``) of the lingualift checkpoint
-    directory ``model_or_dir``.
+    For ``benchmark="tatoeba"`` this runs :func:`lingualift.evaluation.alignment.tatoeba_retrieval` in
+    ``space``, or, with ``space="translation"``,
+    :func:`lingualift.evaluation.translation.translation_likelihood`. ``update_card``: add the per-language
+    accuracy to the model card (``README.md``) of the lingualift checkpoint directory ``model_or_dir``.
+    ``seed``: the sample a ``limit`` takes where the benchmark samples (SIB-200: a topic-balanced sample, the
+    same items in every language) instead of taking the first rows.
     """
     spec = get_benchmark(benchmark)
-    langs = resolve_languages(spec, languages)
+    langs = resolve_languages(spec, languages, data_dir)
     if batch_size < 1:
         raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
     if max_new_tokens < 1:
@@ -167,7 +172,9 @@ def evaluate(
     if update_card:
         _checkpoint_dir_for_card(model_or_dir)  # fail before any work when there is no card to update
     # load the data first: a missing or malformed file fails before any model is loaded
-    data = {lang: load_benchmark(spec.name, lang, data_dir, split=split, limit=limit) for lang in langs}
+    data = {
+        lang: load_benchmark(spec.name, lang, data_dir, split=split, limit=limit, seed=seed) for lang in langs
+    }
     if spec.task == "retrieval":
         return _evaluate_retrieval(
             model_or_dir, processor, data_dir, langs, limit, batch_size, out_dir, space, plots, update_card
@@ -232,6 +239,12 @@ def evaluate(
             "examples_per_second": round(generated / seconds, 3) if seconds > 0 else None,
         },
     }
+    if spec.subset is not None:  # which items a limit took, so runs with the same subset can be compared
+        summary["subset"] = {
+            "limit": limit,
+            "seed": seed if limit is not None else None,
+            "method": "stratified" if limit is not None else "all",
+        }
     if spec.task == "math":
         summary["strict_groups"] = group_averages(
             {lang: per_language[lang]["summary"]["strict_accuracy"] for lang in langs}, "strict_accuracy"
@@ -258,7 +271,8 @@ def _checkpoint_dir_for_card(model_or_dir: Any) -> Path:
     directory = Path(model_or_dir) if isinstance(model_or_dir, (str, os.PathLike)) else None
     if directory is None or not (directory / CHECKPOINT_META).is_file():
         raise ConfigError(
-            f"update_card needs a lingualift checkpoint directory (with {CHECKPOINT_META}), got {model_or_dir!r}"
+            f"update_card needs a lingualift checkpoint directory (with {CHECKPOINT_META}),"
+            f" got {model_or_dir!r}"
         )
     return directory
 

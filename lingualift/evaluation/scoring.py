@@ -1,9 +1,9 @@
 """Scoring of prediction records: per-example correctness, per-language metrics and group averages.
 
 Accuracies are percentages (0–100) as in the paper's tables. Math records are scored by numeric answer
-extraction (strict and flexible, see ``answers``) plus the off-target check of ``langid``; classification records
-by the arg-max option log-likelihood. Group averages (LR/MR/HR/Avg, language family, script) are unweighted means
-over the languages present.
+extraction (strict and flexible, see ``answers``) plus the off-target check of ``langid``; classification
+records by the arg-max option log-likelihood. Group averages (LR/MR/HR/Avg, language family, script) are
+unweighted means over the languages present.
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ from typing import Any
 
 from lingualift.evaluation.answers import answers_match, extract_answer
 from lingualift.evaluation.langid import is_off_target
-from lingualift.evaluation.languages import RESOURCE_LEVELS, get_language
+from lingualift.evaluation.languages import RESOURCE_LEVELS, UNKNOWN_FAMILY, language_info
 
 
 def score_math_record(record: dict[str, Any], off_target_language: str | None = None) -> dict[str, Any]:
-    """Add extraction and correctness fields to a ``{language, gold, response}`` record (returns a new dict)."""
+    """Add extraction and correctness fields to a ``{language, gold, response}`` record (returns a new
+    dict)."""
     language = record["language"]
     extracted = extract_answer(record["response"], language)
     strict_value = extracted.value if extracted.method == "strict" else None
@@ -67,17 +68,22 @@ def _avg(values: Iterable[float]) -> float | None:
 
 
 def group_averages(per_language: dict[str, float], metric_name: str = "accuracy") -> dict[str, Any]:
-    """LR/MR/HR/Avg, family and script averages of a ``{language: value}`` mapping."""
+    """LR/MR/HR/Avg, family and script averages of a ``{language: value}`` mapping.
+
+    Keys are ISO codes or Flores-200 codes (SIB-200 folders); one without metadata counts in Avg and in its
+    script's average only.
+    """
     levels = {
-        level: _avg(v for code, v in per_language.items() if get_language(code).resource_level == level)
+        level: _avg(v for code, v in per_language.items() if language_info(code).resource_level == level)
         for level in RESOURCE_LEVELS
     }
     levels["Avg"] = _avg(per_language.values())
     families: dict[str, list[float]] = {}
     scripts: dict[str, list[float]] = {}
     for code, value in per_language.items():
-        lang = get_language(code)
-        families.setdefault(lang.family, []).append(value)
+        lang = language_info(code)
+        if lang.family != UNKNOWN_FAMILY:
+            families.setdefault(lang.family, []).append(value)
         scripts.setdefault(lang.script, []).append(value)
     return {
         "metric": metric_name,
