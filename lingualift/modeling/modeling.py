@@ -1,10 +1,11 @@
 """`LinguaLiftForCausalLM`: frozen multilingual encoder → alignment bridge → decoder LLM, as one HF model.
 
 The processor writes ``<enc_start>``, N × ``<enc>``, ``<enc_end>`` into the LLM sequence. Here the LLM ids are
-embedded (placeholder ids swapped for a harmless id, so the LLM's embedding matrix is never resized), the bridged
-encoder states are scattered into the ``<enc>`` positions and the boundary embeddings into ``<enc_start>`` /
-``<enc_end>``; padding, positions, labels and the KV cache then follow the LLM's ordinary path, which is what
-makes ``generate()`` and batched == unbatched decoding work. The encoder runs only on the prefill step.
+embedded (placeholder ids swapped for a harmless id, so the LLM's embedding matrix is never resized), the
+bridged encoder states are scattered into the ``<enc>`` positions and the boundary embeddings into
+``<enc_start>`` / ``<enc_end>``; padding, positions, labels and the KV cache then follow the LLM's ordinary
+path, which is what makes ``generate()`` and batched == unbatched decoding work. The encoder runs only on the
+prefill step.
 
 Example::
 
@@ -15,7 +16,9 @@ Example::
 
 from __future__ import annotations
 
+import inspect
 import os
+from functools import cache as _memoize
 from typing import Any
 
 import torch
@@ -71,7 +74,7 @@ class LinguaLiftForCausalLM(LinguaLiftPreTrainedModel, GenerationMixin):
         encoder: PreTrainedModel | None = None,
         language_model: PreTrainedModel | None = None,
     ):
-        # PreTrainedModel.__init__ resets the sub-configs' attention implementation: keep what the parts loaded with
+        # PreTrainedModel.__init__ resets the sub-configs' attention implementation: keep the parts' own
         attn = {
             "encoder": encoder.config._attn_implementation if encoder is not None else None,
             "llm": language_model.config._attn_implementation if language_model is not None else None,
@@ -130,8 +133,8 @@ class LinguaLiftForCausalLM(LinguaLiftPreTrainedModel, GenerationMixin):
     ) -> LinguaLiftForCausalLM:
         """Assemble a fresh bridged model from an encoder and an LLM (hub ids, local dirs or model objects).
 
-        The bridge is newly initialised; the processor (built from the same sources unless given) is attached as
-        ``model.processor`` and fixes the placeholder token ids.
+        The bridge is newly initialised; the processor (built from the same sources unless given) is attached
+        as ``model.processor`` and fixes the placeholder token ids.
         """
         from lingualift.modeling.processing import LinguaLiftProcessor
 
@@ -185,8 +188,8 @@ class LinguaLiftForCausalLM(LinguaLiftPreTrainedModel, GenerationMixin):
     def enable_encoder_cache(self, max_megabytes: float = 1024.0) -> EncoderCache:
         """Memoise the frozen encoder's states per input row, up to ``max_megabytes`` (CPU memory).
 
-        For training over several epochs on a dataset small enough to keep its encoder states: every epoch after
-        the first skips the encoder for the cached rows. See :mod:`lingualift.modeling.encoder_cache`.
+        For training over several epochs on a dataset small enough to keep its encoder states: every epoch
+        after the first skips the encoder for the cached rows. See :mod:`lingualift.modeling.encoder_cache`.
         """
         self.encoder_cache = EncoderCache(max_megabytes)
         return self.encoder_cache
@@ -256,39 +259,44 @@ class LinguaLiftForCausalLM(LinguaLiftPreTrainedModel, GenerationMixin):
         encoder_input_ids: torch.LongTensor | None = None,
         encoder_attention_mask: torch.Tensor | None = None,
         position_ids: torch.LongTensor | None = None,
-        past_key_values: Any = None,
+        cache: Any = None,
         inputs_embeds: torch.FloatTensor | None = None,
         labels: torch.LongTensor | None = None,
         use_cache: bool | None = None,
         logits_to_keep: int | torch.Tensor = 0,
+        past_key_values: Any = None,
         **kwargs: Any,
     ):
-        """Run the LLM on merged embeddings; returns the LLM's ``CausalLMOutputWithPast`` (loss when labels)."""
+        """Run the LLM on merged embeddings; returns the LLM's ``CausalLMOutputWithPast`` (loss when labels).
+
+        The KV cache comes as ``cache`` (what ``generate()`` passes from transformers 5.24) or as
+        ``past_key_values`` (its name before); it reaches the LLM under the name that LLM's ``forward`` takes.
+        """
         if (input_ids is None) == (inputs_embeds is None):
             raise InputDataError("pass exactly one of input_ids or inputs_embeds")
+        if cache is not None and past_key_values is not None and cache is not past_key_values:
+            raise InputDataError("pass the KV cache once: as cache or as past_key_values, not both")
+        if cache is None:
+            cache = past_key_values
         if inputs_embeds is None:
-            self._check_length(input_ids, past_key_values)
+            self._check_length(input_ids, cache)
             inputs_embeds = self.embed_inputs(input_ids, encoder_input_ids, encoder_attention_mask)
+        kwargs[_cache_keyword(self.language_model)] = cache
         return self.language_model(
             inputs_embeds=inputs_embeds,
             attention_mask=attention_mask,
             position_ids=position_ids,
-            past_key_values=past_key_values,
             labels=labels,
             use_cache=use_cache,
             logits_to_keep=logits_to_keep,
             **kwargs,
         )
 
-    def _check_length(self, input_ids: torch.Tensor, past_key_values: Any) -> None:
+    def _check_length(self, input_ids: torch.Tensor, cache: Any) -> None:
         limit = getattr(self.config.text_config, "max_position_embeddings", None)
         if limit is None:
             return
-        past = (
-            past_key_values.get_seq_length()
-            if past_key_values is not None and hasattr(past_key_values, "get_seq_length")
-            else 0
-        )
+        past = cache.get_seq_length() if cache is not None and hasattr(cache, "get_seq_length") else 0
         if input_ids.shape[1] + past > limit:
             raise InputDataError(
                 f"sequence of {input_ids.shape[1] + past} tokens is longer than the LLM's"
@@ -327,7 +335,8 @@ class LinguaLiftForCausalLM(LinguaLiftPreTrainedModel, GenerationMixin):
         save_checkpoint(self, save_directory, processor=processor, merge_lora=merge_lora)
 
     def push_to_hub(self, repo_id: str, processor: Any = None, merge_lora: bool = False, **hub_kwargs: Any):
-        """Push the checkpoint (weights or adapter, config, both tokenizers, model card) to the Hugging Face Hub."""
+        """Push the checkpoint (weights or adapter, config, both tokenizers, model card) to the Hugging Face
+        Hub."""
         from lingualift.modeling.checkpoints import push_checkpoint_to_hub
 
         return push_checkpoint_to_hub(self, repo_id, processor=processor, merge_lora=merge_lora, **hub_kwargs)
@@ -351,6 +360,25 @@ class LinguaLiftForCausalLM(LinguaLiftPreTrainedModel, GenerationMixin):
         from lingualift.modeling.checkpoints import load_checkpoint
 
         return load_checkpoint(directory, **kwargs)
+
+
+def _cache_keyword(language_model: nn.Module) -> str:
+    """The keyword the LLM's ``forward`` takes the KV cache under: ``cache`` from transformers 5.24 on,
+    ``past_key_values`` before (5.24 to 5.39 still accept the old name, with a FutureWarning)."""
+    base = language_model.get_base_model() if hasattr(language_model, "get_base_model") else language_model
+    return _forward_cache_keyword(type(base))
+
+
+@_memoize
+def _forward_cache_keyword(model_class: type) -> str:
+    parameters = inspect.signature(model_class.forward).parameters
+    if "cache" in parameters:
+        return "cache"
+    if "past_key_values" in parameters:
+        return "past_key_values"
+    # neither named (a forward taking **kwargs only): the name generate() uses in this transformers version
+    generation_parameters = inspect.signature(GenerationMixin.prepare_inputs_for_generation).parameters
+    return "cache" if "cache" in generation_parameters else "past_key_values"
 
 
 def _name_of(source: Source) -> str | None:
