@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,13 +31,20 @@ class StepRunner:
         """Whether ``name`` finished in this or an earlier run."""
         return (self.steps_dir / f"{name}.json").is_file() and not self.fresh
 
-    def run(self, name: str, fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-        """The cached result of step ``name``, or ``fn()``'s (timed, then written atomically)."""
+    def run(self, name: str, fn: Callable[[], dict[str, Any]], outputs: Sequence[str] = ()) -> dict[str, Any]:
+        """The cached result of step ``name``, or ``fn()``'s (timed, then written atomically).
+
+        ``outputs``: keys of the result naming files or directories the later steps read; a cached result
+        whose outputs are gone (a fresh checkout keeps the step records, not the scratch files) runs again.
+        """
         marker = self.steps_dir / f"{name}.json"
-        if self.done(name):
-            result = json.loads(marker.read_text(encoding="utf-8"))
+        result = json.loads(marker.read_text(encoding="utf-8")) if self.done(name) else None
+        missing = [str(result[key]) for key in outputs if result and not Path(result[key]).exists()]
+        if result is not None and not missing:
             self.log(f"[{name}] done in an earlier run (cached: {marker})")
         else:
+            if missing:
+                self.log(f"[{name}] cached, but its outputs are gone ({', '.join(missing)}): running again")
             self.log(f"[{name}] running ...")
             start = time.perf_counter()
             result = fn()

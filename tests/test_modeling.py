@@ -91,6 +91,33 @@ def test_batched_generation_equals_unbatched(tiny_root, llm):
         assert gen_i[0, alone["input_ids"].shape[1] :].tolist() == new[i].tolist()
 
 
+def prefill(model, batch):
+    """The KV cache a forward returns (``cache`` from transformers 5.24, ``past_key_values`` before)."""
+    out = model(**batch, use_cache=True)
+    return out.get("cache", out.get("past_key_values"))
+
+
+def test_kv_cache_under_either_name(tiny_root):
+    """forward takes the KV cache as ``cache`` (generate() from transformers 5.24) or ``past_key_values``
+    (before), passes it to the LLM under the name the LLM takes, and counts it in the length check."""
+    model = make_model(tiny_root)
+    batch = model.processor(INSTRUCTIONS[1], INPUTS[1])
+    ids, mask = batch["input_ids"], batch["attention_mask"]
+    prefix = {**batch, "input_ids": ids[:, :-1], "attention_mask": mask[:, :-1]}
+    with torch.no_grad():
+        full = model(**batch).logits[0, -1]
+        for name in ("cache", "past_key_values"):
+            cache = prefill(model, prefix)
+            assert cache is not None and cache.get_seq_length() == ids.shape[1] - 1
+            step = model(input_ids=ids[:, -1:], attention_mask=mask, use_cache=True, **{name: cache})
+            torch.testing.assert_close(step.logits[0, -1], full, rtol=1e-5, atol=1e-5)
+        with pytest.raises(InputDataError, match="as cache or as past_key_values, not both"):
+            model(input_ids=ids[:, -1:], cache=cache, past_key_values=prefill(model, prefix))
+        limit = model.config.text_config.max_position_embeddings  # the cache counts towards it
+        with pytest.raises(InputDataError, match=f"sequence of {limit + 1} tokens is longer"):
+            model(input_ids=torch.full((1, limit - cache.get_seq_length() + 1), 5), cache=cache)
+
+
 @pytest.mark.parametrize("encoder", ["bert", "xlmr"])
 def test_bert_style_encoders(tiny_root, encoder):
     model = make_model(tiny_root, encoder=encoder)

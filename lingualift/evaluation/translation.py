@@ -33,7 +33,7 @@ def translation_likelihood(
 
     ``model`` is anything :func:`lingualift.evaluation.load_backend` takes (a checkpoint directory, a
     ``(model, processor)`` pair, a backend). ``examples`` greedy translations per language are recorded with
-    their source and reference.
+    their source and reference, and scored with sacrebleu's chrF (``chrf``, over those ``examples``).
     """
     backend = load_backend(model)
     results: dict[str, dict[str, Any]] = {}
@@ -60,4 +60,14 @@ def translation_likelihood(
                 for s, e, o in zip(source[:shown], english[:shown], outputs)
             ],
         }
+        if shown:
+            results[lang]["chrf"] = corpus_chrf([o.strip() for o in outputs], english[:shown])
+            results[lang]["chrf_n"] = shown
     return results
+
+
+def corpus_chrf(hypotheses: Sequence[str], references: Sequence[str]) -> float:
+    """sacrebleu corpus chrF (character 6-grams, beta 2) of greedy translations, one reference each."""
+    from sacrebleu.metrics import CHRF
+
+    return round(float(CHRF().corpus_score(list(hypotheses), [list(references)]).score), 2)

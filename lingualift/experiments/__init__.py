@@ -1,0 +1,30 @@
+"""Experiment recipes built from the package's steps: ``small_scale`` reproduces LinguaLIFT's claim on a
+CPU."""
+
+from lingualift.experiments.config import SmallScaleConfig, load_experiment_config
+from lingualift.experiments.small_scale import SmallScaleExperiment
+
+__all__ = ["SmallScaleConfig", "SmallScaleExperiment", "load_experiment_config", "main"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python recipes/small_scale.py --config FILE [key=value ...] [--until STEP]``."""
+    import argparse
+    import sys
+
+    from lingualift.errors import LinguaLiftError
+
+    parser = argparse.ArgumentParser(prog="small_scale", description=SmallScaleExperiment.__doc__)
+    parser.add_argument("--config", required=True, help="experiment YAML (recipes/configs/experiments/)")
+    parser.add_argument("--until", default=None, help="stop after this step (e.g. stage1)")
+    parser.add_argument(
+        "overrides", nargs="*", metavar="KEY=VALUE", help="dotted overrides, e.g. data_dir=DIR"
+    )
+    args = parser.parse_args(argv)
+    try:
+        config = load_experiment_config(args.config, args.overrides)
+        SmallScaleExperiment(config).run(until=args.until)
+    except LinguaLiftError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
