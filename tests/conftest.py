@@ -1,4 +1,6 @@
-"""Shared fixtures: the path to the real benchmark data beside the repository (skip cleanly when absent)."""
+"""Shared fixtures: the path to the real benchmark data beside the repository (skip cleanly when absent);
+the deprecation guard (a deprecation warning triggered by lingualift code fails the test, see
+``deprecation_guard.py``)."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
+from deprecation_guard import DeprecationGuard
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -15,6 +18,10 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 SHARED_DATA = Path(
     os.environ.get("LINGUALIFT_SHARED_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data")
 )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(DeprecationGuard(), "lingualift-deprecation-guard")
 
 
 @pytest.fixture(scope="session")
