@@ -102,7 +102,9 @@ def test_tiny_pipeline_end_to_end_and_resume(shared_data, tmp_path):
         assert set(data["accuracy"][system]) == langs
         for lang in langs:
             assert results[f"eval-{system}"]["splits"]["test"][lang]["n"] == 14
-    assert data["comparisons"]["lingualift-mono_sft"]["LR"]["languages"] == 3  # sw, hi, th (yor_Latn: no level)
+    assert (
+        data["comparisons"]["lingualift-mono_sft"]["LR"]["languages"] == 3
+    )  # sw, hi, th (yor_Latn: no level)
     for name in ("stage1_bridge", *SYSTEMS):
         assert (tmp_path / "out" / "checkpoints" / name).is_dir()
     stage1 = results["stage1data"]["summary"]["switching"]
@@ -111,3 +113,14 @@ def test_tiny_pipeline_end_to_end_and_resume(shared_data, tmp_path):
     before = (tmp_path / "out" / "results.json").read_bytes()
     SmallScaleExperiment(config, log=lambda _: None).run()
     assert (tmp_path / "out" / "results.json").read_bytes() == before
+
+
+def test_corpus_chrf_is_sacrebleus_chrf():
+    from sacrebleu import sentence_chrf
+
+    from lingualift.evaluation.translation import corpus_chrf
+
+    assert corpus_chrf(["The cat sat on the mat."], ["The cat sat on the mat."]) == 100.0
+    partial = corpus_chrf(["The cat sat."], ["The dog sat on the mat."])
+    assert 0.0 < partial < 100.0
+    assert partial == round(sentence_chrf("The cat sat.", ["The dog sat on the mat."]).score, 2)
