@@ -5,11 +5,17 @@ A backend turns ``(instruction, input)`` pairs into greedy responses (batched, l
 candidate responses by log-likelihood. ``TransformersBackend`` wraps any (model, processor) pair: a
 ``LinguaLiftForCausalLM`` with its processor, or an ``AutoModelForCausalLM`` with
 ``LinguaLiftProcessor.for_plain_llm`` (the Mono-SFT baseline). Tests plug in scripted backends with no model.
+
+Option scoring (SIB-200, XNLI, X-CSQA) shares each prompt's prefix: the prompt (and, bridged, the encoder)
+runs once, its KV cache is expanded per option and all options are scored in one continuation pass — the
+same scores as scoring every (prompt, option) sequence in full, at about the cost of one prompt pass.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
+import logging
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -19,6 +25,8 @@ from typing import Any
 import torch
 
 from lingualift.errors import CheckpointError
+
+logger = logging.getLogger(__name__)
 
 
 class EvaluationBackend(ABC):
@@ -48,10 +56,20 @@ class EvaluationBackend(ABC):
 
 
 class TransformersBackend(EvaluationBackend):
-    """A transformers causal LM (bridged or plain) and its ``LinguaLiftProcessor``."""
+    """A transformers causal LM (bridged or plain) and its ``LinguaLiftProcessor``.
+
+    ``prefix_sharing`` (default on): :meth:`score_options` runs each prompt once and scores its options over
+    the prompt's expanded KV cache; off, or for a model whose cache cannot be expanded, every (prompt, option)
+    sequence runs in full (:meth:`score_responses`). ``scoring_path`` tells which path the last call took.
+    """
 
     def __init__(
-        self, model: Any, processor: Any, name: str | None = None, device: str | torch.device | None = None
+        self,
+        model: Any,
+        processor: Any,
+        name: str | None = None,
+        device: str | torch.device | None = None,
+        prefix_sharing: bool = True,
     ):
         self.model = model
         self.processor = processor
@@ -59,6 +77,9 @@ class TransformersBackend(EvaluationBackend):
         if device is not None:
             self.model.to(device)
         self.model.eval()
+        self.prefix_sharing = bool(prefix_sharing)
+        self.scoring_path: str | None = None  # "prefix-shared" or "flattened", set by score_options
+        self._no_prefix_sharing: str | None = None  # why this model cannot share prefixes, once found
 
     @property
     def device(self) -> torch.device:
@@ -114,20 +135,193 @@ class TransformersBackend(EvaluationBackend):
         sums = torch.zeros(labels.shape[0], device=logits.device).index_add_(0, row_of_token, picked)
         return list(zip(sums.tolist(), mask.sum(dim=1).tolist()))
 
+    def prompt_lengths(self, instructions: Sequence[str], inputs: Sequence[str]) -> list[int]:
+        """LLM sequence length of each prompt as the model sees it, without padding (a bridged prompt counts
+        one ``<enc>`` placeholder per encoder token): the LLM tokens per example, for inference cost."""
+        instructions, inputs = list(instructions), list(inputs)
+        if len(instructions) == 1 and len(inputs) > 1:
+            instructions = instructions * len(inputs)
+        if len(instructions) != len(inputs):
+            return self.processor(instructions, inputs)["attention_mask"].sum(dim=1).tolist()  # its error
+        return [
+            len(self.processor.encode_example(instruction, text, index=i)["input_ids"])
+            for i, (instruction, text) in enumerate(zip(instructions, inputs))
+        ]
+
     def score_options(
         self, instructions: Sequence[str], inputs: Sequence[str], options: Sequence[Sequence[str]]
     ) -> list[list[float]]:
-        flat_instr, flat_inputs, flat_opts = [], [], []
-        for instruction, text, opts in zip(instructions, inputs, options):
-            flat_instr += [instruction] * len(opts)
-            flat_inputs += [text] * len(opts)
-            flat_opts += list(opts)
-        flat = [total for total, _ in self.score_responses(flat_instr, flat_inputs, flat_opts)]
-        scores, start = [], 0
-        for opts in options:
-            scores.append(flat[start : start + len(opts)])
-            start += len(opts)
+        """Sum of token log-probabilities of each option given its prompt (EOS not counted).
+
+        With prefix sharing, each prompt runs once (left-padded, KV cache kept, last logits only) and all its
+        options are scored in one continuation pass over the cache expanded per option: same tokens, same
+        positions, same scores as :meth:`score_responses` on every (prompt, option) pair, which remains the
+        fallback for models whose cache cannot be expanded.
+        """
+        rows = [
+            (prompt, instruction, text, option)
+            for prompt, (instruction, text, opts) in enumerate(zip(instructions, inputs, options))
+            for option in opts
+        ]
+        n_prompts = min(len(instructions), len(inputs), len(options))
+        if not rows:
+            return [[] for _ in range(n_prompts)]
+        flat: list[float] | None = None
+        tried = self.prefix_sharing and self._no_prefix_sharing is None
+        if tried:
+            flat = self._score_options_shared(rows)
+        if flat is None:
+            if tried:  # said once per backend: later calls go straight to the flattened path
+                logger.warning(
+                    "%s: scoring options without prefix sharing (%s): every option re-runs its prompt",
+                    self.name,
+                    self._no_prefix_sharing,
+                )
+            self.scoring_path = "flattened"
+            flat_instr, flat_inputs, flat_opts = (
+                [row[1] for row in rows],
+                [row[2] for row in rows],
+                [row[3] for row in rows],
+            )
+            flat = [total for total, _ in self.score_responses(flat_instr, flat_inputs, flat_opts)]
+        else:
+            self.scoring_path = "prefix-shared"
+        scores: list[list[float]] = [[] for _ in range(n_prompts)]
+        for (prompt, *_), total in zip(rows, flat):
+            scores[prompt].append(total)
         return scores
+
+    @torch.inference_mode()
+    def _score_options_shared(self, rows: list[tuple[int, str, str, str]]) -> list[float] | None:
+        """Prefix-shared option scores, one per row, or None (reason in ``_no_prefix_sharing``) when the
+        prompts of a row group differ or the model's KV cache cannot be expanded."""
+        # tokenise the full sequences as score_responses does; a row's prompt is its unlabelled head
+        full = self.processor(
+            [row[1] for row in rows],
+            [row[2] for row in rows],
+            responses=[row[3] for row in rows],
+            padding_side="right",
+        )
+        lengths = full["attention_mask"].sum(dim=1).tolist()
+        encoded = "encoder_input_ids" in full
+        enc_lengths = full["encoder_attention_mask"].sum(dim=1).tolist() if encoded else None
+        groups: dict[int, int] = {}  # prompt index -> row of the prompt batch
+        examples: list[dict[str, list[int]]] = []
+        group_of_row, targets = [], []
+        for r, (prompt, *_) in enumerate(rows):
+            ids, labels = full["input_ids"][r, : lengths[r]], full["labels"][r, : lengths[r]]
+            answer = torch.nonzero(labels != -100).flatten()
+            head = lengths[r] - len(answer)  # response labels close each sequence
+            if head <= 0 or (len(answer) and not torch.equal(answer, torch.arange(head, lengths[r]))):
+                self._no_prefix_sharing = "the processor's labels do not follow one unlabelled prompt"
+                return None
+            example = {"input_ids": ids[:head].tolist()}
+            if encoded:
+                example["encoder_input_ids"] = full["encoder_input_ids"][r, : enc_lengths[r]].tolist()
+            if prompt not in groups:
+                groups[prompt] = len(examples)
+                examples.append(example)
+            elif examples[groups[prompt]] != example:
+                self._no_prefix_sharing = "the processor tokenises a prompt differently per option"
+                return None
+            group_of_row.append(groups[prompt])
+            answer_ids = ids[head:].tolist()
+            # the closing EOS the processor appends is not scored (score_responses drops the last label)
+            targets.append(answer_ids[:-1] if len(answer_ids) > 1 else answer_ids)
+
+        # prefill: every distinct prompt once, left-padded, cache kept, logits of the last position only
+        batch = self._to_device(self.processor.pad(examples, padding_side="left", with_labels=False))
+        prompt_mask = batch["attention_mask"]
+        position_ids = (prompt_mask.long().cumsum(dim=1) - 1).clamp(min=0)
+        cache_name = _cache_keyword(self.model)
+        out = self.model(**batch, position_ids=position_ids, use_cache=True, logits_to_keep=1)
+        cache = _output_cache(out)
+        reason = _unexpandable(cache)
+        if reason is not None:
+            self._no_prefix_sharing = reason
+            return None
+        first = out.logits[:, -1].float().log_softmax(dim=-1)  # (prompts, vocab): each option's first token
+        del out
+        device = first.device
+        group = torch.tensor(group_of_row, device=device)
+        first_ids = torch.tensor([t[0] if t else 0 for t in targets], device=device)
+        has_first = torch.tensor([bool(t) for t in targets], device=device)
+        totals = torch.where(has_first, first[group, first_ids], torch.zeros((), device=device))
+
+        # continuation: the options' remaining tokens over the prompt cache repeated per option
+        cont = [r for r, t in enumerate(targets) if len(t) > 1]
+        if cont:
+            width = max(len(targets[r]) for r in cont) - 1
+            pad_id = self.processor.llm_tokenizer.pad_token_id
+            cont_ids = torch.full((len(cont), width), pad_id, dtype=torch.long)
+            cont_mask = torch.zeros((len(cont), width), dtype=prompt_mask.dtype)
+            next_ids = torch.full((len(cont), width), -100, dtype=torch.long)
+            for i, r in enumerate(cont):
+                n = len(targets[r]) - 1
+                cont_ids[i, :n] = torch.tensor(targets[r][:-1])
+                next_ids[i, :n] = torch.tensor(targets[r][1:])
+                cont_mask[i, :n] = 1
+            cont_ids, cont_mask, next_ids = cont_ids.to(device), cont_mask.to(device), next_ids.to(device)
+            select = group[torch.tensor(cont, device=device)]
+            cache.batch_select_indices(select)
+            attention_mask = torch.cat([prompt_mask[select], cont_mask], dim=1)
+            positions = prompt_mask.long().sum(dim=1)[select, None] + torch.arange(width, device=device)
+            logits = self.model(
+                input_ids=cont_ids,
+                attention_mask=attention_mask,
+                position_ids=positions,
+                use_cache=True,
+                **{cache_name: cache},
+            ).logits
+            real = cont_mask.bool()
+            picked = logits[real].float().log_softmax(dim=-1).gather(-1, next_ids[real][:, None]).squeeze(-1)
+            row_of_token = torch.nonzero(real, as_tuple=True)[0]
+            rest = torch.zeros(len(cont), device=device).index_add_(0, row_of_token, picked)
+            totals = totals.index_add(0, torch.tensor(cont, device=device), rest)
+        return totals.tolist()
+
+
+def _cache_keyword(model: Any) -> str:
+    """The keyword a model's ``forward`` takes the KV cache under: ``cache`` from transformers 5.24,
+    ``past_key_values`` before."""
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    parameters = inspect.signature(type(base).forward).parameters
+    if "cache" in parameters:
+        return "cache"
+    if "past_key_values" in parameters:
+        return "past_key_values"
+    from transformers import GenerationMixin
+
+    generation = inspect.signature(GenerationMixin.prepare_inputs_for_generation).parameters
+    return "cache" if "cache" in generation else "past_key_values"
+
+
+def _output_cache(output: Any) -> Any:
+    """The KV cache a forward returned (``cache`` from transformers 5.24, ``past_key_values`` before)."""
+    cache = getattr(output, "cache", None)
+    return cache if cache is not None else getattr(output, "past_key_values", None)
+
+
+def _unexpandable(cache: Any) -> str | None:
+    """Why a returned KV cache cannot be repeated per option (None when it can): only dynamic key/value
+    layers (full or sliding attention) are gathered along the batch; recurrent or static states are not."""
+    from transformers import cache_utils
+
+    dynamic = getattr(cache_utils, "DynamicLayer", None)
+    if dynamic is None:
+        return "this transformers version has no per-layer KV cache objects"
+    recurrent = getattr(cache_utils, "LinearAttentionCacheLayerMixin", ())  # e.g. Mamba states (5.24)
+    if not isinstance(cache, cache_utils.Cache):
+        return f"the model returned no expandable KV cache (got {type(cache).__name__})"
+    layers = list(getattr(cache, "layers", []))
+    bad = [
+        type(layer).__name__
+        for layer in layers
+        if not isinstance(layer, dynamic) or isinstance(layer, recurrent)
+    ]
+    if not layers or bad:
+        return f"its {type(cache).__name__} has layers that cannot be expanded per option ({bad or 'none'})"
+    return None
 
 
 def _is_local_path(source: str) -> bool:
