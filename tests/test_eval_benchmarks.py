@@ -9,12 +9,14 @@ from pathlib import Path
 import pytest
 
 from lingualift.errors import ConfigError, InputDataError
+from lingualift.evaluation import benchmarks
 from lingualift.evaluation.benchmarks import (
     BENCHMARKS,
     get_benchmark,
     load_benchmark,
     load_tatoeba_pairs,
     resolve_languages,
+    resolve_split,
 )
 from lingualift.evaluation.languages import LANGUAGES, MMWP_LANGUAGES, get_language, languages_at_level
 
@@ -114,10 +116,60 @@ def test_real_mgsm_msvamp_xnli_tatoeba(shared_data: Path):
 
 
 def test_xnli_test_split_without_labels_is_a_clear_error(shared_data: Path):
+    assert resolve_split("xnli", None, shared_data / "xnli", ["en", "sw"]) == "dev"  # XTREME: unlabelled test
     with pytest.raises(
-        InputDataError, match=r"test-en.tsv:1: expected 3 tab-separated columns.*carry no labels"
+        InputDataError,
+        match=r"test-en.tsv:1: expected 3 tab-separated columns.*carry no labels.*split 'dev'.*facebook/xnli",
     ):
         load_benchmark("xnli", "en", shared_data / "xnli", split="test")
+
+
+def _xnli_rows(n: int, lang: str) -> list[tuple[str, str, str]]:
+    labels = ("entailment", "neutral", "contradiction")
+    return [(f"{lang} premise {i}", f"{lang} hypothesis {i}", labels[i % 3]) for i in range(n)]
+
+
+def test_xnli_hub_reads_the_labelled_test_split(monkeypatch):
+    """The paper's 75,150 XNLI examples are 15 x 5,010, the test split: the Hub loader's default."""
+    calls = []
+
+    def fake_hub_dataset(repo, config, split):
+        calls.append((repo, config, split))
+        labels = {"test": 0, "validation": 2}[split]
+        return [{"premise": f"p{i}", "hypothesis": f"h{i}", "label": labels} for i in range(4)]
+
+    monkeypatch.setattr(benchmarks, "_hub_dataset", fake_hub_dataset)
+    assert BENCHMARKS["xnli"].default_split == "test" and resolve_split("xnli", None) == "test"
+    test = load_benchmark("xnli", "sw", None)
+    assert calls == [("facebook/xnli", "sw", "test")] and [ex.label for ex in test] == [0] * 4
+    dev = load_benchmark("xnli", "sw", None, split="dev")
+    assert calls[-1] == ("facebook/xnli", "sw", "validation") and dev[0].answer_text == "contradiction"
+
+
+def test_xnli_local_default_split_follows_the_test_labels(tmp_path: Path):
+    def write(name: str, rows, labelled: bool = True) -> None:
+        lines = ["\t".join(row if labelled else row[:2]) for row in rows]
+        (tmp_path / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    write("dev-sw.tsv", _xnli_rows(3, "sw-dev"))
+    write("test-sw.tsv", _xnli_rows(5, "sw-test"), labelled=False)  # XTREME: premise, hypothesis only
+    assert resolve_split("xnli", None, tmp_path, ["sw"]) == "dev"
+    assert [ex.fields["premise"] for ex in load_benchmark("xnli", "sw", tmp_path)] == [
+        f"sw-dev premise {i}" for i in range(3)
+    ]
+    with pytest.raises(InputDataError, match=r"test-sw.tsv:1: .*got 2 .*carry no labels.*facebook/xnli"):
+        load_benchmark("xnli", "sw", tmp_path, split="test")
+    write("test-sw.tsv", _xnli_rows(5, "sw-test"))  # a labelled test file: the paper's split by default
+    assert resolve_split("xnli", None, tmp_path, ["sw"]) == "test"
+    test = load_benchmark("xnli", "sw", tmp_path)
+    assert len(test) == 5 and [ex.label for ex in test] == [0, 1, 2, 0, 1]
+    assert resolve_split("xnli", "dev", tmp_path, ["sw"]) == "dev"  # an explicit split wins
+    # one language without labelled test data: the whole run reads dev, so every language uses one split
+    write("dev-de.tsv", _xnli_rows(3, "de-dev"))
+    assert resolve_split("xnli", None, tmp_path, ["sw", "de"]) == "dev"
+    write("test-de.tsv", _xnli_rows(2, "de-test"), labelled=False)
+    assert resolve_split("xnli", None, tmp_path, ["sw", "de"]) == "dev"
+    assert resolve_split("xnli", None, tmp_path, ["sw"]) == "test"
 
 
 def _xcsqa_record(i: int, key: str = "B") -> dict:

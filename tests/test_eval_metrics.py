@@ -13,7 +13,9 @@ import pytest
 
 from lingualift.errors import ConfigError, InputDataError
 from lingualift.evaluation.alignment import retrieval_accuracy, spearman_correlation
+from lingualift.evaluation.benchmarks import BENCHMARKS
 from lingualift.evaluation.langid import dominant_script, is_off_target
+from lingualift.evaluation.languages import benchmark_groups
 from lingualift.evaluation.report import write_reports
 from lingualift.evaluation.scoring import group_averages, summarize_language
 from lingualift.evaluation.transfer import (
@@ -90,7 +92,7 @@ def test_spearman_and_retrieval_accuracy():
 
 
 def test_group_averages_and_language_summary():
-    groups = group_averages({"bn": 10.0, "sw": 20.0, "de": 60.0, "pt": 40.0})
+    groups = group_averages({"bn": 10.0, "sw": 20.0, "de": 60.0, "pt": 40.0}, benchmark="mmwp")
     assert groups["resource_levels"] == {"LR": 15.0, "MR": 40.0, "HR": 60.0, "Avg": 32.5}
     assert (
         groups["families"]["Indo-European"] == pytest.approx(36.67)
@@ -113,6 +115,107 @@ def test_group_averages_and_language_summary():
         "off_target_rate": 33.33,
         "off_target_undetermined": 1,
     }
+
+
+# 15 made-up XNLI accuracies: the paper's low group (ar bg el hi sw th tr ur) and high group (the other 7)
+XNLI_TABLE = dict(
+    zip(
+        "ar bg de el en es fr hi ru sw th tr ur vi zh".split(),
+        [40.0, 50.0, 70.0, 45.0, 80.0, 72.0, 71.0, 42.0, 66.0, 35.0, 44.0, 48.0, 38.0, 62.0, 64.0],
+    )
+)
+
+
+def test_xnli_groups_are_the_papers_low_and_high_by_hand():
+    groups = group_averages(XNLI_TABLE, benchmark="xnli")
+    low = (40 + 50 + 45 + 42 + 35 + 44 + 48 + 38) / 8  # ar bg el hi sw th tr ur = 342 / 8
+    high = (70 + 80 + 72 + 71 + 66 + 62 + 64) / 7  # de en es fr ru vi zh = 485 / 7
+    avg = sum(XNLI_TABLE.values()) / 15  # 827 / 15
+    assert (round(low, 2), round(high, 2), round(avg, 2)) == (42.75, 69.29, 55.13)
+    assert groups["resource_levels"] == {"LR": 42.75, "HR": 69.29, "Avg": 55.13}
+    # el/tr/ur (no MMWP level) are in the low group; bg and vi (MMWP MR) are not left out either
+    assert groups["group_members"] == {
+        "LR": ["ar", "bg", "el", "hi", "sw", "th", "tr", "ur"],
+        "HR": ["de", "en", "es", "fr", "ru", "vi", "zh"],
+    }
+    # what the MMWP levels made of the same table: el/tr/ur in no group, bg/vi in MR
+    mmwp = group_averages(XNLI_TABLE, benchmark="mmwp")["group_members"]
+    assert mmwp["LR"] == ["ar", "hi", "sw", "th"] and mmwp["MR"] == ["bg", "vi"]
+    assert not {"el", "tr", "ur"} & {code for codes in mmwp.values() for code in codes}
+
+
+def test_xcsqa_and_mgsm_groups_by_hand():
+    xcsqa = dict(
+        zip(
+            "ar hi sw ur en zh de es fr it ja nl pl pt ru vi".split(),
+            [30.0, 32.0, 25.0, 29.0, 80.0, 60.0, 65.0, 66.0, 67.0, 64.0, 55.0, 63.0, 58.0, 62.0, 59.0, 57.0],
+        )
+    )
+    groups = group_averages(xcsqa, benchmark="x-csqa")
+    assert groups["resource_levels"] == {"LR": 29.0, "HR": 63.0, "Avg": 54.5}  # 116/4, 756/12, 872/16
+    assert (
+        groups["group_members"]["LR"] == ["ar", "hi", "sw", "ur"] and len(groups["group_members"]["HR"]) == 12
+    )
+    mgsm = dict(
+        zip(
+            "bn sw te th de en es fr ja ru zh".split(),
+            [20.0, 30.0, 10.0, 40.0, 60.0, 90.0, 70.0, 65.0, 50.0, 55.0, 45.0],
+        )
+    )
+    for benchmark in ("mgsm", "msvamp"):
+        values = mgsm if benchmark == "mgsm" else {k: v for k, v in mgsm.items() if k != "te"}
+        levels = group_averages(values, benchmark=benchmark)["resource_levels"]
+        assert levels["LR"] == (25.0 if benchmark == "mgsm" else 30.0)  # (20+30+10+40)/4, (20+30+40)/3
+        assert levels["HR"] == 62.14 and "MR" not in levels  # 435 / 7 = 62.142...
+
+
+def test_benchmark_groups_partition_each_benchmarks_languages():
+    for name in ("mgsm", "msvamp", "xnli", "xcsqa", "mmwp"):
+        groups = benchmark_groups(name)
+        members = [code for codes in groups.values() for code in codes]
+        assert len(members) == len(set(members)), name  # disjoint
+        assert set(members) == set(BENCHMARKS[name].languages), name  # every language in one group
+    assert [len(v) for v in benchmark_groups("mmwp").values()] == [21, 17, 10]
+    assert benchmark_groups("sib200") == benchmark_groups("mmwp") == benchmark_groups("tatoeba")
+    assert benchmark_groups("mgsm") == {
+        "LR": ("bn", "sw", "te", "th"),
+        "HR": ("de", "en", "es", "fr", "ja", "ru", "zh"),
+    }
+    with pytest.raises(ConfigError, match="unknown benchmark 'gsm9k' for the language groups; known: mgsm"):
+        benchmark_groups("gsm9k")
+    with pytest.raises(TypeError, match="benchmark"):  # no silent fallback to the MMWP levels
+        group_averages({"en": 1.0})
+
+
+def test_sib200_and_mmwp_keep_lr_mr_hr():
+    values = {"sw": 50.0, "bg": 40.0, "el": 30.0, "de": 80.0, "yor_Latn": 20.0, "swh_Latn": 60.0}
+    for benchmark in ("sib200", "mmwp"):
+        groups = group_averages(values, benchmark=benchmark)
+        # sw and swh_Latn (its Flores code) are LR; el and yor_Latn have no MMWP level: Avg only
+        assert groups["resource_levels"] == {"LR": 55.0, "MR": 40.0, "HR": 80.0, "Avg": 46.67}
+        assert groups["group_members"] == {"LR": ["sw", "swh_Latn"], "MR": ["bg"], "HR": ["de"]}
+
+
+def test_report_uses_the_benchmarks_groups_and_names_the_split(tmp_path: Path):
+    summary = {
+        "benchmark": "xnli",
+        "task": "classification",
+        "model": "m",
+        "split": "test",
+        "languages": {lang: {"n": 1, "accuracy": v} for lang, v in XNLI_TABLE.items()},
+        "groups": group_averages(XNLI_TABLE, benchmark="xnli"),
+    }
+    write_reports(tmp_path, summary, plots=False)
+    text = (tmp_path / "xnli.md").read_text(encoding="utf-8")
+    header, _, row = text.split("\n")[2:5]
+    # low group, then high group; the metadata order (MMWP LR, MR, HR, then el/tr/ur) inside each
+    low, high = "ar | hi | sw | th | bg | el | tr | ur", "vi | de | en | es | fr | ru | zh"
+    assert header == f"| Model | {low} | {high} | LR | HR | Avg |"
+    assert row.endswith("| 42.8 | 69.3 | 55.1 |")  # 42.75, 69.29, 55.13 at one decimal
+    assert "Accuracy (%) of `m` on the test split." in text
+    assert "Groups (the paper's for xnli): LR = ar, bg, el, hi, sw, th, tr, ur; HR = de, en" in text
+    saved = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))["benchmarks"]["xnli"]
+    assert saved["split"] == "test"
 
 
 @pytest.mark.parametrize(
@@ -148,7 +251,7 @@ def _summary_file(path: Path, benchmark: str, scores: dict[str, float]) -> Path:
         "task": "math",
         "model": "m",
         "languages": {lang: {"n": 1, "accuracy": v} for lang, v in scores.items()},
-        "groups": group_averages(scores),
+        "groups": group_averages(scores, benchmark=benchmark),
     }
     write_reports(path, summary, plots=False)
     return path / "summary.json"

@@ -264,6 +264,38 @@ def test_classification_by_option_scores(shared_data: Path, tmp_path: Path):
     )
     expected = 100.0 * sum(ex.label == 0 for ex in examples["th"]) / 30
     assert summary["languages"]["th"]["accuracy"] == pytest.approx(expected, abs=0.01)
+    assert summary["split"] == "dev"  # the XTREME test files carry no labels: dev, and the summary says so
+
+
+def test_xnli_from_the_hub_records_the_test_split_and_the_papers_groups(tmp_path: Path, monkeypatch):
+    from lingualift.evaluation import benchmarks
+
+    calls = []
+
+    def fake_hub_dataset(repo, config, split):
+        calls.append((repo, config, split))
+        return [{"premise": f"{config} p{i}", "hypothesis": f"h{i}", "label": i % 3} for i in range(6)]
+
+    monkeypatch.setattr(benchmarks, "_hub_dataset", fake_hub_dataset)
+    langs = ("el", "sw", "tr", "en")
+    table = {}
+    for lang in langs:
+        for ex in load_benchmark("xnli", lang, None):
+            # el, sw, tr right on every item; en always answers entailment: right on 2 of its 6 items
+            table[ex.question] = (lang, ex.label if lang != "en" else 0)
+    calls.clear()
+    summary = evaluate(
+        ScriptedBackend(table, None), "xnli", None, languages=",".join(langs), out_dir=tmp_path, plots=False
+    )
+    assert {split for _, _, split in calls} == {"test"} and len(calls) == 4
+    assert summary["split"] == "test"
+    assert json.loads((tmp_path / "predictions" / "xnli" / "run.json").read_text())["split"] == "test"
+    assert summary["languages"]["en"]["accuracy"] == pytest.approx(100 * 2 / 6, abs=0.01)  # 33.33
+    # el, sw, tr: the paper's XNLI low group (el/tr have no MMWP level); en: high
+    assert summary["groups"]["resource_levels"] == {"LR": 100.0, "HR": 33.33, "Avg": 83.33}
+    assert summary["groups"]["group_members"] == {"LR": ["el", "sw", "tr"], "HR": ["en"]}
+    report = (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert "of `scripted` on the test split." in report and "| LR | HR | Avg |" in report
 
 
 def test_bad_inputs_fail_before_any_model_is_loaded(shared_data: Path, tmp_path: Path):

@@ -258,7 +258,7 @@ def test_folder_names_as_languages_with_and_without_metadata(tmp_path: Path):
     assert language_info("tir_Ethi").script == "Ethiopic" and language_info("sat_Olck").script == "Ol Chiki"
     with pytest.raises(ConfigError, match="unknown language code 'xx'"):
         language_info("xx")
-    groups = group_averages({"sw": 50.0, "yor_Latn": 30.0, "zh": 80.0, "zho_Hant": 60.0})
+    groups = group_averages({"sw": 50.0, "yor_Latn": 30.0, "zh": 80.0, "zho_Hant": 60.0}, benchmark="sib200")
     assert groups["resource_levels"] == {"LR": 50.0, "MR": None, "HR": 80.0, "Avg": 55.0}
     assert groups["scripts"] == {"Han": 70.0, "Latin": 40.0}
     assert groups["families"] == {"Niger-Congo": 50.0, "Sino-Tibetan": 80.0}  # no made-up family bucket

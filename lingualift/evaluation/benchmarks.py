@@ -7,8 +7,10 @@ Local layouts (the formats the benchmarks are published in):
 * ``msvamp`` ``test_{Language}.json``: JSON Lines with ``m_query`` and ``response`` (``"8.0"``);
 * ``mmwp``   generic per-language files (the data is not public): ``{lang}.jsonl`` / ``mmwp_{lang}.jsonl``
   with ``question`` and ``answer`` fields, or ``{lang}.tsv`` / ``mmwp_{lang}.tsv`` as ``question<TAB>answer``;
-* ``xnli``   XTREME layout ``{split}-{lang}.tsv``: ``premise<TAB>hypothesis<TAB>label`` (default split
-  ``dev``);
+* ``xnli``   XTREME layout ``{split}-{lang}.tsv``: ``premise<TAB>hypothesis<TAB>label``. The default split is
+  ``test`` (5,010 pairs per language, the paper's 15 x 5,010 = 75,150), read locally when the test files carry
+  labels; XTREME's ``test-{lang}.tsv`` have only 2 columns (premise, hypothesis), so with those the local
+  default is ``dev`` (2,490 per language) and asking for ``test`` is an error naming the Hub alternative;
 * ``xcsqa``  X-CSR layout ``{lang}/{split}.jsonl`` (or ``{split}-{lang}.jsonl``): ``question.stem``,
   ``question.choices[{label,text}]``, ``answerKey`` (default split ``dev``);
 * ``tatoeba`` LASER layout ``tatoeba.{iso3}-eng.{iso3}`` and ``tatoeba.{iso3}-eng.eng``, line-aligned;
@@ -19,8 +21,9 @@ Local layouts (the formats the benchmarks are published in):
   files are sorted by topic, so their first rows are one class.
 
 With ``data_dir=None`` the files come from the public sources on the Hugging Face Hub (MGSM
-``juletxara/mgsm``, MSVAMP ``Mathoctopus/MSVAMP``, XNLI ``facebook/xnli``, X-CSQA ``INK-USC/xcsr``, Tatoeba
-``mteb/tatoeba-bitext-mining``, SIB-200 ``Davlan/sib200``); tests never take that path.
+``juletxara/mgsm``, MSVAMP ``Mathoctopus/MSVAMP``, XNLI ``facebook/xnli`` (labelled test split), X-CSQA
+``INK-USC/xcsr``, Tatoeba ``mteb/tatoeba-bitext-mining``, SIB-200 ``Davlan/sib200``); tests never take that
+path. :func:`resolve_split` says which split a run reads (the evaluator records it in the summary).
 """
 
 from __future__ import annotations
@@ -75,7 +78,9 @@ class BenchmarkSpec:
     Optional hooks for benchmarks whose languages are not a fixed list of ISO codes (SIB-200):
     ``language_key`` turns a user's code into the language key (validating it against the data directory, or
     None for the Hub), ``all_languages`` says what "all" means for a data directory, ``subset`` takes a
-    ``limit``-sized sample (``(examples, size, seed)``) instead of the first rows.
+    ``limit``-sized sample (``(examples, size, seed)``) instead of the first rows. ``local_default_split``
+    picks the default split of a data directory for some languages when it differs from ``default_split``
+    (XNLI: ``dev`` where the local test files carry no labels).
     """
 
     name: str
@@ -88,6 +93,7 @@ class BenchmarkSpec:
     language_key: Callable[[str, Path | None], str] | None = None
     all_languages: Callable[[Path | None], list[str]] | None = None
     subset: Callable[[Sequence[Example], int, int], list[Example]] | None = None
+    local_default_split: Callable[[Path, Sequence[str]], str] | None = None
 
 
 # ----------------------------------------------------------------------------------------------- file parsers
@@ -149,6 +155,13 @@ def parse_math_jsonl(
     ]
 
 
+XNLI_UNLABELLED_HINT = (
+    "XTREME's test-{lang}.tsv files carry no labels (2 columns: premise, hypothesis), so their accuracy"
+    " cannot be computed: use split 'dev' with this directory, or the Hub's labelled test split"
+    " (facebook/xnli, data_dir=None / no --data-dir)"
+)
+
+
 def parse_xnli_tsv(path: Path, lang: str) -> list[Example]:
     """XTREME-layout XNLI: ``premise<TAB>hypothesis<TAB>label``, label entailment/neutral/contradiction."""
     examples = []
@@ -157,7 +170,7 @@ def parse_xnli_tsv(path: Path, lang: str) -> list[Example]:
             continue
         parts = line.split("\t")
         if len(parts) != 3:
-            hint = " (XTREME test files carry no labels: use the dev split)" if len(parts) == 2 else ""
+            hint = f" ({XNLI_UNLABELLED_HINT.format(lang=lang)})" if len(parts) == 2 else ""
             raise InputDataError(
                 f"{path}:{number}: expected 3 tab-separated columns (premise, hypothesis, label),"
                 f" got {len(parts)}{hint}"
@@ -252,6 +265,24 @@ def _local_mmwp(data_dir: Path, lang: str, split: str) -> list[Example]:
 
 def _local_xnli(data_dir: Path, lang: str, split: str) -> list[Example]:
     return parse_xnli_tsv(_require_file(data_dir / f"{split}-{lang}.tsv", "xnli"), lang)
+
+
+def xnli_file_has_labels(path: Path) -> bool:
+    """Whether an XTREME-layout XNLI file has a label column (its first non-empty line has 3 columns)."""
+    for _, line in iter_text_lines(path):
+        if line.strip():
+            return len(line.split("\t")) == 3
+    return False
+
+
+def _local_xnli_default_split(data_dir: Path, languages: Sequence[str]) -> str:
+    """``test`` when every language's ``test-{lang}.tsv`` exists with labels, else ``dev`` (XTREME's test
+    files have no labels)."""
+    for lang in languages:
+        path = data_dir / f"test-{lang}.tsv"
+        if not (path.is_file() and xnli_file_has_labels(path)):
+            return "dev"
+    return "test"
 
 
 def _local_xcsqa(data_dir: Path, lang: str, split: str) -> list[Example]:
@@ -632,10 +663,11 @@ BENCHMARKS: dict[str, BenchmarkSpec] = {
             "xnli",
             "classification",
             XNLI_LANGUAGES,
-            "dev",
+            "test",
             _local_xnli,
             _hub_xnli,
-            "XNLI: natural language inference in 15 languages",
+            "XNLI: natural language inference in 15 languages (test: 5,010 pairs each)",
+            local_default_split=_local_xnli_default_split,
         ),
         BenchmarkSpec(
             "xcsqa",
@@ -708,6 +740,26 @@ def resolve_languages(
     return list(dict.fromkeys(languages))
 
 
+def resolve_split(
+    spec: BenchmarkSpec | str,
+    split: str | None,
+    data_dir: str | Path | None = None,
+    languages: Sequence[str] = (),
+) -> str:
+    """The split a run reads: ``split`` when given, else the benchmark's default for this source.
+
+    The default is ``spec.default_split`` (XNLI: ``test``, the paper's 5,010 pairs per language) except in a
+    data directory whose files call for another (XNLI in the XTREME layout, whose test files carry no labels:
+    ``dev`` unless every one of ``languages`` has a labelled ``test-{lang}.tsv``).
+    """
+    spec = get_benchmark(spec) if isinstance(spec, str) else spec
+    if split:
+        return split
+    if data_dir is not None and spec.local_default_split is not None and Path(data_dir).is_dir():
+        return spec.local_default_split(Path(data_dir), list(languages))
+    return spec.default_split
+
+
 def load_benchmark(
     name: str,
     language: str,
@@ -719,11 +771,12 @@ def load_benchmark(
     """Examples of one benchmark language, from ``data_dir`` (public file format) or the Hub when it is None.
 
     ``limit``: the first N examples, or for SIB-200 a seeded sample balanced over the topics
-    (:func:`stratified_sample` with ``seed``; the same items in every language).
+    (:func:`stratified_sample` with ``seed``; the same items in every language). ``split``: default
+    :func:`resolve_split` (XNLI: test from the Hub, dev from an XTREME directory without test labels).
     """
     spec = get_benchmark(name)
     [language] = resolve_languages(spec, [language], data_dir)
-    split = split or spec.default_split
+    split = resolve_split(spec, split, data_dir, [language])
     if data_dir is None:
         if spec.load_hub is None:
             raise ConfigError(

@@ -3,8 +3,10 @@ language.
 
 The 48 MMWP languages carry the LinguaLIFT resource levels (DESIGN.md §5: LR 21, MR 17, HR 10); the few
 benchmark languages outside MMWP (XNLI's el/tr/ur) are listed with ``resource_level=None`` so they can still
-be grouped by family and script. ``tatoeba`` is the ISO 639-3 code Tatoeba/LASER file names use; ``msvamp``
-the language name of MSVAMP's file names. ``FLORES_CODES`` maps each language to its Flores-200 code
+be grouped by family and script. ``BENCHMARK_GROUPS`` holds the low/high groups the paper averages each
+benchmark over (XNLI's and X-CSQA's differ from the MMWP levels; see :func:`benchmark_groups`).
+``tatoeba`` is the ISO 639-3 code Tatoeba/LASER file names use; ``msvamp`` the language name of MSVAMP's file
+names. ``FLORES_CODES`` maps each language to its Flores-200 code
 (SIB-200's folder names); ``language_info`` also describes Flores codes without metadata (script only), so
 any SIB-200 language can be reported and grouped.
 """
@@ -119,6 +121,61 @@ def languages_at_level(level: str) -> tuple[str, ...]:
     if level not in RESOURCE_LEVELS:
         raise ConfigError(f"unknown resource level {level!r}; expected one of {', '.join(RESOURCE_LEVELS)}")
     return tuple(lang.code for lang in _ALL if lang.resource_level == level)
+
+
+# --------------------------------------------------------------------------- the paper's groups per benchmark
+# LinguaLIFT averages each benchmark over its own low/high groups, not over the MMWP levels (which would drop
+# XNLI's el/tr/ur from every group and put bg among the medium languages):
+# * MGSM and MSVAMP: LR bn, sw, te, th; HR the other seven (MSVAMP has no te);
+# * XNLI: low ar, bg, el, hi, sw, th, tr, ur; high de, en, es, fr, ru, vi, zh (all 15);
+# * X-CSQA: low ar, hi, sw, ur; high the other twelve of its 16 languages;
+# * MMWP (and SIB-200, Tatoeba, graded by the MMWP metadata): LR/MR/HR, 21/17/10.
+# Group names are LR/HR (and MR) everywhere, so every summary has the same keys.
+MMWP_GROUPS: dict[str, tuple[str, ...]] = {level: languages_at_level(level) for level in RESOURCE_LEVELS}
+MGSM_GROUPS: dict[str, tuple[str, ...]] = {
+    "LR": ("bn", "sw", "te", "th"),
+    "HR": ("de", "en", "es", "fr", "ja", "ru", "zh"),
+}
+BENCHMARK_GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
+    "mgsm": MGSM_GROUPS,
+    "msvamp": {"LR": ("bn", "sw", "th"), "HR": MGSM_GROUPS["HR"]},
+    "mmwp": MMWP_GROUPS,
+    "xnli": {
+        "LR": ("ar", "bg", "el", "hi", "sw", "th", "tr", "ur"),
+        "HR": ("de", "en", "es", "fr", "ru", "vi", "zh"),
+    },
+    "xcsqa": {
+        "LR": ("ar", "hi", "sw", "ur"),
+        "HR": ("en", "zh", "de", "es", "fr", "it", "ja", "nl", "pl", "pt", "ru", "vi"),
+    },
+    "sib200": MMWP_GROUPS,
+    "tatoeba": MMWP_GROUPS,
+}
+
+
+def benchmark_groups(benchmark: str) -> dict[str, tuple[str, ...]]:
+    """The paper's language groups of a benchmark, ``{group: ISO codes}`` in reporting order.
+
+    Example: ``benchmark_groups("xnli")["LR"]`` -> ``("ar", "bg", "el", "hi", "sw", "th", "tr", "ur")``.
+    Names are matched like ``get_benchmark`` does (``X-CSQA`` -> ``xcsqa``).
+    """
+    key = benchmark.lower().replace("-", "").replace("_", "")
+    if key not in BENCHMARK_GROUPS:
+        raise ConfigError(
+            f"unknown benchmark {benchmark!r} for the language groups; known: {', '.join(BENCHMARK_GROUPS)}"
+        )
+    return BENCHMARK_GROUPS[key]
+
+
+def language_group(code: str, benchmark: str) -> str | None:
+    """The group (``LR``/``MR``/``HR``) a language key falls in for ``benchmark``, None when it is in none
+    (a Flores code without metadata, or a language outside the benchmark's groups). Flores codes with
+    metadata count as their ISO code (``swh_Latn`` -> ``sw``)."""
+    iso = language_info(code).code
+    for group, members in benchmark_groups(benchmark).items():
+        if iso in members:
+            return group
+    return None
 
 
 # ------------------------------------------------------------------------------- Flores-200 language codes

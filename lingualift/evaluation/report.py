@@ -1,8 +1,10 @@
 """Reports: ``summary.json`` (all benchmarks of a results dir), markdown tables in the paper's layout, PNG
 plots.
 
-Paper layout: one row per model, languages as columns ordered LR → MR → HR (then languages outside MMWP), then
-the LR/MR/HR averages and Avg. Plots: per-language accuracy bars coloured by resource level.
+Paper layout: one row per model, languages as columns ordered by the benchmark's groups LR → (MR →) HR (then
+languages in no group), then the group averages and Avg; the groups are the paper's for each benchmark
+(``lingualift.evaluation.languages.BENCHMARK_GROUPS``: XNLI low = ar, bg, el, hi, sw, th, tr, ur, ...), and
+the section names the split. Plots: per-language accuracy bars coloured by group.
 """
 
 from __future__ import annotations
@@ -12,7 +14,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from lingualift.evaluation.languages import LANGUAGES, RESOURCE_LEVELS, language_info
+from lingualift.evaluation.languages import (
+    LANGUAGES,
+    RESOURCE_LEVELS,
+    benchmark_groups,
+    language_group,
+    language_info,
+)
 from lingualift.io_utils import atomic_write_json, atomic_write_text
 
 SUMMARY_FILE = "summary.json"
@@ -20,14 +28,20 @@ _LEVEL_ORDER = {level: i for i, level in enumerate(RESOURCE_LEVELS)}
 _LEVEL_COLOURS = {"LR": "#d95f02", "MR": "#7570b3", "HR": "#1b9e77", None: "#999999"}
 
 
-def paper_language_order(languages: Sequence[str]) -> list[str]:
-    """Languages ordered LR, MR, HR, then the rest; the metadata order inside each level (keys without
-    metadata, such as SIB-200 folder names, last in name order)."""
+def _level(code: str, benchmark: str | None) -> str | None:
+    """The group of a language: the benchmark's (``language_group``), or its MMWP resource level."""
+    return language_group(code, benchmark) if benchmark else language_info(code).resource_level
+
+
+def paper_language_order(languages: Sequence[str], benchmark: str | None = None) -> list[str]:
+    """Languages ordered LR, MR, HR (the groups of ``benchmark``, else the MMWP resource levels), then the
+    rest; the metadata order inside each group (keys without metadata, such as SIB-200 folder names, last in
+    name order)."""
     position = {code: i for i, code in enumerate(LANGUAGES)}
     return sorted(
         languages,
         key=lambda c: (
-            _LEVEL_ORDER.get(language_info(c).resource_level, 3),
+            _LEVEL_ORDER.get(_level(c, benchmark), 3),
             position.get(c, len(position)),
             c,
         ),
@@ -49,14 +63,15 @@ def _metric_style(metric: str) -> tuple[str, int]:
 def markdown_table(
     rows: dict[str, dict[str, Any]], metric: str = "accuracy", groups_key: str = "groups"
 ) -> str:
-    """A markdown table from ``{row name: benchmark summary}``: languages as columns, then LR/MR/HR/Avg."""
+    """A markdown table from ``{row name: benchmark summary}`` (one benchmark): languages as columns, then
+    the benchmark's group averages (LR/HR, or LR/MR/HR) present and Avg."""
     languages: list[str] = []
     for summary in rows.values():
         languages += [code for code in summary["languages"] if code not in languages]
-    languages = paper_language_order(languages)
-    levels = [
-        lvl for lvl in RESOURCE_LEVELS if any(language_info(c).resource_level == lvl for c in languages)
-    ]
+    benchmark = next((s.get("benchmark") for s in rows.values() if s.get("benchmark")), None)
+    languages = paper_language_order(languages, benchmark)
+    order = benchmark_groups(benchmark) if benchmark else RESOURCE_LEVELS
+    levels = [lvl for lvl in order if any(_level(c, benchmark) == lvl for c in languages)]
     header = ["Model", *languages, *levels, "Avg"]
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] + [":-:"] * (len(header) - 1)) + "|"]
     for name, summary in rows.items():
@@ -76,14 +91,19 @@ def benchmark_markdown(summary: dict[str, Any]) -> str:
     model = summary.get("model", "model")
     metric = summary.get("groups", {}).get("metric", "accuracy")
     caption, digits = _metric_style(metric)
-    parts = [f"## {name}\n", f"{caption} of `{model}`.\n", markdown_table({model: summary}, metric)]
+    split = f" on the {summary['split']} split" if summary.get("split") else ""
+    parts = [f"## {name}\n", f"{caption} of `{model}`{split}.\n", markdown_table({model: summary}, metric)]
+    members = summary.get("groups", {}).get("group_members")
+    if members:
+        listed = "; ".join(f"{group} = {', '.join(codes)}" for group, codes in members.items() if codes)
+        parts.append(f"\nGroups (the paper's for {summary['benchmark']}): {listed}.\n")
     if summary.get("task") == "math":
         parts += [
             "\nStrict extraction (answer phrase / `####` only):\n",
             markdown_table({model: summary}, "strict_accuracy", "strict_groups"),
         ]
         diag = ["| Language | n | extraction failures | off-target % |", "|---|:-:|:-:|:-:|"]
-        for code in paper_language_order(list(summary["languages"])):
+        for code in paper_language_order(list(summary["languages"]), summary.get("benchmark")):
             s = summary["languages"][code]
             diag.append(
                 f"| {code} | {s.get('n')} | {s.get('extraction_failures')}"
@@ -102,17 +122,18 @@ def benchmark_markdown(summary: dict[str, Any]) -> str:
 
 
 def plot_language_bars(summary: dict[str, Any], path: Path, metric: str | None = None) -> Path:
-    """Per-language bar chart of ``metric`` (default: the summary's) coloured by resource level; returns the
-    PNG."""
+    """Per-language bar chart of ``metric`` (default: the summary's) coloured by the benchmark's group;
+    returns the PNG."""
     from lingualift.plotting import pyplot, save_figure
 
     plt = pyplot()
 
     metric = metric or summary.get("groups", {}).get("metric", "accuracy")
     percent = metric not in _METRICS
-    codes = paper_language_order(list(summary["languages"]))
+    benchmark = summary.get("benchmark")
+    codes = paper_language_order(list(summary["languages"]), benchmark)
     values = [summary["languages"][c][metric] or 0.0 for c in codes]
-    colours = [_LEVEL_COLOURS[language_info(c).resource_level] for c in codes]
+    colours = [_LEVEL_COLOURS[_level(c, benchmark)] for c in codes]
     fig, ax = plt.subplots(figsize=(max(4.0, 0.45 * len(codes) + 1.5), 3.2))
     ax.bar(codes, values, color=colours)
     avg = summary.get("groups", {}).get("resource_levels", {}).get("Avg")

@@ -27,7 +27,13 @@ from tqdm.auto import tqdm
 
 from lingualift.errors import ConfigError
 from lingualift.evaluation.backends import EvaluationBackend, load_backend
-from lingualift.evaluation.benchmarks import Example, get_benchmark, load_benchmark, resolve_languages
+from lingualift.evaluation.benchmarks import (
+    Example,
+    get_benchmark,
+    load_benchmark,
+    resolve_languages,
+    resolve_split,
+)
 from lingualift.evaluation.prompts import instruction_for
 from lingualift.evaluation.scoring import (
     group_averages,
@@ -171,13 +177,24 @@ def evaluate(
         raise ConfigError(f"max_new_tokens must be >= 1, got {max_new_tokens}")
     if update_card:
         _checkpoint_dir_for_card(model_or_dir)  # fail before any work when there is no card to update
+    split = resolve_split(spec, split, data_dir, langs)  # one split for every language, recorded below
     # load the data first: a missing or malformed file fails before any model is loaded
     data = {
         lang: load_benchmark(spec.name, lang, data_dir, split=split, limit=limit, seed=seed) for lang in langs
     }
     if spec.task == "retrieval":
         return _evaluate_retrieval(
-            model_or_dir, processor, data_dir, langs, limit, batch_size, out_dir, space, plots, update_card
+            model_or_dir,
+            processor,
+            data_dir,
+            langs,
+            limit,
+            batch_size,
+            out_dir,
+            space,
+            plots,
+            update_card,
+            split=split,
         )
     backend = load_backend(model_or_dir, processor=processor, device=device, dtype=dtype)
     instruction = instruction_for(spec.name, spec.task)
@@ -186,7 +203,7 @@ def evaluate(
     if pred_dir is not None:
         settings = {
             "benchmark": spec.name,
-            "split": split or spec.default_split,
+            "split": split,
             "backend": backend.describe(),
             "instruction": instruction,
             "max_new_tokens": max_new_tokens if spec.task == "math" else None,
@@ -229,10 +246,12 @@ def evaluate(
         "benchmark": spec.name,
         "task": spec.task,
         "model": backend.describe()["name"],
-        "split": split or spec.default_split,
+        "split": split,
         "instruction": instruction,
         "languages": {lang: per_language[lang]["summary"] for lang in langs},
-        "groups": group_averages({lang: per_language[lang]["summary"]["accuracy"] for lang in langs}),
+        "groups": group_averages(
+            {lang: per_language[lang]["summary"]["accuracy"] for lang in langs}, benchmark=spec.name
+        ),
         "throughput": {
             "examples": generated,
             "seconds": round(seconds, 3),
@@ -247,7 +266,9 @@ def evaluate(
         }
     if spec.task == "math":
         summary["strict_groups"] = group_averages(
-            {lang: per_language[lang]["summary"]["strict_accuracy"] for lang in langs}, "strict_accuracy"
+            {lang: per_language[lang]["summary"]["strict_accuracy"] for lang in langs},
+            "strict_accuracy",
+            benchmark=spec.name,
         )
     if out is not None:
         from lingualift.evaluation.report import write_reports
@@ -300,6 +321,7 @@ def _evaluate_retrieval(
     space: str,
     plots: bool,
     update_card: bool = False,
+    split: str = "test",
 ) -> dict[str, Any]:
     from lingualift.evaluation.alignment import tatoeba_retrieval
     from lingualift.evaluation.translation import translation_likelihood
@@ -320,8 +342,11 @@ def _evaluate_retrieval(
         "task": "retrieval" if metric == "accuracy" else "translation",
         "space": space,
         "model": str(getattr(model, "name_or_path", type(model).__name__)),
+        "split": split,
         "languages": results,
-        "groups": group_averages({lang: results[lang][metric] for lang in langs}, metric),
+        "groups": group_averages(
+            {lang: results[lang][metric] for lang in langs}, metric, benchmark="tatoeba"
+        ),
     }
     if out_dir is not None:
         from lingualift.evaluation.report import write_reports

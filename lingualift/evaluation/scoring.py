@@ -2,8 +2,8 @@
 
 Accuracies are percentages (0–100) as in the paper's tables. Math records are scored by numeric answer
 extraction (strict and flexible, see ``answers``) plus the off-target check of ``langid``; classification
-records by the arg-max option log-likelihood. Group averages (LR/MR/HR/Avg, language family, script) are
-unweighted means over the languages present.
+records by the arg-max option log-likelihood. Group averages (the benchmark's own LR/HR groups, MR too where
+graded by the MMWP levels; Avg, language family, script) are unweighted means over the languages present.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 from lingualift.evaluation.answers import answers_match, extract_answer
 from lingualift.evaluation.langid import is_off_target
-from lingualift.evaluation.languages import RESOURCE_LEVELS, UNKNOWN_FAMILY, language_info
+from lingualift.evaluation.languages import UNKNOWN_FAMILY, benchmark_groups, language_group, language_info
 
 
 def score_math_record(record: dict[str, Any], off_target_language: str | None = None) -> dict[str, Any]:
@@ -67,15 +67,29 @@ def _avg(values: Iterable[float]) -> float | None:
     return round(mean(values), 2) if values else None
 
 
-def group_averages(per_language: dict[str, float], metric_name: str = "accuracy") -> dict[str, Any]:
-    """LR/MR/HR/Avg, family and script averages of a ``{language: value}`` mapping.
+def group_averages(
+    per_language: dict[str, float], metric_name: str = "accuracy", *, benchmark: str
+) -> dict[str, Any]:
+    """The benchmark's group averages (LR/HR, MMWP-graded ones also MR), Avg, family and script averages of
+    a ``{language: value}`` mapping.
 
-    Keys are ISO codes or Flores-200 codes (SIB-200 folders); one without metadata counts in Avg and in its
-    script's average only.
+    Groups are the paper's for ``benchmark`` (:data:`~lingualift.evaluation.languages.BENCHMARK_GROUPS`):
+    XNLI low = ar, bg, el, hi, sw, th, tr, ur, X-CSQA low = ar, hi, sw, ur, MGSM/MSVAMP LR = bn, sw, te, th,
+    MMWP/SIB-200/Tatoeba the MMWP levels. ``group_members`` lists the languages each average is over. Keys
+    are ISO codes or Flores-200 codes (SIB-200 folders); one in no group counts in Avg (and in its family's
+    and script's averages) only.
+
+    Example: ``group_averages({"el": 40.0, "en": 80.0}, benchmark="xnli")["resource_levels"]`` ->
+    ``{"LR": 40.0, "HR": 80.0, "Avg": 60.0}``.
     """
-    levels = {
-        level: _avg(v for code, v in per_language.items() if language_info(code).resource_level == level)
-        for level in RESOURCE_LEVELS
+    groups = benchmark_groups(benchmark)
+    members: dict[str, list[str]] = {group: [] for group in groups}
+    for code in per_language:
+        group = language_group(code, benchmark)
+        if group is not None:
+            members[group].append(code)
+    levels: dict[str, float | None] = {
+        group: _avg(per_language[code] for code in codes) for group, codes in members.items()
     }
     levels["Avg"] = _avg(per_language.values())
     families: dict[str, list[float]] = {}
@@ -88,6 +102,7 @@ def group_averages(per_language: dict[str, float], metric_name: str = "accuracy"
     return {
         "metric": metric_name,
         "resource_levels": levels,
+        "group_members": members,
         "families": {k: _avg(v) for k, v in sorted(families.items())},
         "scripts": {k: _avg(v) for k, v in sorted(scripts.items())},
     }
