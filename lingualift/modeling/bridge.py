@@ -9,9 +9,34 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from lingualift.modeling.configuration import LinguaLiftConfig
+from lingualift.errors import ConfigError
+from lingualift.modeling.configuration import BRIDGE_TYPES, LinguaLiftConfig
 
 _ACTIVATIONS = {"gelu": nn.GELU, "relu": nn.ReLU, "silu": nn.SiLU, "tanh": nn.Tanh}
+
+
+def bridge_parameter_count(
+    bridge_type: str, d_in: int, d_out: int, hidden: int | None = None, boundaries: bool = True
+) -> int:
+    """Closed-form parameter count of :class:`LanguageAlignmentBridge` (weights and biases).
+
+    ``linear``: ``d_in·d_out + d_out``; ``mlp2``: ``(d_in + 1)·h + (h + 1)·d_out``; ``mlp3``:
+    ``(d_in + 1)·h + (h + 1)·h + (h + 1)·d_out``, with ``h = hidden or d_out`` (the config's
+    ``bridge_hidden_size``, default the LLM width); ``boundaries`` adds the two ``d_out`` boundary
+    embeddings. Example: ``bridge_parameter_count("linear", 1024, 4096, boundaries=False)`` -> 4,198,400.
+    """
+    h = int(hidden or d_out)
+    if bridge_type == "linear":
+        proj = (d_in + 1) * d_out
+    elif bridge_type == "mlp2":
+        proj = (d_in + 1) * h + (h + 1) * d_out
+    elif bridge_type == "mlp3":
+        proj = (d_in + 1) * h + (h + 1) * h + (h + 1) * d_out
+    else:
+        raise ConfigError(
+            f"bridge_type: unknown bridge type {bridge_type!r}; expected one of {', '.join(BRIDGE_TYPES)}"
+        )
+    return proj + (2 * d_out if boundaries else 0)
 
 
 class LanguageAlignmentBridge(nn.Module):
