@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from lingualift.errors import ConfigError
 from lingualift.io_utils import atomic_write_json
 
 
@@ -31,14 +32,30 @@ class StepRunner:
         """Whether ``name`` finished in this or an earlier run."""
         return (self.steps_dir / f"{name}.json").is_file() and not self.fresh
 
-    def run(self, name: str, fn: Callable[[], dict[str, Any]], outputs: Sequence[str] = ()) -> dict[str, Any]:
+    def run(
+        self,
+        name: str,
+        fn: Callable[[], dict[str, Any]],
+        outputs: Sequence[str] = (),
+        settings: Any = None,
+    ) -> dict[str, Any]:
         """The cached result of step ``name``, or ``fn()``'s (timed, then written atomically).
 
         ``outputs``: keys of the result naming files or directories the later steps read; a cached result
         whose outputs are gone (a fresh checkout keeps the step records, not the scratch files) runs again.
+        ``settings``: the JSON-serialisable settings the step's result depends on, recorded with it; a cached
+        result made with other settings is refused (never reused silently, never overwritten).
         """
         marker = self.steps_dir / f"{name}.json"
         result = json.loads(marker.read_text(encoding="utf-8")) if self.done(name) else None
+        if result is not None and settings is not None:
+            recorded, current = result.get("settings"), json.loads(json.dumps(settings))
+            if recorded != current:
+                raise ConfigError(
+                    f"step {name!r} finished earlier with other settings ({marker}: {recorded} != now"
+                    f" {current}); restore them, or delete {marker} (and the records of the steps after it)"
+                    " to recompute"
+                )
         missing = [str(result[key]) for key in outputs if result and not Path(result[key]).exists()]
         if result is not None and not missing:
             self.log(f"[{name}] done in an earlier run (cached: {marker})")
@@ -48,6 +65,8 @@ class StepRunner:
             self.log(f"[{name}] running ...")
             start = time.perf_counter()
             result = fn()
+            if settings is not None:
+                result["settings"] = json.loads(json.dumps(settings))
             result["seconds"] = round(time.perf_counter() - start, 1)
             atomic_write_json(marker, result)
             self.log(f"[{name}] finished in {result['seconds']:.1f}s")

@@ -124,3 +124,26 @@ def test_corpus_chrf_is_sacrebleus_chrf():
     partial = corpus_chrf(["The cat sat."], ["The dog sat on the mat."])
     assert 0.0 < partial < 100.0
     assert partial == round(sentence_chrf("The cat sat.", ["The dog sat on the mat."]).score, 2)
+
+
+def test_step_runner_caches_reruns_missing_outputs_and_refuses_changed_settings(tmp_path):
+    from lingualift.steps import StepRunner
+
+    calls = []
+
+    def make() -> dict:
+        calls.append(1)
+        out = tmp_path / "data.txt"
+        out.write_text("x", encoding="utf-8")
+        return {"file": str(out)}
+
+    first = StepRunner(tmp_path / "steps", log=lambda _: None).run("data", make, ("file",), settings={"n": 1})
+    again = StepRunner(tmp_path / "steps", log=lambda _: None).run("data", make, ("file",), settings={"n": 1})
+    assert len(calls) == 1 and again["file"] == first["file"] and again["settings"] == {"n": 1}
+    (tmp_path / "data.txt").unlink()  # a fresh checkout: the record is there, the scratch file is not
+    StepRunner(tmp_path / "steps", log=lambda _: None).run("data", make, ("file",), settings={"n": 1})
+    assert len(calls) == 2
+    record = (tmp_path / "steps" / "data.json").read_bytes()
+    with pytest.raises(ConfigError, match=r"step 'data' finished earlier with other settings.*delete"):
+        StepRunner(tmp_path / "steps", log=lambda _: None).run("data", make, ("file",), settings={"n": 2})
+    assert len(calls) == 2 and (tmp_path / "steps" / "data.json").read_bytes() == record

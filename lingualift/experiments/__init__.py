@@ -23,7 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         config = load_experiment_config(args.config, args.overrides)
-        SmallScaleExperiment(config).run(until=args.until)
+        command = " ".join(["python recipes/small_scale.py --config", args.config, *args.overrides])
+        SmallScaleExperiment(config, command=command).run(until=args.until)
     except LinguaLiftError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

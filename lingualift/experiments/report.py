@@ -4,7 +4,6 @@ inference cost, the stage-1 diagnostics, plots and ``results.json``."""
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -117,7 +116,7 @@ def build_results(experiment: Any) -> dict[str, Any]:
         for s in systems
     }
     return {
-        "command": "python recipes/small_scale.py --config " + " ".join(sys.argv[1:]) if sys.argv else None,
+        "command": experiment.command,
         "commit": _git_commit(),
         "config": _plain_config(c),
         "split": split,

@@ -24,6 +24,7 @@ checkpoint):
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import re
@@ -112,8 +113,11 @@ def select_sentences(config: SmallScaleConfig) -> tuple[list[str], dict[str, int
 class SmallScaleExperiment:
     """Runs the steps of the module docstring in order; ``run()`` returns the report's results dict."""
 
-    def __init__(self, config: SmallScaleConfig, log: Callable[[str], None] = print):
+    def __init__(
+        self, config: SmallScaleConfig, log: Callable[[str], None] = print, command: str | None = None
+    ):
         self.c = config
+        self.command = command or "lingualift.experiments.SmallScaleExperiment(config).run()"
         self.log = log
         self.work = Path(config.work_dir)
         self.out = Path(config.out)
@@ -126,7 +130,45 @@ class SmallScaleExperiment:
     def need(self, name: str) -> dict[str, Any]:
         """The result of step ``name``, running it (and, through it, what it needs) when not done."""
         fn, outputs = self.plan()[name]
-        return self.steps.run(name, fn, outputs)
+        return self.steps.run(name, fn, outputs, settings=self.step_settings(name))
+
+    def step_settings(self, name: str) -> dict[str, Any]:
+        """The config sections step ``name``'s result depends on (a cached result made with others is
+        refused)."""
+        c = self.c
+        models = dataclasses.asdict(c.models)
+        lexicons = {"lexicons": dataclasses.asdict(c.lexicons), "seed": c.seed}
+        corpus = {"corpus": dataclasses.asdict(c.corpus), "seed": c.seed}
+        stage1 = {
+            **models,
+            **lexicons,
+            **corpus,
+            "config": c.training.stage1_config,
+            "overrides": list(c.training.stage1_overrides),
+        }
+        settings: dict[str, Any] = {
+            "components": models,
+            "lexicons": lexicons,
+            "corpus": corpus,
+            "stage1data": {**lexicons, **corpus},
+            "stage1": stage1,
+            "translation": {"stage1": stage1, "evaluation": dataclasses.asdict(c.evaluation)},
+            "stage2data": {"seed": c.seed},
+            "report": {},
+        }
+        for s in SYSTEMS:
+            settings[f"stage2-{s}"] = {
+                "stage1": stage1 if s == "lingualift" else None,
+                **models,
+                "config": c.training.system_configs[s],
+                "overrides": list(c.training.stage2_overrides),
+                "seed": c.seed,
+            }
+        evaluation = dataclasses.asdict(c.evaluation)
+        for s in (BARE_LLM, *SYSTEMS):
+            trained = settings.get(f"stage2-{s}", models)
+            settings[f"eval-{s}"] = {"model": trained, "evaluation": evaluation}
+        return settings[name]
 
     def plan(self) -> dict[str, tuple[Callable[[], dict[str, Any]], tuple[str, ...]]]:
         """Every step: its function and the result keys naming files later steps read."""
