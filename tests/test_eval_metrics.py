@@ -21,6 +21,7 @@ from lingualift.evaluation.scoring import group_averages, summarize_language
 from lingualift.evaluation.transfer import (
     fit_scaling_law,
     multilingual_transferability_index,
+    scaling_points,
     transferability_index,
 )
 
@@ -76,6 +77,55 @@ def test_scaling_law_fit_leap_and_gap():
     assert fit["monolingual_generalization_gap"] == pytest.approx(40 / math.sqrt(2) - 30.0)
     with pytest.raises(ConfigError, match=">= 2 points with N >= 2"):
         fit_scaling_law({1: 10.0, 2: 20.0})
+
+
+def test_scaling_law_recovers_a_and_b_and_never_fits_the_monolingual_point():
+    # N = training languages including English; f(N) = 50·N^-0.2 exactly for N >= 2 (a decreasing law too)
+    law = {n: 50.0 * n**-0.2 for n in (2, 3, 5, 10)}
+    for f1 in (10.0, 49.0, 95.0):  # whatever the monolingual (English-only) score, the fit is the same
+        fit = fit_scaling_law({1: f1, **law})
+        assert fit["a"] == pytest.approx(50.0, rel=1e-6) and fit["b"] == pytest.approx(-0.2, rel=1e-6)
+        assert fit["r2"] == pytest.approx(1.0)
+        # FPL = f(2) - f(1) observed; MGG = f̂(1) - f(1) = a - f(1)
+        assert fit["first_parallel_leap"] == pytest.approx(50.0 * 2**-0.2 - f1)
+        assert fit["monolingual_generalization_gap"] == pytest.approx(50.0 - f1)
+    no_mono = fit_scaling_law(law)
+    assert no_mono["a"] == pytest.approx(50.0, rel=1e-6)
+    assert "first_parallel_leap" not in no_mono and "monolingual_generalization_gap" not in no_mono
+
+
+def test_scaling_law_leap_and_gap_on_a_small_table_by_hand():
+    # 4 runs: English only 20, +1 language 30, 4 languages 36, 8 languages 40 (not an exact power law)
+    fit = fit_scaling_law({1: 20.0, 2: 30.0, 4: 36.0, 8: 40.0})
+    assert fit["first_parallel_leap"] == 10.0  # f(2) - f(1) = 30 - 20
+    assert fit["monolingual_generalization_gap"] == pytest.approx(fit["a"] - 20.0)
+    # least squares on N >= 2 only: the log-log line through (2, 30), (4, 36), (8, 40) starts the fit, and
+    # the fitted curve is within a point of each of them
+    for n, y in ((2, 30.0), (4, 36.0), (8, 40.0)):
+        assert fit["a"] * n ** fit["b"] == pytest.approx(y, abs=1.0)
+    slope = (math.log(40) - math.log(30)) / (math.log(8) - math.log(2))  # 0.2075
+    assert fit["b"] == pytest.approx(slope, abs=0.02) and fit["a"] == pytest.approx(30 / 2**slope, abs=1.0)
+
+
+@pytest.mark.parametrize(
+    ("points", "expected"),
+    [
+        (
+            {0: 10.0, 2: 20.0, 4: 30.0},
+            r"point N=0: the number of training languages \(English included; 1 = the monolingual",
+        ),
+        ({-1: 10.0, 2: 20.0, 4: 30.0}, "must be an integer >= 1, got -1"),
+        ({2.5: 10.0, 2: 20.0, 4: 30.0}, "must be an integer >= 1, got 2.5"),
+        (
+            {1: 10.0, 2: 20.0},
+            r"needs >= 2 points with N >= 2 .*the N=1 monolingual point is not fitted.*N = \[1, 2\]",
+        ),
+        ({4: 10.0}, r"needs >= 2 points with N >= 2 training languages"),
+    ],
+)
+def test_scaling_law_bad_points_are_clear_errors(points, expected):
+    with pytest.raises(ConfigError, match=expected):
+        fit_scaling_law(points)
 
 
 def test_spearman_and_retrieval_accuracy():
@@ -270,6 +320,22 @@ def test_tools_from_result_files(tmp_path: Path, capsys):
     fit = json.loads(out.read_text())
     assert fit["b"] == pytest.approx(0.5, rel=1e-6) and fit["first_parallel_leap"] == pytest.approx(10.0)
     assert (tmp_path / "fit.png").read_bytes()[:4] == b"\x89PNG"
+    # f(N) is the mean over the chosen languages, computed in lingualift (scaling_points)
+    uneven = _summary_file(tmp_path / "uneven", "mgsm", {"bn": 10.0, "sw": 20.0, "de": 60.0})
+    assert scaling_points({3: uneven}, "mgsm") == {3: 30.0}
+    assert scaling_points({3: uneven}, "mgsm", languages=["bn", "sw"]) == {3: 15.0}
+    # N < 1, a malformed or repeated point: exit 1 with the definition of N or the fix
+    capsys.readouterr()
+    first = str(tmp_path / "n1" / "summary.json")
+    assert scaling.main(["--point", f"0={first}", *args, "--benchmark", "mgsm"]) == 1
+    assert "must be an integer >= 1, got 0" in capsys.readouterr().err
+    assert scaling.main(["--point", f"two={first}", *args]) == 1
+    assert "--point expects N=path/to/summary.json with an integer N, got 'two=" in capsys.readouterr().err
+    assert scaling.main([*args, "--point", f"2={first}"]) == 1
+    assert "--point N=2 is given twice" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        scaling.main(["--help"])
+    assert "N is the number of training languages including English: N=1 is the" in capsys.readouterr().out
     transfer = _tool("transfer_metrics")
     base = _summary_file(tmp_path / "base", "mgsm", {"en": 50, "de": 40, "bn": 10, "sw": 20})
     tuned = _summary_file(tmp_path / "tuned", "mgsm", {"en": 70, "de": 50, "bn": 20, "sw": 20})

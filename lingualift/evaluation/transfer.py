@@ -8,10 +8,13 @@
   ``TI_g = 100·DI_g / DI_ref``.
 * **MTI**: the same with languages as the benchmarks, grouped into training languages (the reference) and
   unseen languages; MTI is TI of the unseen group.
-* **Parallel scaling law**: ``f(N) = a·N^b`` fitted by least squares (scipy ``curve_fit``, started from the
-  log-log line) on the points with ``N ≥ 2`` training languages; **First-Parallel Leap** ``f(2) − f(1)``
-  (observed accuracies); **Monolingual Generalization Gap** ``f̂(1) − f(1) = a − f(1)`` (the fit extrapolated
-  to one language minus the observed monolingual accuracy).
+* **Parallel scaling law** (DESIGN.md §5): ``N`` is the number of training languages *including English*, so
+  ``N = 1`` is the monolingual (English-only) baseline and ``N = 2`` English plus one parallel language.
+  ``f(N)`` is the observed score of the model trained on ``N`` languages; ``f(N) = a·N^b`` is fitted by least
+  squares (scipy ``curve_fit``, started from the log-log line) on the points with ``N ≥ 2`` only (at least
+  two of them; the monolingual point is never fitted); **First-Parallel Leap** ``FPL = f(2) − f(1)`` (observed
+  scores); **Monolingual Generalization Gap** ``MGG = f̂(1) − f(1) = a − f(1)`` (the fit extrapolated to one
+  language minus the observed monolingual score). See :func:`fit_scaling_law`, :func:`scaling_points`.
 """
 
 from __future__ import annotations
@@ -78,15 +81,33 @@ def multilingual_transferability_index(
     return {"MTI": ti["unseen"]["TI"], "groups": ti}
 
 
+def check_language_count(n: Any, where: str = "N") -> int:
+    """``n`` as a number of training languages (English included): an integer >= 1, else ConfigError."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ConfigError(
+            f"{where}: the number of training languages (English included; 1 = the monolingual English-only"
+            f" baseline) must be an integer >= 1, got {n!r}"
+        )
+    return int(n)
+
+
 def fit_scaling_law(points: dict[int, float]) -> dict[str, Any]:
-    """Fit ``f(N) = a·N^b`` on N >= 2; adds First-Parallel Leap and Monolingual Generalization Gap when
-    N=1, 2 exist."""
+    """Parallel scaling law of ``{N: f(N)}``, ``N`` = training languages including English (1 = monolingual).
+
+    Fits ``f(N) = a·N^b`` on the points with ``N >= 2`` (the N=1 point is excluded from the fit; at least two
+    points with N >= 2 are needed); adds ``first_parallel_leap`` ``f(2) − f(1)`` when N=1 and N=2 exist and
+    ``monolingual_generalization_gap`` ``f̂(1) − f(1) = a − f(1)`` when N=1 exists. Example::
+
+        fit_scaling_law({1: 30.0, 2: 40.0, 4: 56.57, 8: 80.0})  # a = 28.28, b = 0.5, FPL 10, MGG -1.72
+    """
     from scipy.optimize import curve_fit
 
-    fit_points = sorted((int(n), float(v)) for n, v in points.items() if int(n) >= 2)
+    points = {check_language_count(n, f"point N={n!r}"): float(v) for n, v in points.items()}
+    fit_points = sorted((n, v) for n, v in points.items() if n >= 2)
     if len(fit_points) < 2:
         raise ConfigError(
-            f"the scaling fit needs >= 2 points with N >= 2 training languages, got {fit_points}"
+            "the scaling fit needs >= 2 points with N >= 2 training languages (English included; the N=1"
+            f" monolingual point is not fitted), got N = {sorted(points)}; add runs with more languages"
         )
     if any(v <= 0 for _, v in fit_points):
         raise ConfigError(f"the power law needs positive accuracies, got {fit_points}")
@@ -108,6 +129,23 @@ def fit_scaling_law(points: dict[int, float]) -> dict[str, Any]:
     if 1 in result["points"]:
         result["monolingual_generalization_gap"] = float(a) - result["points"][1]
     return result
+
+
+def scaling_points(
+    summaries: dict[int, str | Path],
+    benchmark: str | None = None,
+    metric: str = "accuracy",
+    languages: Sequence[str] | None = None,
+) -> dict[int, float]:
+    """``{N: f(N)}`` from one ``summary.json`` per number of training languages ``N`` (English included, 1 =
+    the monolingual run): ``f(N)`` is the unweighted mean of ``metric`` over ``languages`` (default: every
+    language of ``benchmark`` in that file). Feed the result to :func:`fit_scaling_law`."""
+    points = {}
+    for n, path in summaries.items():
+        n = check_language_count(n, f"{path}: N")
+        scores = load_language_scores(path, benchmark, metric, languages)
+        points[n] = float(np.mean([float(v) for v in scores.values()]))
+    return points
 
 
 def load_language_scores(
@@ -172,7 +210,7 @@ def plot_scaling_law(fit: dict[str, Any], path: str | Path, title: str = "parall
     fig, ax = plt.subplots(figsize=(4.5, 3.2))
     ax.plot(ns, [fit["points"][n] for n in ns], "o", label="observed")
     ax.plot(xs, fit["a"] * xs ** fit["b"], "-", label=f"fit {fit['a']:.1f}·N^{fit['b']:.3f}")
-    ax.set_xlabel("number of training languages N")
+    ax.set_xlabel("number of training languages N (English included)")
     ax.set_ylabel("accuracy (%)")
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=8)
