@@ -15,3 +15,8 @@ class ConfigError(LinguaLiftError, ValueError):
 
 class CheckpointError(LinguaLiftError, ValueError):
     """A checkpoint is missing, incomplete or does not match the base models it is loaded onto."""
+
+
+class OutputError(LinguaLiftError, ValueError):
+    """An output path is unsafe to write: it already exists (and overwriting was not asked for), it is one of
+    the inputs, it is a directory lingualift did not create, or it cannot be created; nothing was changed."""

@@ -25,16 +25,18 @@ def test_atomic_write_keeps_old_file_on_failure(tmp_path):
 
 def test_atomic_directory_replaces_whole_or_nothing(tmp_path):
     target = tmp_path / "ckpt"
-    with atomic_directory(target) as tmp:
+    with atomic_directory(target, marker="done") as tmp:
         (tmp / "a.txt").write_text("one")
+        (tmp / "done").write_text("")
     with pytest.raises(RuntimeError):
-        with atomic_directory(target) as tmp:
+        with atomic_directory(target, marker="done", overwrite=True) as tmp:
             (tmp / "a.txt").write_text("two")
             raise RuntimeError("crash")
     assert (target / "a.txt").read_text() == "one"
-    with atomic_directory(target) as tmp:
+    with atomic_directory(target, marker="done", overwrite=True) as tmp:
         (tmp / "b.txt").write_text("three")
-    assert sorted(p.name for p in target.iterdir()) == ["b.txt"]
+        (tmp / "done").write_text("")
+    assert sorted(p.name for p in target.iterdir()) == ["b.txt", "done"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt"]
 
 
