@@ -9,7 +9,10 @@
     a standard PEFT LoRA adapter directory whose ``adapter_config.json`` names the base (``plain+lora``), each
     with the LLM tokenizer and a model card; no ``lingualift_checkpoint.json``, so any HF/PEFT tool reads them
     and the evaluator loads them as plain causal LMs (:func:`load_plain_llm`).
-Every form is written into a temporary directory that replaces the target only when complete.
+Every form is written into a temporary directory that replaces the target only when complete, under the
+output policy of :func:`lingualift.io_utils.check_output_path`: a new or empty directory is written; a
+lingualift checkpoint (it holds ``lingualift_checkpoint.json`` or ``lingualift_card.json``) is replaced only
+with ``overwrite=True``; any other non-empty directory is never touched.
 """
 
 from __future__ import annotations
@@ -23,8 +26,8 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from lingualift.errors import CheckpointError
-from lingualift.io_utils import atomic_directory, atomic_write_json
-from lingualift.model_card import load_card_data
+from lingualift.io_utils import atomic_directory, atomic_write_json, check_output_path
+from lingualift.model_card import CARD_DATA_FILE, load_card_data
 from lingualift.modeling.components import Source, fingerprint, fingerprints_match, load_encoder, load_llm
 from lingualift.modeling.configuration import LinguaLiftConfig
 
@@ -34,6 +37,31 @@ CHECKPOINT_META = "lingualift_checkpoint.json"
 FORMS = ("bridge", "bridge+lora", "full")
 PLAIN_FORMS = ("plain", "plain+lora")
 ADAPTER_CONFIG = "adapter_config.json"  # PEFT's file name
+# files showing lingualift wrote a checkpoint directory (every form has its card data; the bridged forms also
+# the metadata, written last and listing the directory's files)
+CHECKPOINT_MARKERS = (CHECKPOINT_META, CARD_DATA_FILE)
+HF_WEIGHT_FILES = (
+    "model.safetensors",
+    "model.safetensors.index.json",
+    "pytorch_model.bin",
+    "pytorch_model.bin.index.json",
+)
+
+
+def check_checkpoint_output(
+    save_directory: str | os.PathLike, overwrite: bool = False, hint: str | None = None
+) -> Path:
+    """Whether a checkpoint may be saved to ``save_directory`` (the rule every ``save_*`` applies; call it
+    early to fail before the work): new or empty, or a lingualift checkpoint and ``overwrite``; else
+    OutputError."""
+    extra = {"hint": hint} if hint else {}
+    return check_output_path(
+        save_directory, overwrite=overwrite, created_marker=CHECKPOINT_MARKERS, what="checkpoint", **extra
+    )
+
+
+def _checkpoint_directory(save_directory: str | os.PathLike, overwrite: bool):
+    return atomic_directory(save_directory, overwrite=overwrite, marker=CHECKPOINT_MARKERS, what="checkpoint")
 
 
 def _processor_of(model: Any, processor: Any) -> Any:
@@ -46,9 +74,16 @@ def _processor_of(model: Any, processor: Any) -> Any:
 
 
 def _write_meta(directory: Path, form: str, model: Any) -> None:
+    """Write the metadata last: its presence means "complete", and it lists the checkpoint's own files."""
+    files = sorted({entry.name for entry in directory.iterdir()} | {CHECKPOINT_META})
     atomic_write_json(
         directory / CHECKPOINT_META,
-        {"form": form, "encoder": model.config.encoder_name_or_path, "llm": model.config.llm_name_or_path},
+        {
+            "form": form,
+            "encoder": model.config.encoder_name_or_path,
+            "llm": model.config.llm_name_or_path,
+            "files": files,
+        },
     )
 
 
@@ -65,10 +100,13 @@ def _save_bridge_files(model: Any, directory: Path, processor: Any) -> None:
     processor.save_pretrained(directory)
 
 
-def save_bridge(model: Any, save_directory: str | os.PathLike, processor: Any = None) -> None:
-    """Write a bridge checkpoint (form a) atomically."""
+def save_bridge(
+    model: Any, save_directory: str | os.PathLike, processor: Any = None, overwrite: bool = False
+) -> None:
+    """Write a bridge checkpoint (form a) atomically; an existing lingualift checkpoint there is replaced only
+    with ``overwrite``, any other non-empty directory is refused."""
     processor = _processor_of(model, processor)
-    with atomic_directory(save_directory) as tmp:
+    with _checkpoint_directory(save_directory, overwrite) as tmp:
         _save_bridge_files(model, tmp, processor)
         _write_card(model, tmp, "bridge", save_directory)
         _write_meta(tmp, "bridge", model)
@@ -80,17 +118,20 @@ def save_checkpoint(
     processor: Any = None,
     merge_lora: bool = False,
     card_location: str | None = None,
+    overwrite: bool = False,
 ) -> None:
     """Write the stage-2 form: full, or bridge + LoRA adapter (merged into full when ``merge_lora``).
 
     ``card_location``: where the model card tells users to load it from (default: ``save_directory``).
+    An existing lingualift checkpoint there is replaced only with ``overwrite``.
     """
     from lingualift.modeling.stages import merge_lora as merge
 
     processor = _processor_of(model, processor)
+    check_checkpoint_output(save_directory, overwrite)  # before merging: a refusal leaves the model as it was
     if model.has_lora and merge_lora:
         merge(model)
-    with atomic_directory(save_directory) as tmp:
+    with _checkpoint_directory(save_directory, overwrite) as tmp:
         if model.has_lora:
             _save_bridge_files(model, tmp, processor)
             model.language_model.save_pretrained(tmp / ADAPTER_DIR)
@@ -103,22 +144,59 @@ def save_checkpoint(
         _write_meta(tmp, form, model)
 
 
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CheckpointError(f"{path}: not readable JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise CheckpointError(f"{path}: expected a JSON object, got {type(data).__name__}")
+    return data
+
+
 def checkpoint_form(directory: str | os.PathLike) -> str:
-    """The form of a saved checkpoint; a clear error when ``directory`` is not a complete one."""
+    """The form of a saved checkpoint; a clear error when ``directory`` is not a complete one.
+
+    ``save_bridge``/``save_checkpoint`` write ``lingualift_checkpoint.json`` last (with the list of the
+    checkpoint's files), so a directory holding ``bridge.safetensors`` without it is an interrupted or foreign
+    save and is reported as such, never guessed; without the metadata only an HF ``save_pretrained`` of the
+    composite (``config.json`` of model_type lingualift + weights) is accepted, as ``full``.
+    """
     directory = Path(directory)
     meta = directory / CHECKPOINT_META
     if not meta.is_file():
+        if (directory / BRIDGE_WEIGHTS).is_file():
+            raise CheckpointError(
+                f"{directory}: incomplete or foreign bridge checkpoint: it holds {BRIDGE_WEIGHTS} but no"
+                f" {CHECKPOINT_META} (save_bridge/save_checkpoint write that file last, so this save did not"
+                " finish or another tool wrote the directory); save the checkpoint again (save_bridge or"
+                " `lingualift model build`) or point at a complete one"
+            )
         if (directory / "config.json").is_file():
-            config = json.loads((directory / "config.json").read_text(encoding="utf-8"))
+            config = _read_json(directory / "config.json")
             if config.get("model_type") == LinguaLiftConfig.model_type:
+                if not any((directory / name).is_file() for name in HF_WEIGHT_FILES):
+                    raise CheckpointError(
+                        f"{directory}: incomplete full checkpoint: config.json names a lingualift model but"
+                        f" there are no weights ({', '.join(HF_WEIGHT_FILES)}) and no {CHECKPOINT_META};"
+                        " save the checkpoint again (save_checkpoint) or point at a complete one"
+                    )
                 return "full"
         raise CheckpointError(
             f"{directory}: not a lingualift checkpoint (no {CHECKPOINT_META}; expected a directory written by"
             " save_bridge/save_checkpoint)"
         )
-    form = json.loads(meta.read_text(encoding="utf-8")).get("form")
+    data = _read_json(meta)
+    form = data.get("form")
     if form not in FORMS:
         raise CheckpointError(f"{meta}: unknown checkpoint form {form!r}; expected one of {', '.join(FORMS)}")
+    listed = data.get("files")
+    missing = [name for name in listed if not (directory / name).exists()] if isinstance(listed, list) else []
+    if missing:
+        raise CheckpointError(
+            f"{directory}: incomplete {form} checkpoint: {CHECKPOINT_META} lists {', '.join(missing)} but"
+            " they are missing; restore them or save the checkpoint again"
+        )
     return form
 
 
@@ -213,21 +291,24 @@ def save_plain_checkpoint(
     merge_lora: bool = False,
     card_data: dict[str, Any] | None = None,
     card_location: str | None = None,
+    overwrite: bool = False,
 ) -> str:
     """Write a plain causal LM (form c) atomically: its PEFT LoRA adapter, or (no adapter, or ``merge_lora``)
-    the full ``save_pretrained`` checkpoint; plus the LLM tokenizer and a model card. Returns the form."""
+    the full ``save_pretrained`` checkpoint; plus the LLM tokenizer and a model card. Returns the form.
+    An existing lingualift checkpoint there is replaced only with ``overwrite``."""
     from peft import PeftModel
 
     from lingualift.model_card import write_plain_model_card
     from lingualift.modeling.stages import quiet_peft_deprecations
 
+    check_checkpoint_output(save_directory, overwrite)  # before merging: a refusal leaves the model as it was
     has_lora = isinstance(model, PeftModel)
     if has_lora and merge_lora:
         with quiet_peft_deprecations():
             model = model.merge_and_unload()
         has_lora = False
     form = "plain+lora" if has_lora else "plain"
-    with atomic_directory(save_directory) as tmp:
+    with _checkpoint_directory(save_directory, overwrite) as tmp:
         with quiet_peft_deprecations():
             model.save_pretrained(tmp)  # PEFT: adapter_config.json + adapter weights; else config + weights
         processor.llm_tokenizer.save_pretrained(tmp)

@@ -20,7 +20,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     build.add_argument("--encoder-revision", default=None)
     build.add_argument("--llm-revision", default=None)
     build.add_argument("--seed", type=int, default=0)
-    build.add_argument("--out", required=True, help="directory of the bridge checkpoint to write")
+    build.add_argument(
+        "--out", required=True, help="directory of the bridge checkpoint to write (new or empty)"
+    )
+    build.add_argument(
+        "--overwrite", action="store_true", help="replace a lingualift checkpoint already in --out"
+    )
     build.set_defaults(func=_build)
 
     info = sub.add_parser("info", help="print the form, bases and sizes of a checkpoint")
@@ -38,8 +43,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _build(args: argparse.Namespace) -> int:
     import torch
 
+    from lingualift.modeling.checkpoints import check_checkpoint_output, save_bridge
     from lingualift.modeling.modeling import LinguaLiftForCausalLM
 
+    check_checkpoint_output(args.out, args.overwrite)  # before loading any model
     torch.manual_seed(args.seed)
     model = LinguaLiftForCausalLM.from_components(
         encoder=args.encoder,
@@ -49,7 +56,7 @@ def _build(args: argparse.Namespace) -> int:
         encoder_revision=args.encoder_revision,
         llm_revision=args.llm_revision,
     )
-    model.save_bridge(args.out)
+    save_bridge(model, args.out, overwrite=args.overwrite)
     print(
         f"wrote bridge checkpoint {args.out} "
         f"({sum(p.numel() for p in model.bridge.parameters()):,} bridge parameters)"
