@@ -10,7 +10,7 @@ import pytest
 from lingualift.cli import main
 from lingualift.data import MATH_INSTRUCTION, NLI_INSTRUCTION, build_stage2_dataset
 from lingualift.data.prompts import MCQA_INSTRUCTION
-from lingualift.errors import ConfigError, InputDataError
+from lingualift.errors import ConfigError, InputDataError, OutputError
 
 
 def test_gsm8k_answers_become_cot_with_the_answer_is(shared_data):
@@ -148,10 +148,15 @@ def test_hf_datasets_output(tmp_path, shared_data):
         "lang",
         "task",
     }
+    with pytest.raises(OutputError, match="already holds a lingualift dataset.*--overwrite"):
+        build_stage2_dataset("gsm8k", shared_data / "gsm8k" / "test.jsonl", out, limit=3)
+    build_stage2_dataset("gsm8k", shared_data / "gsm8k" / "test.jsonl", out, limit=3, overwrite=True)
+    assert datasets.load_from_disk(str(out)).num_rows == 3
     (tmp_path / "not_a_dataset").mkdir()
-    with pytest.raises(ConfigError, match="is not a saved HF dataset"):
+    (tmp_path / "not_a_dataset" / "notes.txt").write_text("mine\n")
+    with pytest.raises(OutputError, match="not_a_dataset: exists, is not empty and was not created by"):
         build_stage2_dataset(
-            "gsm8k", shared_data / "gsm8k" / "test.jsonl", tmp_path / "not_a_dataset", limit=5
+            "gsm8k", shared_data / "gsm8k" / "test.jsonl", tmp_path / "not_a_dataset", limit=5, overwrite=True
         )
 
 

@@ -12,8 +12,8 @@ import argparse
 
 from lingualift.codeswitch.pos import POS_GROUPS
 from lingualift.codeswitch.switcher import ASSIGNMENTS, CHOICES
-from lingualift.errors import ConfigError
-from lingualift.io_utils import atomic_write_json
+from lingualift.errors import ConfigError, OutputError
+from lingualift.io_utils import atomic_write_json, check_output_path, path_inputs, same_file
 
 
 def _key_value(spec: str) -> tuple[str, str]:
@@ -37,10 +37,15 @@ def add_stage1_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--field", default=None, help="JSONL field holding the text (default: text)")
     parser.add_argument(
-        "--out", required=True, help="output .jsonl file, or a folder for an HF datasets dataset"
+        "--out",
+        required=True,
+        help="output .jsonl file, or a folder for an HF datasets dataset (new; never one of the inputs)",
     )
     parser.add_argument(
         "--format", choices=("jsonl", "hf"), default=None, help="output format (default: by --out)"
+    )
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace an existing --out (and --stats-json)"
     )
     parser.add_argument(
         "--ratio", type=float, default=0.8, help="share of eligible words replaced (default 0.8)"
@@ -97,6 +102,14 @@ def run_stage1(args: argparse.Namespace) -> int:
     """Build the stage-1 dataset from parsed arguments and print the replacement statistics."""
     from lingualift.data.stage1 import build_stage1_dataset
 
+    if args.stats_json:  # checked before the work, like --out (build_stage1_dataset checks that one)
+        inputs = path_inputs(args.input, args.mix_in, args.lexicon)
+        if same_file(args.stats_json, args.out):
+            raise OutputError(
+                f"--stats-json {args.stats_json}: the same path as --out {args.out}; give the statistics"
+                " another file"
+            )
+        check_output_path(args.stats_json, inputs, args.overwrite, what="statistics file")
     summary = build_stage1_dataset(
         args.input,
         args.lexicon,
@@ -119,6 +132,7 @@ def run_stage1(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         protect_stop_words=not args.replace_stop_words,
         use_lemma=not args.no_lemma,
+        overwrite=args.overwrite,
     )
     print(summary.stats.format_table())
     print(

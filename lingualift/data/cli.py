@@ -26,6 +26,7 @@ def run_stage2(args: argparse.Namespace) -> int:
         limit=args.limit,
         output_format=args.format,
         progress=not args.no_progress,
+        overwrite=args.overwrite,
     )
     for lang, count in summary.records.items():
         skipped = summary.skipped.get(lang, 0)
@@ -55,11 +56,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     stage2.add_argument("--input", required=True, help="task data: .jsonl, .json (array) or .tsv")
     stage2.add_argument(
-        "--out", required=True, help="output .jsonl file, or a folder for an HF datasets dataset"
+        "--out",
+        required=True,
+        help="output .jsonl file, or a folder for an HF datasets dataset (new; never one of the inputs)",
     )
     stage2.add_argument(
         "--format", choices=("jsonl", "hf"), default=None, help="output format (default: by --out)"
     )
+    stage2.add_argument("--overwrite", action="store_true", help="replace an existing --out")
     stage2.add_argument("--lang", default="en", help="language of --input (default en)")
     stage2.add_argument(
         "--parallel",

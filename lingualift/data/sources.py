@@ -8,17 +8,22 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from lingualift.errors import ConfigError, InputDataError
-from lingualift.io_utils import atomic_write_jsonl, iter_jsonl, iter_text_lines
+from lingualift.io_utils import (
+    atomic_directory,
+    atomic_write_jsonl,
+    check_output_path,
+    iter_jsonl,
+    iter_text_lines,
+)
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 OUTPUT_FORMATS = ("jsonl", "hf")
+HF_DATASET_MARKER = "dataset_info.json"  # what datasets' save_to_disk writes: a folder it may replace
 
 
 def iter_sentences(path: str | os.PathLike, field: str | None = None) -> Iterator[tuple[str, str]]:
@@ -135,26 +140,49 @@ def output_format(out: str | os.PathLike, fmt: str | None) -> str:
     return "jsonl" if Path(out).suffix.lower() in JSONL_SUFFIXES + (".json",) else "hf"
 
 
-def write_records(records: Iterable[dict[str, Any]], out: str | os.PathLike, fmt: str | None = None) -> int:
-    """Write records atomically as JSONL or as an HF ``datasets`` folder; returns the count."""
+def check_records_output(
+    out: str | os.PathLike,
+    fmt: str | None = None,
+    *,
+    overwrite: bool = False,
+    inputs: Iterable[str | os.PathLike | None] = (),
+) -> Path:
+    """The output rule for a dataset written by :func:`write_records` (call it before the work): ``out`` is
+    not an input, and an existing ``out`` (a JSONL file, or a saved HF dataset folder) needs ``overwrite``."""
+    hf = output_format(out, fmt) == "hf"
+    return check_output_path(
+        out,
+        inputs,
+        overwrite,
+        created_marker=HF_DATASET_MARKER if hf else None,
+        directory=hf,
+        what="dataset",
+    )
+
+
+def write_records(
+    records: Iterable[dict[str, Any]],
+    out: str | os.PathLike,
+    fmt: str | None = None,
+    *,
+    overwrite: bool = False,
+    inputs: Iterable[str | os.PathLike | None] = (),
+) -> int:
+    """Write records atomically as JSONL or as an HF ``datasets`` folder; returns the count.
+
+    Output policy (:func:`lingualift.io_utils.check_output_path`): ``out`` may not be one of ``inputs``; an
+    existing ``out`` is replaced only with ``overwrite`` (a folder only when it is a saved HF dataset).
+    """
     out = Path(out)
+    inputs = tuple(inputs)
     if output_format(out, fmt) == "jsonl":
+        check_records_output(out, fmt, overwrite=overwrite, inputs=inputs)
         return atomic_write_jsonl(out, records)
     import datasets
 
-    if out.exists() and not (out / "dataset_info.json").is_file():
-        raise ConfigError(
-            f"{out} exists and is not a saved HF dataset; refusing to replace it (pick a new path)"
-        )
-    rows = list(records)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with atomic_directory(
+        out, overwrite=overwrite, marker=HF_DATASET_MARKER, inputs=inputs, what="dataset"
+    ) as tmp:
+        rows = list(records)
         datasets.Dataset.from_list(rows).save_to_disk(str(tmp))
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return len(rows)

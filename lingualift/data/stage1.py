@@ -25,8 +25,9 @@ from typing import Any
 from lingualift.codeswitch import CodeSwitcher, SwitchResult, SwitchStats
 from lingualift.codeswitch.lexicon import LexiconSource
 from lingualift.data.prompts import stage1_instruction
-from lingualift.data.sources import iter_records, iter_sentences, write_records
+from lingualift.data.sources import check_records_output, iter_records, iter_sentences, write_records
 from lingualift.errors import ConfigError, InputDataError
+from lingualift.io_utils import path_inputs
 
 
 @dataclass
@@ -160,6 +161,7 @@ def build_stage1_dataset(
     output_format: str | None = None,
     progress: bool = False,
     switcher: CodeSwitcher | None = None,
+    overwrite: bool = False,
     **switcher_options: Any,
 ) -> Stage1Summary:
     """Code-switch a corpus (path to .txt/.jsonl with ``field``, or a list of sentences) into stage-1 records.
@@ -168,9 +170,19 @@ def build_stage1_dataset(
     ``.rows``.
     ``mix_in_fraction``: share of the final dataset taken from ``mix_in`` (None = all of it).
     ``switcher_options`` go to :class:`CodeSwitcher` (``model``, ``n_process``, ``batch_size``, ...).
+    ``out`` may not be one of the input files and, when it exists, is replaced only with ``overwrite``
+    (checked before any work; :func:`lingualift.io_utils.check_output_path`).
     """
     if switcher is not None and (switcher_options or lexicons is not None):
         raise ConfigError("pass either switcher= or lexicons/switcher options, not both")
+    inputs = path_inputs(
+        sentences if isinstance(sentences, (str, os.PathLike)) else None,
+        mix_in if isinstance(mix_in, (str, os.PathLike)) else None,
+        lexicons if isinstance(lexicons, (str, os.PathLike, Mapping, list, tuple)) else None,
+        list(switcher.lexicons.values()) if switcher is not None else None,
+    )
+    if out is not None:  # before the spaCy pipeline loads: a refused output costs nothing
+        check_records_output(out, output_format, overwrite=overwrite, inputs=inputs)
     if switcher is None:
         if lexicons is None:
             raise ConfigError("build_stage1_dataset needs lexicons (or a ready CodeSwitcher via switcher=)")
@@ -217,7 +229,8 @@ def build_stage1_dataset(
         summary.mixed_in = len(chosen)
         records = _interleave(records, chosen, rng)
     if out is not None:
-        write_records(records, out, output_format)  # streams to JSONL when nothing is mixed in
+        # streams to JSONL when nothing is mixed in
+        write_records(records, out, output_format, overwrite=overwrite, inputs=inputs)
     else:
         summary.rows = list(records)
     summary.records += summary.mixed_in

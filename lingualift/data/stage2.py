@@ -32,8 +32,9 @@ from lingualift.data.prompts import (
     format_mcqa_input,
     format_nli_input,
 )
-from lingualift.data.sources import iter_records, write_records
+from lingualift.data.sources import check_records_output, iter_records, write_records
 from lingualift.errors import ConfigError, InputDataError
+from lingualift.io_utils import path_inputs
 
 Source = str | os.PathLike | Iterable[Mapping[str, Any]]
 # a converter returns (instruction, input, output), or None to skip an unusable record (e.g. no gold label)
@@ -261,13 +262,15 @@ def build_stage2_dataset(
     limit: int | None = None,
     output_format: str | None = None,
     progress: bool = False,
+    overwrite: bool = False,
 ) -> Stage2Summary:
     """Convert ``input`` (path or records) of ``task`` into stage-2 records; with ``parallel`` add translated
     copies.
 
     ``limit`` caps the records per language; ``shuffle`` mixes the languages with ``seed`` (else language
     blocks in order: ``lang`` first, then ``parallel`` in the given order). Writes ``out`` (``.jsonl`` or HF
-    folder) when given, else returns the records in ``.rows``.
+    folder) when given, else returns the records in ``.rows``; ``out`` may not be one of the input files and,
+    when it exists, is replaced only with ``overwrite`` (checked before any work).
     """
     name = resolve_task(task)
     if limit is not None and limit < 1:
@@ -275,6 +278,9 @@ def build_stage2_dataset(
     sources = {lang: input, **dict(parallel or {})}
     if parallel and lang in parallel:
         raise ConfigError(f"language {lang!r} given both as the main input and in parallel")
+    inputs = path_inputs(*(source for source in sources.values() if isinstance(source, (str, os.PathLike))))
+    if out is not None:
+        check_records_output(out, output_format, overwrite=overwrite, inputs=inputs)
     summary = Stage2Summary(task=name, out=str(out) if out is not None else None)
     records: list[dict[str, Any]] = []
     for code, source in sources.items():
@@ -293,7 +299,7 @@ def build_stage2_dataset(
     if shuffle:
         random.Random(f"{seed}/stage2").shuffle(records)
     if out is not None:
-        write_records(records, out, output_format)
+        write_records(records, out, output_format, overwrite=overwrite, inputs=inputs)
     else:
         summary.rows = records
     return summary
