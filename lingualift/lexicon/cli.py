@@ -1,7 +1,8 @@
 """``lingualift lexicon``: ``induce`` a bilingual lexicon and ``evaluate`` a mapping from the command line.
 
-Exit codes: 0 success; 1 bad input (the CLI prints the error); 3 induction ran but failed detection (no
-lexicon written; see ``DIR/report.json``).
+Exit codes: 0 success; 1 bad input or a refused output (the CLI prints the error); 3 induction ran but
+failed detection (no lexicon written; see ``DIR/report.json``, or ``DIR/report.failed.json`` when DIR holds an
+earlier successful run, which is left as it was).
 """
 
 from __future__ import annotations
@@ -49,6 +50,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _add_vector_args(induce)
     induce.add_argument("--method", choices=METHODS, default="robust")
     induce.add_argument("--out", required=True, help="output directory")
+    induce.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an earlier successful run in --out (a failed run never touches it)",
+    )
     induce.add_argument(
         "--seeds", type=int, nargs="+", default=[0, 1, 2], help="random seeds to try (default 0 1 2)"
     )
@@ -115,6 +121,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--mapping", required=True, help="mapping.npy written by 'lexicon induce'")
     evaluate.add_argument("--dictionary", required=True, help="MUSE-format 'src tgt' file")
     evaluate.add_argument("--json", help="also write the result to this JSON file")
+    evaluate.add_argument("--overwrite", action="store_true", help="replace an existing --json file")
     evaluate.set_defaults(func=run_evaluate)
 
 
@@ -145,11 +152,14 @@ def run_induce(args: argparse.Namespace) -> int:
         refine_iterations=args.refine_iterations,
         evaluate_dictionary=args.evaluate,
         progress=not args.quiet,
+        overwrite=args.overwrite,
     )
     report = result.report
     if not result.success:
+        kept = f"; the earlier run in {args.out} is unchanged" if report.get("earlier_run_kept") else ""
         print(
-            f"lingualift lexicon induce: {result.failure}; no lexicon written (see {args.out}/report.json)",
+            f"lingualift lexicon induce: {result.failure}; no lexicon written"
+            f" (see {report['files']['report']}){kept}",
             file=sys.stderr,
         )
         return FAILED_EXIT_CODE
@@ -174,9 +184,12 @@ def _print_evaluation(result: dict) -> None:
 
 def run_evaluate(args: argparse.Namespace) -> int:
     """Run ``lexicon evaluate``."""
-    from lingualift.io_utils import atomic_write_json
+    from lingualift.io_utils import atomic_write_json, check_output_path, path_inputs
     from lingualift.lexicon.evaluate import evaluate_mapping
 
+    if args.json:  # before the work
+        inputs = path_inputs(args.src, args.tgt, args.mapping, args.dictionary)
+        check_output_path(args.json, inputs, args.overwrite, what="evaluation result")
     result = evaluate_mapping(
         args.src,
         args.tgt,

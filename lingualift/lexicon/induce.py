@@ -25,10 +25,11 @@ from pathlib import Path
 import numpy as np
 
 from lingualift.errors import ConfigError
+from lingualift.io_utils import path_inputs
 from lingualift.lexicon.adversarial import AdversarialOptions, adversarial_mapping
 from lingualift.lexicon.dictionaries import dictionary_pairs, identical_pairs, read_dictionary
 from lingualift.lexicon.evaluate import check_dimensions, evaluate_translation
-from lingualift.lexicon.output import Entry, extract_lexicon, write_run
+from lingualift.lexicon.output import Entry, check_run_output, extract_lexicon, write_run
 from lingualift.lexicon.procrustes import procrustes_from_pairs, refine
 from lingualift.lexicon.robust import RobustOptions, robust_mapping
 from lingualift.lexicon.selection import FailureThresholds, failure_reason, score_mapping
@@ -115,6 +116,7 @@ def induce_lexicon(
     thresholds: FailureThresholds | None = None,
     evaluate_dictionary: str | os.PathLike | None = None,
     progress: bool = True,
+    overwrite: bool = False,
 ) -> LexiconResult:
     """Induce a bilingual lexicon from two monolingual vector spaces (``src``/``tgt``: specs or Embeddings).
 
@@ -122,6 +124,8 @@ def induce_lexicon(
     detection (``all_seeds=True`` runs every seed), and the run with the best unsupervised criterion is kept.
     When it still looks failed, nothing but ``report.json`` is written and ``success`` is False.
     ``evaluate_dictionary`` (optional) adds P@k against a gold MUSE dictionary to the report.
+    An earlier successful run in ``out_dir`` is refused before any work unless ``overwrite``; a failed run
+    leaves it untouched and writes ``report.failed.json`` beside it (see :mod:`lingualift.lexicon.output`).
     """
     if method not in METHODS:
         raise ConfigError(f"unknown method {method!r} (expected one of {', '.join(METHODS)})")
@@ -129,6 +133,13 @@ def induce_lexicon(
         raise ConfigError("seeds must name at least one random seed")
     robust, adversarial = robust or RobustOptions(), adversarial or AdversarialOptions()
     thresholds = thresholds or FailureThresholds()
+    inputs = path_inputs(
+        *(spec for spec in (src, tgt) if isinstance(spec, (str, os.PathLike))),
+        seed_dictionary,
+        evaluate_dictionary,
+    )
+    if out_dir is not None:  # before loading the vectors: a refused output costs nothing
+        check_run_output(out_dir, inputs, overwrite)
     timings: dict[str, float] = {}
     started = time.perf_counter()
     src_emb = load_embeddings(src, max_vocab=max_vocab, lang=src_lang)
@@ -240,7 +251,14 @@ def induce_lexicon(
         report["evaluation"] = evaluation
     out = Path(out_dir) if out_dir is not None else None
     if out is not None:
-        write_run(out, report, mapping if success else None, entries if success else None)
+        write_run(
+            out,
+            report,
+            mapping if success else None,
+            entries if success else None,
+            overwrite=overwrite,
+            inputs=inputs,
+        )
     if not success:
         logger.error("%s", failure)
     return LexiconResult(

@@ -1,5 +1,9 @@
 """Lexicon extraction and the files of an induction run: ``lexicon.tsv``, ``mapping.npy``, ``report.json``.
 
+Output policy: an earlier successful run in the directory (its lexicon, mapping or report) is replaced only
+with ``overwrite``; a failed run never touches it and writes its report beside it as ``report.failed.json``
+(into a directory without a successful run: ``report.json``). Other files in the directory are never touched.
+
 The lexicon lists up to ``k`` CSLS translations per source word as ``source<TAB>target<TAB>score`` (score =
 CSLS, in [-2, 2]). ``filter='mutual'`` keeps a candidate only when the source word is also the target's CSLS
 nearest neighbour (high precision); ``filter='threshold'`` keeps candidates scoring at least ``min_score``.
@@ -8,17 +12,20 @@ Tokens that are not words (numerals, punctuation, markup such as ``</s>``) are l
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
 from lingualift.errors import ConfigError
-from lingualift.io_utils import atomic_open, atomic_write_json
+from lingualift.io_utils import atomic_open, atomic_write_json, check_output_path
 from lingualift.lexicon.retrieval import csls_knn, mean_topk_similarity
 from lingualift.lexicon.vectors import Embeddings, is_lexical
 
 LEXICON_FILE, MAPPING_FILE, REPORT_FILE = "lexicon.tsv", "mapping.npy", "report.json"
+FAILED_REPORT_FILE = "report.failed.json"  # a failed run's report beside an earlier successful run
 FILTERS = ("mutual", "threshold")
 Entry = tuple[str, str, float]
 
@@ -79,20 +86,60 @@ def write_mapping(path: str | os.PathLike, mapping: np.ndarray) -> None:
         np.save(handle, mapping.astype(np.float32))
 
 
+def _is_failed_report(path: Path) -> bool:
+    """Whether ``path`` is the report of a failed lingualift induction run (safe to replace)."""
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(report, dict) and report.get("success") is False and "method" in report
+
+
+def _holds_successful_run(out: Path) -> bool:
+    report = out / REPORT_FILE
+    return (
+        (out / LEXICON_FILE).exists()
+        or (out / MAPPING_FILE).exists()
+        or (report.exists() and not _is_failed_report(report))
+    )
+
+
+def check_run_output(
+    out_dir: str | os.PathLike, inputs: Iterable[str | os.PathLike | None] = (), overwrite: bool = False
+) -> Path:
+    """The output rule of an induction run (call it before the work): ``out_dir`` can be created; none of its
+    files is an input; an earlier successful run there needs ``overwrite``. Returns ``out_dir`` as a Path."""
+    out = Path(out_dir)
+    inputs = tuple(inputs)
+    # the folder itself: creatable and not a file (other files in it are never touched)
+    check_output_path(out, directory=True, created_marker=lambda _: True, overwrite=True, what="lexicon run")
+    for name, what in ((LEXICON_FILE, "lexicon"), (MAPPING_FILE, "mapping"), (REPORT_FILE, "report")):
+        path = out / name
+        replaceable = name == REPORT_FILE and _is_failed_report(path)  # an earlier failure's report
+        check_output_path(path, inputs, overwrite or replaceable, what=what)
+    failed = out / FAILED_REPORT_FILE
+    check_output_path(failed, inputs, overwrite or _is_failed_report(failed), what="report")
+    return out
+
+
 def write_run(
     out_dir: str | os.PathLike,
     report: dict,
     mapping: np.ndarray | None = None,
     entries: list[Entry] | None = None,
+    overwrite: bool = False,
+    inputs: Iterable[str | os.PathLike | None] = (),
 ) -> dict[str, str]:
-    """Write a run's files; a failed run (``mapping is None``) writes only the report and removes stale
-    outputs."""
-    out = Path(out_dir)
+    """Write a run's files (:func:`check_run_output` first; the report last). A failed run (``mapping is
+    None``) writes only its report: ``report.json``, or ``report.failed.json`` beside an earlier successful
+    run, which stays as it was."""
+    out = check_run_output(out_dir, inputs, overwrite)
     out.mkdir(parents=True, exist_ok=True)
     files = {"report": str(out / REPORT_FILE)}
     if mapping is None:
-        for stale in (out / LEXICON_FILE, out / MAPPING_FILE):
-            stale.unlink(missing_ok=True)
+        if _holds_successful_run(out):
+            files["report"] = str(out / FAILED_REPORT_FILE)
+            report["earlier_run_kept"] = True  # its lexicon.tsv / mapping.npy / report.json are unchanged
     else:
         write_mapping(out / MAPPING_FILE, mapping)
         files["mapping"] = str(out / MAPPING_FILE)
@@ -100,7 +147,7 @@ def write_run(
             write_lexicon(out / LEXICON_FILE, entries)
             files["lexicon"] = str(out / LEXICON_FILE)
     report["files"] = files
-    atomic_write_json(out / REPORT_FILE, report)
+    atomic_write_json(files["report"], report)
     return files
 
 
