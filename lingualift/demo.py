@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from lingualift.errors import InputDataError, LinguaLiftError
-from lingualift.io_utils import read_jsonl
+from lingualift.io_utils import check_output_path, read_jsonl
 from lingualift.steps import StepRunner
 
 # the public benchmark files: $LINGUALIFT_DATA_DIR, else ../shared/data from where the demo is started
@@ -160,6 +160,7 @@ class DemoRun:
                 src_lang="en",
                 tgt_lang=lang,
                 evaluate_dictionary=gold if gold.is_file() else None,
+                overwrite=True,  # the demo's own output dir (checked in run()); a step re-run replaces it
             )
             if not run.success:
                 raise LinguaLiftError(f"lexicon induction en-{lang} failed: {run.failure}")
@@ -189,7 +190,7 @@ class DemoRun:
         lexicons = {lang: info["lexicon"] for lang, info in self.results["lexicon"]["languages"].items()}
         out = self.out / "data" / "stage1.jsonl"
         summary = build_stage1_dataset(
-            questions, lexicons, out=out, ratio=0.8, seed=self.s.seed, progress=True
+            questions, lexicons, out=out, ratio=0.8, seed=self.s.seed, progress=True, overwrite=True
         )
         example = read_jsonl(out)[0]
         return {
@@ -210,6 +211,7 @@ class DemoRun:
             limit=self.s.stage2_examples,
             shuffle=True,
             seed=self.s.seed,
+            overwrite=True,
         )
         return {"file": str(out), "records": summary.records}
 
@@ -312,7 +314,9 @@ class DemoRun:
             tree.setdefault(section, {})
         tree["model"].update(encoder=parts["encoder"], llm=parts["llm"])
         tree["data"]["train_file"] = train_file
-        tree["training"].update(output_dir=str(out_dir), resume=True)
+        # an interrupted stage resumes, a finished one is returned as it is; --fresh trains it again
+        fresh = self.s.fresh
+        tree["training"].update(output_dir=str(out_dir), resume=not fresh, overwrite_output_dir=fresh)
         if steps is not None:
             tree["training"]["max_steps"] = steps
         if batch is not None:
@@ -418,6 +422,9 @@ class DemoRun:
         return {"report": str(path)}
 
     def run(self) -> Path:
+        # the output policy: a non-empty --out must be an earlier demo's (it has steps/); inside it the demo
+        # replaces its own outputs when a step runs again
+        check_output_path(self.out, created_marker="steps", overwrite=True, what="demo output")
         self.out.mkdir(parents=True, exist_ok=True)
         self.step("lexicon", self.lexicons)
         self.step("codeswitch", self.codeswitch)
