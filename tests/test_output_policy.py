@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from lingualift.cli import main
-from lingualift.errors import CheckpointError, OutputError
+from lingualift.errors import CheckpointError, ConfigError, OutputError
 from lingualift.io_utils import atomic_directory, check_output_path
 from lingualift.modeling.checkpoints import (
     CHECKPOINT_META,
@@ -26,6 +27,9 @@ from lingualift.modeling.checkpoints import (
     save_plain_checkpoint,
 )
 from lingualift.testing import build_tiny_components
+
+REPO = Path(__file__).resolve().parents[1]
+TINY_STAGE1 = REPO / "recipes/configs/stage1/tiny.yaml"
 
 GSM8K_ROWS = [
     {"question": "Tom has 2 apples and buys 3 more. How many?", "answer": "2 + 3 = 5\n#### 5"},
@@ -376,6 +380,67 @@ def test_failed_lexicon_run_keeps_the_earlier_lexicon(tmp_path, capsys):
     assert main([*argv[:-9], str(fresh), *fast]) == 3
     assert sorted(p.name for p in fresh.iterdir()) == ["report.json"]
     assert main([*argv[:-9], str(fresh), *fast]) == 3  # an earlier failure's report needs no --overwrite
+
+
+def _stage1(out: Path, *extra: str):
+    from lingualift.training import load_config
+
+    return load_config(
+        TINY_STAGE1,
+        [f"training.output_dir={out}", "training.max_steps=2", "training.save_steps=2", *extra],
+    )
+
+
+def test_training_reruns_refuse_resume_or_overwrite(tmp_path, monkeypatch, capsys):
+    from lingualift.training import run_stage1
+
+    monkeypatch.chdir(REPO)
+    out = tmp_path / "run"
+    first = run_stage1(_stage1(out))
+    assert not first.already_complete and (out / "final" / CHECKPOINT_META).is_file()
+    trained = (out / "final" / "bridge.safetensors").read_bytes()
+    before = snapshot(tmp_path)
+
+    # 7. a rerun is refused (config time: no model loads), from the CLI too
+    with pytest.raises(ConfigError, match=r"already holds a finished run .*training.resume=true"):
+        _stage1(out)
+    cli = ["train", "stage1", "--config", str(TINY_STAGE1), f"training.output_dir={out}"]
+    assert main(cli) == 1
+    err = capsys.readouterr().err
+    assert f"{out} already holds a finished run" in err and "training.overwrite_output_dir=true" in err
+    only_final = tmp_path / "only-final"  # the probe's case: nothing but final/
+    shutil.copytree(out / "final", only_final / "final")
+    before = snapshot(tmp_path)
+    with pytest.raises(ConfigError, match=f"{only_final} already holds a finished run"):
+        _stage1(only_final)
+
+    # resume returns the finished run without training or writing anything
+    resumed = run_stage1(_stage1(out, "training.resume=true"))
+    assert resumed.already_complete and resumed.final_dir == out / "final"
+    assert (resumed.global_step, resumed.train_loss) == (first.global_step, first.train_loss)
+    assert resumed.trainable_parameters == first.trainable_parameters
+    again = run_stage1(_stage1(only_final, "training.resume=true"))  # no run_result.json: the card's record
+    assert again.already_complete and again.global_step == first.global_step
+    assert main([*cli, "training.resume=true", "training.max_steps=2"]) == 0
+    assert "finished in an earlier run: nothing trained" in capsys.readouterr().out
+    assert snapshot(tmp_path) == before
+
+    # a directory lingualift did not make is refused whatever the flags
+    foreign = tmp_path / "thesis"
+    make_files(foreign, {"thesis.txt": "x\n"})
+    for flag in ("training.resume=true", "training.overwrite_output_dir=true"):
+        with pytest.raises(ConfigError, match=f"training.output_dir: {foreign}: .*{FOREIGN}.*thesis.txt"):
+            _stage1(foreign, flag)
+    (out / "final" / "notes.txt").write_text("mine\n")  # overwriting never deletes a file the user added
+    with pytest.raises(ConfigError, match=r"holds files lingualift did not write \(notes.txt\)"):
+        _stage1(out, "training.overwrite_output_dir=true")
+    (out / "final" / "notes.txt").unlink()
+
+    # overwrite_output_dir trains again and swaps the new final/ in
+    second = run_stage1(_stage1(out, "training.overwrite_output_dir=true", "training.learning_rate=0.05"))
+    assert not second.already_complete
+    assert (out / "final" / "bridge.safetensors").read_bytes() != trained
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".final")]
 
 
 def test_check_output_path_rules(tmp_path):

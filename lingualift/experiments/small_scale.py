@@ -227,6 +227,7 @@ class SmallScaleExperiment:
                 seeds=(self.c.seed, self.c.seed + 1, self.c.seed + 2),
                 src_lang="en",
                 tgt_lang=lang,
+                overwrite=True,  # work_dir is this experiment's scratch: a step re-run replaces its own files
             )
             if not run.success:
                 raise InputDataError(f"lexicon induction en-{lang} failed: {run.failure}")
@@ -282,6 +283,7 @@ class SmallScaleExperiment:
             self.need("corpus")["file"],
             lexicons,
             out=out,
+            overwrite=True,
             ratio=self.c.corpus.ratio,
             seed=self.c.seed,
             progress=True,
@@ -294,7 +296,7 @@ class SmallScaleExperiment:
 
         records = sib200_training_records(self.c.data_path(SIB200_DIR), "eng_Latn", "train", seed=self.c.seed)
         out = self.work / "data" / "stage2_sib200_en.jsonl"
-        write_records(records, out)
+        write_records(records, out, overwrite=True)
         return {"file": str(out), "records": len(records)}
 
     # ------------------------------------------------------------------ training

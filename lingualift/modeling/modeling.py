@@ -320,19 +320,27 @@ class LinguaLiftForCausalLM(LinguaLiftPreTrainedModel, GenerationMixin):
 
         return configure_stage(self, stage, **options)
 
-    def save_bridge(self, save_directory: str | os.PathLike, processor: Any = None) -> None:
-        """Write a bridge checkpoint (bridge weights + config naming the bases + both tokenizers)."""
+    def save_bridge(
+        self, save_directory: str | os.PathLike, processor: Any = None, overwrite: bool = False
+    ) -> None:
+        """Write a bridge checkpoint (bridge weights + config naming the bases + both tokenizers); an existing
+        lingualift checkpoint there is replaced only with ``overwrite``, anything else is refused."""
         from lingualift.modeling.checkpoints import save_bridge
 
-        save_bridge(self, save_directory, processor=processor)
+        save_bridge(self, save_directory, processor=processor, overwrite=overwrite)
 
     def save_checkpoint(
-        self, save_directory: str | os.PathLike, processor: Any = None, merge_lora: bool = False
+        self,
+        save_directory: str | os.PathLike,
+        processor: Any = None,
+        merge_lora: bool = False,
+        overwrite: bool = False,
     ) -> None:
-        """Write the stage-2 form: full ``save_pretrained`` (LoRA merged on request) or bridge + adapter."""
+        """Write the stage-2 form: full ``save_pretrained`` (LoRA merged on request) or bridge + adapter; an
+        existing lingualift checkpoint there is replaced only with ``overwrite``."""
         from lingualift.modeling.checkpoints import save_checkpoint
 
-        save_checkpoint(self, save_directory, processor=processor, merge_lora=merge_lora)
+        save_checkpoint(self, save_directory, processor=processor, merge_lora=merge_lora, overwrite=overwrite)
 
     def push_to_hub(self, repo_id: str, processor: Any = None, merge_lora: bool = False, **hub_kwargs: Any):
         """Push the checkpoint (weights or adapter, config, both tokenizers, model card) to the Hugging Face

@@ -27,6 +27,13 @@ from lingualift.io_utils import atomic_write_json
 
 COMPLETE_MARKER = "lingualift_complete.json"
 STAGING_DIR = ".partial"
+FINAL_DIR = "final"  # the stage's saved model (bridge / full / plain checkpoint)
+RUN_CONFIG_NAME = "run_config.yaml"
+RUN_RESULT_NAME = "run_result.json"  # step, loss, metrics of a finished run (what resume returns)
+# everything a run writes at the top of its output_dir (TensorBoard: runs/; tiny models: tiny_components/)
+RUN_DIR_ENTRIES = frozenset(
+    {RUN_CONFIG_NAME, RUN_RESULT_NAME, "train_log.jsonl", FINAL_DIR, STAGING_DIR, "runs", "tiny_components"}
+)
 TRAINABLE_WEIGHTS = "trainable_state.safetensors"
 TRAINABLE_INDEX = "trainable_state.json"
 _CHECKPOINT_RE = re.compile(r"^checkpoint-(\d+)$")
@@ -67,6 +74,15 @@ def list_checkpoints(output_dir: str | os.PathLike, complete_only: bool = True) 
         if match and child.is_dir() and (not complete_only or is_complete(child)):
             found.append((int(match.group(1)), child))
     return [path for _, path in sorted(found)]
+
+
+def is_run_directory(folder: str | os.PathLike) -> bool:
+    """Whether ``folder`` is a training output_dir lingualift made: it holds the run config, or only entries
+    a run writes (``checkpoint-N``, ``final``, the step log, ...)."""
+    folder = Path(folder)
+    if (folder / RUN_CONFIG_NAME).is_file():
+        return True
+    return all(e.name in RUN_DIR_ENTRIES or _CHECKPOINT_RE.match(e.name) for e in folder.iterdir())
 
 
 def last_complete_checkpoint(output_dir: str | os.PathLike) -> Path | None:

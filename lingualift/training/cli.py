@@ -37,8 +37,9 @@ def run_from_args(stage: str, args: argparse.Namespace) -> int:
 
     config = load_config(args.config, args.overrides)
     result = run_stage(config, stage)
+    done = " (finished in an earlier run: nothing trained)" if result.already_complete else ""
     print(
-        f"{stage}: {result.global_step} steps, train loss {result.train_loss:.4f};"
+        f"{stage}: {result.global_step} steps, train loss {result.train_loss:.4f}{done};"
         f" checkpoint: {result.final_dir}; step log: {result.output_dir / 'train_log.jsonl'}"
     )
     return 0

@@ -24,6 +24,7 @@ LLM (``stage.train_bridge: true``).
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import types
 import typing
@@ -53,6 +54,9 @@ SCHEDULERS = (
     "warmup_stable_decay",
 )
 ATTENTION_IMPLEMENTATIONS = ("auto", "sdpa", "eager", "flash_attention_2")
+# the bridge's activations (lingualift.modeling.configuration.BRIDGE_ACTIVATIONS, kept equal by a test; not
+# imported, so that loading a config never imports transformers)
+BridgeActivation = Literal["gelu", "relu", "silu", "tanh"]
 DTYPES = ("auto", "float32", "bfloat16", "float16")
 REPORT_TARGETS = ("auto", "none", "tensorboard", "wandb")
 ARTEFACT_PREFIX = "artefact:"
@@ -73,13 +77,17 @@ class ModelConfig:
     (local conversions made by :mod:`lingualift.artefacts`) or ``tiny:mt5`` / ``tiny:llama`` (tiny random
     models built on the fly, for tests and smoke runs). In stage 2 they default to the bases named by the
     bridge checkpoint. ``architecture: plain`` trains the LLM alone (no encoder, no bridge): the Mono-SFT
-    baseline.
+    baseline. ``bridge_hidden_size``: the width of the hidden layers of an ``mlp2``/``mlp3`` bridge (null: the
+    LLM's hidden size); ``bridge_activation`` its activation (null: gelu). Both shape a fresh bridge; with a
+    ``stage.bridge_checkpoint`` the checkpoint's are used, and a different value set here is an error.
     """
 
     architecture: Architecture = "bridged"
     encoder: str | None = None
     llm: str | None = None
     bridge_type: Literal["linear", "mlp2", "mlp3"] = "mlp2"
+    bridge_hidden_size: int | None = None
+    bridge_activation: BridgeActivation | None = None
     max_input_length: int = 512
     max_length: int = 1024
     attn_implementation: Literal["auto", "sdpa", "eager", "flash_attention_2"] = "auto"
@@ -381,7 +389,11 @@ def _check_values(config: RunConfig) -> None:
     ):
         if value <= 0:
             raise ConfigError(f"{key}: expected a positive integer, got {value}")
-    for key, value in (("data.max_samples", config.data.max_samples), ("training.eval_steps", t.eval_steps)):
+    for key, value in (
+        ("data.max_samples", config.data.max_samples),
+        ("training.eval_steps", t.eval_steps),
+        ("model.bridge_hidden_size", m.bridge_hidden_size),
+    ):
         if value is not None and value <= 0:
             raise ConfigError(f"{key}: expected a positive integer or null, got {value}")
     if m.encoder_cache_mb < 0:
@@ -423,6 +435,11 @@ def _check_values(config: RunConfig) -> None:
     if m.architecture == "plain":
         _check_plain(config)
         return
+    if m.bridge_type == "linear" and m.bridge_hidden_size is not None and not s.bridge_checkpoint:
+        raise ConfigError(
+            f"model.bridge_hidden_size: {m.bridge_hidden_size}, but a linear bridge has no hidden layer;"
+            " remove model.bridge_hidden_size or set model.bridge_type=mlp2 (or mlp3)"
+        )
     if not (s.effective_train_llm or s.effective_train_bridge):
         raise ConfigError(
             "stage.train_llm / stage.train_bridge: both are false, nothing would train (to train the bridge"
@@ -458,6 +475,8 @@ def _check_plain(config: RunConfig) -> None:
         raise ConfigError(f"model.llm: required for {plain}: the LLM to fine-tune")
     for key, value in (
         ("model.encoder", repr(m.encoder) if m.encoder else None),
+        ("model.bridge_hidden_size", m.bridge_hidden_size),
+        ("model.bridge_activation", repr(m.bridge_activation) if m.bridge_activation else None),
         ("stage.bridge_checkpoint", repr(s.bridge_checkpoint) if s.bridge_checkpoint else None),
         ("stage.train_bridge", "true" if s.train_bridge else None),
         ("stage.require_bridge_checkpoint", "true" if s.require_bridge_checkpoint else None),
@@ -508,10 +527,72 @@ def check_paths(config: RunConfig) -> None:
                 f"stage.bridge_checkpoint: {checkpoint} is not a complete bridge checkpoint (missing"
                 f" {', '.join(missing)}); point it at the final/ directory a stage-1 run writes"
             )
-    from lingualift.training.checkpointing import list_checkpoints
+        _check_bridge_shape(config.model, folder)
+    _check_output_dir(config)
 
-    out = Path(config.training.output_dir)
-    if out.is_dir() and not (config.training.resume or config.training.overwrite_output_dir):
+
+def _check_bridge_shape(m: ModelConfig, checkpoint: Path) -> None:
+    """``model.bridge_hidden_size`` / ``model.bridge_activation``, when set, must be the bridge checkpoint's
+    (its weights are loaded as they are, so a different value would be silently ignored)."""
+    try:
+        saved = json.loads((checkpoint / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(
+            f"stage.bridge_checkpoint: {checkpoint}/config.json is not readable JSON ({exc})"
+        ) from None
+    hidden = saved.get("bridge_hidden_size") or (saved.get("text_config") or {}).get("hidden_size")
+    for key, wanted, have in (
+        ("model.bridge_hidden_size", m.bridge_hidden_size, hidden),
+        ("model.bridge_activation", m.bridge_activation, saved.get("bridge_activation", "gelu")),
+    ):
+        if wanted is not None and wanted != have:
+            raise ConfigError(
+                f"{key}: {wanted!r}, but the bridge checkpoint {checkpoint} was trained with {have!r}; remove"
+                f" {key} (stage 2 uses the checkpoint's bridge) or set it to {have!r}"
+            )
+
+
+def _check_output_dir(config: RunConfig) -> None:
+    """The output policy for ``training.output_dir`` (DESIGN.md §9): a directory lingualift did not make is
+    refused; earlier checkpoints or a finished ``final/`` need ``training.resume`` (a finished run is then
+    returned as it is) or ``training.overwrite_output_dir`` (``final/`` replaced only when the new one is
+    saved)."""
+    from lingualift.errors import OutputError
+    from lingualift.io_utils import check_output_path
+    from lingualift.training.checkpointing import FINAL_DIR, is_run_directory, list_checkpoints
+
+    t = config.training
+    out = Path(t.output_dir)
+    overwrite_hint = "training.overwrite_output_dir=true"
+    try:
+        check_output_path(
+            out, directory=True, created_marker=is_run_directory, overwrite=True, what="training output"
+        )
+    except OutputError as exc:
+        raise ConfigError(f"training.output_dir: {exc}") from None
+    final = out / FINAL_DIR
+    if final.is_symlink() or final.is_file() or (final.is_dir() and any(final.iterdir())):  # not empty
+        from lingualift.modeling.checkpoints import CHECKPOINT_MARKERS, check_checkpoint_output
+
+        if t.resume:
+            if not (final.is_dir() and any((final / name).is_file() for name in CHECKPOINT_MARKERS)):
+                raise ConfigError(
+                    f"training.output_dir: {final} is not a complete lingualift checkpoint (no"
+                    f" {' or '.join(CHECKPOINT_MARKERS)}), so training.resume=true cannot return it; move it"
+                    " away or pick another training.output_dir"
+                )
+        elif t.overwrite_output_dir:
+            try:
+                check_checkpoint_output(final, overwrite=True, hint=overwrite_hint)
+            except OutputError as exc:
+                raise ConfigError(f"training.output_dir: {exc}") from None
+        else:
+            raise ConfigError(
+                f"training.output_dir: {out} already holds a finished run ({final}); set training.resume=true"
+                " to return it without training, training.overwrite_output_dir=true to train again and"
+                " replace it, or pick another directory"
+            )
+    if out.is_dir() and not (t.resume or t.overwrite_output_dir):
         existing = list_checkpoints(out, complete_only=False)
         if existing:
             raise ConfigError(

@@ -25,12 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from lingualift.errors import ConfigError
+from lingualift.training.checkpointing import FINAL_DIR, RUN_CONFIG_NAME, RUN_RESULT_NAME
 from lingualift.training.config import ARTEFACT_PREFIX, TINY_PREFIX, RunConfig, check_paths, config_from_dict
 
 logger = logging.getLogger(__name__)
 
-FINAL_DIR = "final"
-RUN_CONFIG_NAME = "run_config.yaml"
 STAGE_OF_RUNNER = {"stage1": "align", "stage2": "task"}
 
 
@@ -46,6 +45,7 @@ class StageResult:
     resumed_from: Path | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
     trainer: Any = field(default=None, repr=False)  # the LinguaLiftTrainer (model, optimizer) for inspection
+    already_complete: bool = False  # training.resume found this run finished: nothing was trained
 
 
 def world_size() -> int:
@@ -171,6 +171,8 @@ def build_model(config: RunConfig):
             llm=llm,
             processor=processor,
             bridge_type=m.bridge_type,
+            bridge_hidden_size=m.bridge_hidden_size,  # None: the LLM's hidden size
+            bridge_activation=m.bridge_activation or "gelu",
             dtype=dtype,
             attn_implementation=attn,
         )
@@ -261,11 +263,94 @@ def _prepare_output_dir(config: RunConfig, is_main: bool) -> Path | None:
     return resume_from
 
 
+def _changed_settings(config: RunConfig, saved: Path) -> list[str]:
+    """Dotted keys whose value differs between ``config`` and the run config saved in ``saved``."""
+    import yaml
+
+    try:
+        before = yaml.safe_load(saved.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return []
+    now = config.to_dict()
+    ignored = {"training.resume", "training.overwrite_output_dir"}
+    return [
+        f"{section}.{key}"
+        for section in sorted(set(before) | set(now))
+        if isinstance(before.get(section, {}), dict) and isinstance(now.get(section, {}), dict)
+        for key in sorted(set(before.get(section, {})) | set(now.get(section, {})))
+        if f"{section}.{key}" not in ignored
+        and before.get(section, {}).get(key) != now.get(section, {}).get(key)
+    ]
+
+
+def completed_run(config: RunConfig) -> StageResult | None:
+    """The finished run in ``training.output_dir`` (its ``final/`` checkpoint and recorded step, loss and
+    metrics), or None when it has not finished. What ``training.resume=true`` returns instead of training."""
+    out = Path(config.training.output_dir)
+    final = out / FINAL_DIR
+    if not (final.is_dir() and any(final.iterdir())):
+        return None
+    import json
+
+    try:
+        record = json.loads((out / RUN_RESULT_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # a run finished before run_result.json existed: the model card's record
+        from lingualift.model_card import load_card_data
+
+        stages = load_card_data(final).get("stages") or [{}]
+        record = {"global_step": stages[-1].get("steps", 0), "train_loss": stages[-1].get("train_loss")}
+    changed = _changed_settings(config, out / RUN_CONFIG_NAME)
+    logger.warning(
+        "training.resume: %s is a finished run (step %s); returning it without training%s"
+        " (training.overwrite_output_dir=true trains again)",
+        final,
+        record.get("global_step"),
+        f" although these settings changed since: {', '.join(changed)}" if changed else "",
+    )
+    return StageResult(
+        output_dir=out,
+        final_dir=final,
+        global_step=int(record.get("global_step") or 0),
+        train_loss=float(record["train_loss"]) if record.get("train_loss") is not None else float("nan"),
+        trainable_parameters=list(record.get("trainable_parameters", [])),
+        metrics=dict(record.get("metrics", {})),
+        already_complete=True,
+    )
+
+
+def _record_result(
+    out: Path, global_step: int, train_loss: float, trainable: list[str], metrics: dict
+) -> None:
+    """Write ``run_result.json`` (after ``final/``): what :func:`completed_run` returns on a later resume."""
+    import json
+
+    from lingualift.io_utils import atomic_write_json
+
+    record = {
+        "final_dir": FINAL_DIR,
+        "global_step": global_step,
+        "train_loss": train_loss,
+        "trainable_parameters": trainable,
+        "metrics": json.loads(json.dumps(metrics, default=str)),
+    }
+    atomic_write_json(out / RUN_RESULT_NAME, record)
+
+
 def run_stage(config: RunConfig, runner: str, callbacks: Iterable[Any] = ()) -> StageResult:
-    """Validate, build, train and save one stage (shared by :func:`run_stage1` and :func:`run_stage2`)."""
+    """Validate, build, train and save one stage (shared by :func:`run_stage1` and :func:`run_stage2`).
+
+    Output policy (checked before any model loads): a finished run in ``training.output_dir`` is returned as
+    it is with ``training.resume=true`` and replaced (when the new ``final/`` is saved) only with
+    ``training.overwrite_output_dir=true``; without either it is refused, as is a directory lingualift did
+    not make.
+    """
     accumulation = validate_for_stage(
         config, runner
     )  # every config error surfaces here, before any model loads
+    if config.training.resume:
+        finished = completed_run(config)
+        if finished is not None:
+            return finished
     from transformers import set_seed
 
     from lingualift.training.callbacks import STEP_LOG_NAME, JsonStepLogCallback
@@ -321,16 +406,20 @@ def run_stage(config: RunConfig, runner: str, callbacks: Iterable[Any] = ()) -> 
         )
     record_stage_in_card(card_data, config, output.global_step, float(output.training_loss))
     merge = bool(stage.lora and stage.lora.merge_on_save)
+    overwrite = config.training.overwrite_output_dir  # else final/ did not exist (checked up front)
     with full_parameters(trainer):
         if trainer.args.should_save:
-            if plain:
-                from lingualift.modeling.checkpoints import save_plain_checkpoint
+            from lingualift.modeling.checkpoints import save_bridge, save_checkpoint, save_plain_checkpoint
 
-                save_plain_checkpoint(model, final, processor, merge_lora=merge, card_data=card_data)
+            if plain:
+                save_plain_checkpoint(
+                    model, final, processor, merge_lora=merge, card_data=card_data, overwrite=overwrite
+                )
             elif stage.name == "align":
-                model.save_bridge(final, processor=processor)
+                save_bridge(model, final, processor=processor, overwrite=overwrite)
             else:
-                model.save_checkpoint(final, processor=processor, merge_lora=merge)
+                save_checkpoint(model, final, processor=processor, merge_lora=merge, overwrite=overwrite)
+            _record_result(out, output.global_step, float(output.training_loss), trainable, metrics)
     trainer.accelerator.wait_for_everyone()
     return StageResult(
         output_dir=out,
