@@ -53,7 +53,7 @@ def test_model_build_info_generate(tmp_path, capsys):
 
 def test_model_info_on_non_checkpoint_is_clear_error(tmp_path, capsys):
     assert main(["model", "info", str(tmp_path)]) == 1
-    assert "not a lingualift checkpoint" in capsys.readouterr().err
+    assert f"{tmp_path}: not a model checkpoint (no lingualift_checkpoint.json" in capsys.readouterr().err
 
 
 def test_help_lists_subcommands(capsys):

@@ -111,13 +111,15 @@ def test_cli_reports_bad_inputs(tiny, shared_data: Path, tmp_path: Path, capsys)
         str(tmp_path),
     ]
     assert main(base + ["--model", str(tmp_path / "missing")]) == 1
-    assert "model checkpoint not found" in capsys.readouterr().err
+    missing = repr(str(tmp_path / "missing"))
+    assert f"checkpoint not found: {missing} is not a directory" in capsys.readouterr().err
     not_model = tmp_path / "not_model"
     not_model.mkdir()
     (not_model / "notes.txt").write_text("hello")
     assert main(base + ["--model", str(not_model)]) == 1
     assert (
-        "not a model checkpoint (no config.json; the directory holds: notes.txt)" in capsys.readouterr().err
+        "not a model checkpoint (no lingualift_checkpoint.json, config.json or adapter_config.json; it holds:"
+        " notes.txt)" in capsys.readouterr().err
     )
     assert (
         main(

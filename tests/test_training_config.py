@@ -110,7 +110,9 @@ def test_stage2_requires_a_complete_stage1_checkpoint(tree, tmp_path):
     tree["stage"] = {"name": "task"}
     assert "stage.bridge_checkpoint: stage 'task' starts from a stage-1 bridge checkpoint" in _error(tree)
     tree["stage"]["bridge_checkpoint"] = str(tmp_path / "missing")
-    assert f"stage.bridge_checkpoint: directory not found: {tmp_path / 'missing'}" in _error(tree)
+    missing = repr(str(tmp_path / "missing"))
+    expected = f"stage.bridge_checkpoint: bridge checkpoint not found: {missing} is not a directory"
+    assert expected in _error(tree)
     partial = tmp_path / "partial"
     partial.mkdir()
     (partial / "config.json").write_text("{}")

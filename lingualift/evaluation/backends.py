@@ -14,12 +14,10 @@ same scores as scoring every (prompt, option) sequence in full, at about the cos
 from __future__ import annotations
 
 import inspect
-import json
 import logging
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -324,17 +322,6 @@ def _unexpandable(cache: Any) -> str | None:
     return None
 
 
-def _is_local_path(source: str) -> bool:
-    """A path (absolute, relative with ./ or ~, existing, or nested) rather than a Hub id like
-    ``org/name``."""
-    return (
-        os.path.isabs(source)
-        or source.startswith((".", "~"))
-        or os.path.exists(source)
-        or source.count("/") >= 2
-    )
-
-
 def load_backend(
     model_or_dir: Any,
     processor: Any = None,
@@ -363,45 +350,16 @@ def load_backend(
 
 
 def _load_checkpoint(source: str, device: Any, dtype: Any) -> EvaluationBackend:
-    from transformers import AutoConfig
-
     from lingualift.modeling import LinguaLiftForCausalLM
-    from lingualift.modeling.checkpoints import ADAPTER_CONFIG, CHECKPOINT_META, load_plain_llm
+    from lingualift.modeling.checkpoints import load_plain_llm, resolve_checkpoint
 
-    path = Path(source).expanduser()
-    if _is_local_path(source):
-        if not path.exists():
-            raise CheckpointError(f"model checkpoint not found: {path}")
-        if not path.is_dir():
-            raise CheckpointError(f"{path}: a model checkpoint must be a directory, got a file")
-        has_config = (path / "config.json").is_file()
-        if not has_config and not (path / ADAPTER_CONFIG).is_file():  # a PEFT adapter of a plain LM has none
-            found = ", ".join(sorted(p.name for p in path.iterdir())[:10]) or "nothing"
-            raise CheckpointError(
-                f"{path}: not a model checkpoint (no config.json; the directory holds: {found}); expected a"
-                f" model directory or a PEFT adapter directory ({ADAPTER_CONFIG}) of a causal LM"
-            )
-        source = str(path)
-        model_type = None
-        if has_config:
-            try:
-                config_dict = json.loads((path / "config.json").read_text(encoding="utf-8"))
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                raise CheckpointError(f"{path / 'config.json'}: invalid JSON ({exc})") from None
-            model_type = config_dict.get("model_type") if isinstance(config_dict, dict) else None
-    else:
-        try:
-            model_type = AutoConfig.from_pretrained(source).model_type
-        except (OSError, ValueError) as exc:
-            raise CheckpointError(f"cannot load a model config from {source!r}: {exc}") from None
+    resolved = resolve_checkpoint(source)  # a local directory or a Hub id, the same rule as every loader
     try:
-        if model_type == "lingualift" or (path / CHECKPOINT_META).is_file():
-            model = LinguaLiftForCausalLM.from_checkpoint(
-                source, dtype=dtype
-            )  # full, bridge or bridge + LoRA
+        if resolved.is_plain:  # a plain causal LM, or a PEFT LoRA adapter of one (the Mono-SFT baseline)
+            model, processor = load_plain_llm(resolved.directory, dtype=dtype)
+        else:  # full, bridge or bridge + LoRA
+            model = LinguaLiftForCausalLM.from_checkpoint(resolved.directory, dtype=dtype)
             processor = model.processor
-        else:  # a plain causal LM, or a PEFT LoRA adapter of one (the Mono-SFT baseline)
-            model, processor = load_plain_llm(source, dtype=dtype)
     except CheckpointError:
         raise
     except (OSError, ValueError, KeyError) as exc:

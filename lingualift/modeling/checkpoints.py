@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from lingualift.io_utils import atomic_directory, atomic_write_json, check_outpu
 from lingualift.model_card import CARD_DATA_FILE, load_card_data
 from lingualift.modeling.components import Source, fingerprint, fingerprints_match, load_encoder, load_llm
 from lingualift.modeling.configuration import LinguaLiftConfig
+from lingualift.modeling.hub import local_directory
 
 BRIDGE_WEIGHTS = "bridge.safetensors"
 ADAPTER_DIR = "llm_adapter"
@@ -182,9 +184,11 @@ def checkpoint_form(directory: str | os.PathLike) -> str:
                         " save the checkpoint again (save_checkpoint) or point at a complete one"
                     )
                 return "full"
+        plain = (directory / ADAPTER_CONFIG).is_file() or (directory / "config.json").is_file()
         raise CheckpointError(
             f"{directory}: not a lingualift checkpoint (no {CHECKPOINT_META}; expected a directory written by"
             " save_bridge/save_checkpoint)"
+            + ("; it looks like a plain causal LM or PEFT adapter: use load_plain_llm" if plain else "")
         )
     data = _read_json(meta)
     form = data.get("form")
@@ -198,6 +202,51 @@ def checkpoint_form(directory: str | os.PathLike) -> str:
             " they are missing; restore them or save the checkpoint again"
         )
     return form
+
+
+@dataclass(frozen=True)
+class ResolvedCheckpoint:
+    """A checkpoint source found on this machine: its directory and its form (one of :data:`FORMS` or
+    :data:`PLAIN_FORMS`)."""
+
+    directory: Path
+    form: str
+
+    @property
+    def is_plain(self) -> bool:
+        return self.form in PLAIN_FORMS
+
+
+def resolve_checkpoint(source: str | os.PathLike, revision: str | None = None) -> ResolvedCheckpoint:
+    """The one checkpoint resolver every loader uses: a local directory or a Hub id (``revision``; offline:
+    the local Hub cache) -> its directory and form. Lingualift forms are checked by :func:`checkpoint_form`;
+    an HF causal-LM directory is ``plain``, a PEFT adapter directory ``plain+lora``."""
+    directory = local_directory(source, revision)
+    return ResolvedCheckpoint(directory, detect_form(directory))
+
+
+def detect_form(directory: str | os.PathLike) -> str:
+    """The form of any checkpoint directory this package loads, lingualift or plain; else a clear error."""
+    directory = Path(directory)
+    if (directory / CHECKPOINT_META).is_file() or (directory / BRIDGE_WEIGHTS).is_file():
+        return checkpoint_form(directory)
+    if (directory / "config.json").is_file():
+        if _read_json(directory / "config.json").get("model_type") == LinguaLiftConfig.model_type:
+            return checkpoint_form(directory)
+        if not any((directory / name).is_file() for name in HF_WEIGHT_FILES):
+            raise CheckpointError(
+                f"{directory}: config.json but no weights ({', '.join(HF_WEIGHT_FILES)}); an interrupted"
+                " save or download: save or download the model again"
+            )
+        return "plain"
+    if (directory / ADAPTER_CONFIG).is_file():
+        return "plain+lora"
+    found = ", ".join(sorted(p.name for p in directory.iterdir())[:10]) or "nothing"
+    raise CheckpointError(
+        f"{directory}: not a model checkpoint (no {CHECKPOINT_META}, config.json or {ADAPTER_CONFIG};"
+        f" it holds: {found}); expected a lingualift checkpoint, a causal-LM directory or a PEFT adapter"
+        " directory"
+    )
 
 
 def _check_base(kind: str, saved: Any, loaded: Any, saved_fp: list[float] | None, name: str | None) -> None:
@@ -222,12 +271,14 @@ def load_bridge(
     dtype: torch.dtype | str | None = None,
     attn_implementation: str | None = None,
     processor: Any = None,
+    revision: str | None = None,
 ):
-    """Rebuild a bridged model from a bridge checkpoint on its recorded (or given, but checked) bases."""
+    """Rebuild a bridged model from a bridge checkpoint (directory or Hub id at ``revision``) on its
+    recorded (or given, but checked) bases."""
     from lingualift.modeling.modeling import LinguaLiftForCausalLM
     from lingualift.modeling.processing import LinguaLiftProcessor
 
-    directory = Path(directory)
+    directory = local_directory(directory, revision)
     weights = directory / BRIDGE_WEIGHTS
     if not weights.is_file():
         raise CheckpointError(f"{directory}: no {BRIDGE_WEIGHTS}; not a bridge checkpoint")
@@ -259,18 +310,20 @@ def load_bridge(
     return model
 
 
-def load_checkpoint(directory: str | os.PathLike, dtype: torch.dtype | str | None = None, **kwargs: Any):
-    """Load any form: bridge, bridge + LoRA adapter (adapter attached, trainable off), or full."""
+def load_checkpoint(
+    source: str | os.PathLike,
+    dtype: torch.dtype | str | None = None,
+    revision: str | None = None,
+    **kwargs: Any,
+):
+    """Load any lingualift form from a directory or Hub id: bridge, bridge + LoRA adapter (adapter attached,
+    trainable off), or full."""
     from lingualift.modeling.modeling import LinguaLiftForCausalLM
-    from lingualift.modeling.processing import LinguaLiftProcessor
 
-    directory = Path(directory)
+    directory = local_directory(source, revision)
     form = checkpoint_form(directory)
-    if form == "full":
-        model = LinguaLiftForCausalLM.from_pretrained(str(directory), dtype=dtype)
-        model.processor = LinguaLiftProcessor.from_pretrained(directory)
-        model.card_data = load_card_data(directory)
-        return model
+    if form == "full":  # from_pretrained attaches the saved processor and card data
+        return LinguaLiftForCausalLM.from_pretrained(str(directory), dtype=dtype)
     model = load_bridge(directory, dtype=dtype, **kwargs)
     if form == "bridge+lora":
         from peft import PeftModel
@@ -347,15 +400,19 @@ def resolve_adapter_base(directory: str | os.PathLike) -> str:
     return base  # a Hub id
 
 
-def load_plain_llm(source: str | os.PathLike, dtype: torch.dtype | str | None = None) -> tuple[Any, Any]:
-    """``(causal LM, plain processor)`` from a Hub id, an HF causal-LM directory, or a plain LoRA adapter
-    directory (base from :func:`resolve_adapter_base`; adapter attached, not merged). The processor inlines
-    the task input in the prompt template the bridged model and the trained Mono-SFT model share."""
+def load_plain_llm(
+    source: str | os.PathLike, dtype: torch.dtype | str | None = None, revision: str | None = None
+) -> tuple[Any, Any]:
+    """``(causal LM, plain processor)`` from an HF causal-LM directory or a plain LoRA adapter directory
+    (base from :func:`resolve_adapter_base`; adapter attached, not merged), either local or a Hub id. The
+    processor inlines the task input in the prompt template the bridged model and the trained Mono-SFT model
+    share."""
     from transformers import AutoModelForCausalLM
 
     from lingualift.modeling.processing import LinguaLiftProcessor
 
-    path = Path(source).expanduser()
+    path = local_directory(source, revision, what="model")
+    source = str(path)
     if (path / ADAPTER_CONFIG).is_file() and not (path / "config.json").is_file():
         from peft import PeftModel
 

@@ -29,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     build.set_defaults(func=_build)
 
     info = sub.add_parser("info", help="print the form, bases and sizes of a checkpoint")
-    info.add_argument("checkpoint")
+    info.add_argument("checkpoint", help="checkpoint directory or Hub id")
     info.set_defaults(func=_info)
 
     gen = sub.add_parser("generate", help="greedy generation from a checkpoint (JSON lines: input, output)")
@@ -65,11 +65,15 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _info(args: argparse.Namespace) -> int:
-    from lingualift.modeling.checkpoints import checkpoint_form
+    from lingualift.modeling.checkpoints import resolve_checkpoint
     from lingualift.modeling.configuration import LinguaLiftConfig
 
-    form = checkpoint_form(args.checkpoint)
-    config = LinguaLiftConfig.from_pretrained(args.checkpoint)
+    resolved = resolve_checkpoint(args.checkpoint)
+    form = resolved.form
+    if resolved.is_plain:
+        print(json.dumps({"form": form, "directory": str(resolved.directory)}, indent=2))
+        return 0
+    config = LinguaLiftConfig.from_pretrained(str(resolved.directory))
     print(
         json.dumps(
             {

@@ -350,6 +350,23 @@ class LinguaLiftForCausalLM(LinguaLiftPreTrainedModel, GenerationMixin):
         return push_checkpoint_to_hub(self, repo_id, processor=processor, merge_lora=merge_lora, **hub_kwargs)
 
     @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path: Any, *model_args: Any, **kwargs: Any):
+        """transformers' loader, taking every lingualift form: a full checkpoint loads as usual; a bridge or
+        bridge + LoRA checkpoint (directory or Hub id, e.g. through ``AutoModelForCausalLM``) loads onto its
+        bases through :func:`~lingualift.modeling.checkpoints.load_checkpoint`."""
+        source = pretrained_model_name_or_path
+        if isinstance(source, (str, os.PathLike)) and not model_args and "subfolder" not in kwargs:
+            from lingualift.modeling.checkpoints import load_checkpoint, resolve_checkpoint
+
+            resolved = resolve_checkpoint(source, kwargs.get("revision"))
+            if resolved.form != "full":
+                return load_checkpoint(resolved.directory, dtype=kwargs.get("dtype"))
+            model = super().from_pretrained(str(resolved.directory), **kwargs)
+            _attach_saved_processor(model, resolved.directory)
+            return model
+        return super().from_pretrained(source, *model_args, **kwargs)
+
+    @classmethod
     def from_bridge(
         cls,
         directory: str | os.PathLike,
@@ -357,17 +374,31 @@ class LinguaLiftForCausalLM(LinguaLiftPreTrainedModel, GenerationMixin):
         llm: Source | None = None,
         **kwargs: Any,
     ):
-        """Load a bridge checkpoint onto its base encoder and LLM (recorded ones unless given; checked)."""
+        """Load a bridge checkpoint (directory or Hub id) onto its base encoder and LLM (recorded ones unless
+        given; checked)."""
         from lingualift.modeling.checkpoints import load_bridge
 
         return load_bridge(directory, encoder=encoder, llm=llm, **kwargs)
 
     @classmethod
     def from_checkpoint(cls, directory: str | os.PathLike, **kwargs: Any):
-        """Load any lingualift checkpoint form (bridge, bridge + LoRA adapter, full) with its processor."""
+        """Load any lingualift checkpoint form (bridge, bridge + LoRA adapter, full) with its processor,
+        from a directory or a Hub id (``revision=`` optional)."""
         from lingualift.modeling.checkpoints import load_checkpoint
 
         return load_checkpoint(directory, **kwargs)
+
+
+def _attach_saved_processor(model: LinguaLiftForCausalLM, directory: Any) -> None:
+    """``model.processor`` and ``model.card_data`` from a checkpoint directory that holds them."""
+    from pathlib import Path
+
+    from lingualift.model_card import load_card_data
+    from lingualift.modeling.processing import PROCESSOR_CONFIG, LinguaLiftProcessor
+
+    if (Path(directory) / PROCESSOR_CONFIG).is_file():
+        model.processor = LinguaLiftProcessor.from_pretrained(directory)
+        model.card_data = load_card_data(directory)
 
 
 def _cache_keyword(language_model: nn.Module) -> str:

@@ -348,17 +348,13 @@ class LinguaLiftProcessor(PushToHubMixin):
 
     @classmethod
     def from_pretrained(cls, directory: str | os.PathLike, **overrides: Any) -> LinguaLiftProcessor:
-        """Load a processor saved by :meth:`save_pretrained` (a local directory or a hub snapshot)."""
-        directory = Path(directory)
+        """Load a processor saved by :meth:`save_pretrained` from a local directory or a Hub id."""
+        from lingualift.modeling.hub import local_directory
+
+        directory = local_directory(directory, overrides.pop("revision", None), what="processor")
         config_path = directory / PROCESSOR_CONFIG
         if not config_path.is_file():
-            if not directory.exists():
-                from huggingface_hub import snapshot_download
-
-                directory = Path(snapshot_download(str(directory)))
-                config_path = directory / PROCESSOR_CONFIG
-            if not config_path.is_file():
-                raise CheckpointError(f"{directory}: no {PROCESSOR_CONFIG}; not a saved LinguaLiftProcessor")
+            raise CheckpointError(f"{directory}: no {PROCESSOR_CONFIG}; not a saved LinguaLiftProcessor")
         settings = json.loads(config_path.read_text(encoding="utf-8"))
         plain = settings.pop("plain", False)
         settings.pop("processor_class", None)

@@ -34,7 +34,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 
 import yaml
 
-from lingualift.errors import ConfigError
+from lingualift.errors import CheckpointError, ConfigError
 
 STAGE_NAMES = ("align", "task")
 # bridged: frozen encoder + bridge + LLM (LinguaLIFT); plain: the LLM alone, the task input inlined as text in
@@ -518,9 +518,12 @@ def check_paths(config: RunConfig) -> None:
             raise ConfigError(f"{key}: data file not found: {path}")
     checkpoint = config.stage.bridge_checkpoint
     if checkpoint:
-        folder = Path(checkpoint)
-        if not folder.is_dir():
-            raise ConfigError(f"stage.bridge_checkpoint: directory not found: {checkpoint}")
+        from lingualift.modeling.hub import local_directory
+
+        try:  # a local directory or a Hub id (offline: the local Hub cache), the rule of every loader
+            folder = local_directory(checkpoint, what="bridge checkpoint")
+        except CheckpointError as exc:
+            raise ConfigError(f"stage.bridge_checkpoint: {exc}") from None
         missing = [name for name in BRIDGE_CHECKPOINT_FILES if not (folder / name).is_file()]
         if missing:
             raise ConfigError(

@@ -1,0 +1,102 @@
+"""Where a model source lives on this machine: a local directory as it is, a Hub id as its snapshot.
+
+One rule for every loader (checkpoints, processors, the evaluator, training configs): a source that exists on
+disk is a path; otherwise a string shaped like ``org/name`` (or ``name``) is a Hub repository, fetched with
+``huggingface_hub.snapshot_download`` into (or, with ``HF_HUB_OFFLINE=1``, read from) the standard Hub cache;
+anything else is a path that does not exist. Errors name the source and the fix.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from lingualift.errors import CheckpointError
+
+# weights in formats no loader here reads (other frameworks, runtimes, quantisations): a snapshot skips them,
+# so resolving a model repo downloads what ``from_pretrained`` would, not every export the repo carries
+FOREIGN_WEIGHT_PATTERNS = (
+    "*.onnx",
+    "*.onnx_data",
+    "onnx/*",
+    "*.gguf",
+    "*.msgpack",
+    "*.h5",
+    "*.tflite",
+    "*.ot",
+    "*.mlmodel",
+    "*.mlpackage/*",
+    "openvino/*",
+    "coreml/*",
+)
+
+
+def is_local_path(source: str | os.PathLike) -> bool:
+    """A path (absolute, relative with ./ or ~, existing, or nested deeper than ``org/name``) rather than a
+    Hub id."""
+    text = os.fspath(source)
+    return (
+        isinstance(source, os.PathLike)
+        or os.path.isabs(text)
+        or text.startswith((".", "~"))
+        or os.path.exists(text)
+        or text.count("/") >= 2
+        or "\\" in text
+    )
+
+
+def local_directory(source: str | os.PathLike, revision: str | None = None, what: str = "checkpoint") -> Path:
+    """The directory holding ``source``: the local directory itself, or the Hub snapshot of repo id
+    ``source`` at ``revision`` (downloaded when online, read from the local Hub cache when offline)."""
+    text = os.fspath(source)
+    path = Path(text).expanduser()
+    if path.exists():
+        if not path.is_dir():
+            raise CheckpointError(f"{path}: a {what} must be a directory, got a file")
+        return path
+    if is_local_path(source) or not text.strip():
+        raise CheckpointError(
+            f"{what} not found: {text!r} is not a directory on this machine (and not a Hub id of the form"
+            " org/name); check the path"
+        )
+    return _snapshot(text, revision, what)
+
+
+def _snapshot(repo_id: str, revision: str | None, what: str) -> Path:
+    from huggingface_hub import constants, snapshot_download
+    from huggingface_hub.errors import (
+        GatedRepoError,
+        HfHubHTTPError,
+        HFValidationError,
+        LocalEntryNotFoundError,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
+    )
+
+    at = f"{repo_id}@{revision}" if revision else repo_id
+    try:
+        return Path(
+            snapshot_download(repo_id, revision=revision, ignore_patterns=list(FOREIGN_WEIGHT_PATTERNS))
+        )
+    except HFValidationError as exc:
+        raise CheckpointError(
+            f"{what} not found: {repo_id!r} is neither a local directory nor a valid Hub id ({exc})"
+        ) from None
+    except LocalEntryNotFoundError:
+        offline = " (HF_HUB_OFFLINE=1)" if constants.HF_HUB_OFFLINE else " and the Hub could not be reached"
+        raise CheckpointError(
+            f"{what} {at!r}: not a local directory, not in the local Hub cache ({constants.HF_HUB_CACHE})"
+            f"{offline}; download it while online (`hf download {repo_id}`) or pass its local directory"
+        ) from None
+    except (RepositoryNotFoundError, GatedRepoError) as exc:
+        raise CheckpointError(
+            f"{what} {at!r}: no such Hub repository, or no access to it ({type(exc).__name__}); check the id"
+            " and your token (`hf auth login`)"
+        ) from None
+    except RevisionNotFoundError:
+        raise CheckpointError(f"{what} {at!r}: the Hub repository has no revision {revision!r}") from None
+    except HfHubHTTPError as exc:
+        raise CheckpointError(f"{what} {at!r}: Hub download failed ({exc})") from None
+
+
+__all__ = ["FOREIGN_WEIGHT_PATTERNS", "is_local_path", "local_directory"]
