@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -25,6 +26,7 @@ from safetensors.torch import load_file, save_file
 from lingualift.errors import CheckpointError
 from lingualift.io_utils import atomic_write_json
 
+logger = logging.getLogger(__name__)
 COMPLETE_MARKER = "lingualift_complete.json"
 STAGING_DIR = ".partial"
 FINAL_DIR = "final"  # the stage's saved model (bridge / full / plain checkpoint)
@@ -85,10 +87,64 @@ def is_run_directory(folder: str | os.PathLike) -> bool:
     return all(e.name in RUN_DIR_ENTRIES or _CHECKPOINT_RE.match(e.name) for e in folder.iterdir())
 
 
-def last_complete_checkpoint(output_dir: str | os.PathLike) -> Path | None:
-    """The newest complete ``checkpoint-N`` of ``output_dir`` (partial ones are ignored), or None."""
+def last_complete_checkpoint(output_dir: str | os.PathLike, verify: bool = False) -> Path | None:
+    """The newest complete ``checkpoint-N`` of ``output_dir`` (partial ones are ignored), or None.
+
+    ``verify``: also check each candidate's files against the manifest its completion marker recorded
+    (:func:`checkpoint_problems`); a damaged checkpoint is skipped with a warning for the previous intact one,
+    and when every complete checkpoint is damaged a CheckpointError names what is wrong (never a silent start
+    from scratch or a resume with a fresh optimizer).
+    """
     complete = list_checkpoints(output_dir, complete_only=True)
-    return complete[-1] if complete else None
+    if not verify:
+        return complete[-1] if complete else None
+    damaged: list[str] = []
+    for folder in reversed(complete):
+        problems = checkpoint_problems(folder)
+        if not problems:
+            if damaged:
+                logger.warning(
+                    "training.resume: skipped damaged %s; resuming from %s", "; ".join(damaged), folder
+                )
+            return folder
+        damaged.append(f"{folder.name} ({', '.join(problems)})")
+    if damaged:
+        raise CheckpointError(
+            f"{output_dir}: every complete checkpoint is damaged: {'; '.join(damaged)}; restore the files,"
+            " or delete the damaged checkpoint-N directories to resume from an earlier one (or from scratch)"
+        )
+    return None
+
+
+def checkpoint_problems(folder: str | os.PathLike) -> list[str]:
+    """What differs between ``folder`` and the file manifest (names and sizes) written into its completion
+    marker when it was saved: missing files and changed sizes (e.g. a deleted ``optimizer.pt`` or a truncated
+    ``*.safetensors``). Checkpoints saved before manifests existed have nothing to compare and pass."""
+    folder = Path(folder)
+    try:
+        manifest = read_marker(folder).get("files")
+    except (CheckpointError, OSError, ValueError) as exc:
+        return [f"unreadable completion marker ({exc})"]
+    if not isinstance(manifest, dict):
+        return []
+    problems = []
+    for name, size in sorted(manifest.items()):
+        path = folder / name
+        if not path.is_file():
+            problems.append(f"{name} is missing")
+        elif path.stat().st_size != size:
+            problems.append(f"{name} has {path.stat().st_size} bytes, {size} when saved")
+    return problems
+
+
+def file_manifest(folder: str | os.PathLike) -> dict[str, int]:
+    """``{relative path: size in bytes}`` of every file under ``folder`` (the completion marker excluded)."""
+    folder = Path(folder)
+    return {
+        path.relative_to(folder).as_posix(): path.stat().st_size
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and path.name != COMPLETE_MARKER
+    }
 
 
 def clear_staging(output_dir: str | os.PathLike) -> None:
@@ -102,9 +158,12 @@ def staging_root(output_dir: str | os.PathLike) -> Path:
 
 
 def mark_complete(folder: str | os.PathLike, **info: object) -> None:
-    """fsync ``folder`` and write its completion marker last (atomically)."""
+    """fsync ``folder`` and write its completion marker last (atomically), with the manifest of its files
+    that resume verifies."""
     fsync_tree(folder)
-    atomic_write_json(Path(folder) / COMPLETE_MARKER, {"completed_at": time.time(), **info})
+    atomic_write_json(
+        Path(folder) / COMPLETE_MARKER, {"completed_at": time.time(), **info, "files": file_manifest(folder)}
+    )
 
 
 def publish(staged: str | os.PathLike, final: str | os.PathLike, **info: object) -> Path:
@@ -195,6 +254,7 @@ def read_marker(folder: str | os.PathLike) -> dict:
 
 __all__ = [
     "COMPLETE_MARKER",
+    "checkpoint_problems",
     "clear_staging",
     "is_complete",
     "last_complete_checkpoint",

@@ -246,7 +246,9 @@ def _prepare_output_dir(config: RunConfig, is_main: bool) -> Path | None:
     from lingualift.training.checkpointing import clear_staging, last_complete_checkpoint, list_checkpoints
 
     out = Path(config.training.output_dir)
-    resume_from = last_complete_checkpoint(out) if config.training.resume else None
+    resume_from = last_complete_checkpoint(out, verify=True) if config.training.resume else None
+    if resume_from is not None:
+        _refuse_changed_settings(config, out / RUN_CONFIG_NAME, resume_from)
     if is_main:
         out.mkdir(parents=True, exist_ok=True)
         clear_staging(out)
@@ -261,6 +263,45 @@ def _prepare_output_dir(config: RunConfig, is_main: bool) -> Path | None:
         else:
             logger.warning("training.resume: resuming from %s", resume_from)
     return resume_from
+
+
+# settings a resumed run may change: they do not alter what is trained or how (bookkeeping and reporting only)
+RESUMABLE_CHANGES = frozenset(
+    {
+        "training.resume",
+        "training.overwrite_output_dir",
+        "training.output_dir",  # a run directory that was moved or copied
+        "training.logging_steps",
+        "training.report_to",
+        "training.save_steps",
+        "training.save_total_limit",
+    }
+)
+
+
+def _refuse_changed_settings(config: RunConfig, saved: Path, resume_from: Path) -> None:
+    """A run resumes only with the settings it started with: the optimizer, scheduler and data order in the
+    checkpoint were made with them, and ``run_config.yaml``/the model card would otherwise record values the
+    weights were not trained with."""
+    changed = [key for key in _changed_settings(config, saved) if key not in RESUMABLE_CHANGES]
+    if changed:
+        before, now = _setting_values(saved, changed), config.to_dict()
+        detail = ", ".join(
+            f"{key}: {before.get(key)!r} -> {now.get(key.split('.')[0], {}).get(key.split('.', 1)[1])!r}"
+            for key in changed
+        )
+        raise ConfigError(
+            f"training.resume: {resume_from} was trained with other settings than this config ({detail});"
+            f" resume with the values in {saved}, or start over with training.overwrite_output_dir=true, or"
+            " choose another training.output_dir"
+        )
+
+
+def _setting_values(saved: Path, keys: list[str]) -> dict[str, Any]:
+    import yaml
+
+    tree = yaml.safe_load(saved.read_text(encoding="utf-8")) or {}
+    return {key: (tree.get(key.split(".")[0]) or {}).get(key.split(".", 1)[1]) for key in keys}
 
 
 def _changed_settings(config: RunConfig, saved: Path) -> list[str]:
