@@ -35,9 +35,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lingualift.errors import InputDataError, LinguaLiftError
+from lingualift.errors import ConfigError, InputDataError, LinguaLiftError
 from lingualift.io_utils import check_output_path, read_jsonl
 from lingualift.steps import StepRunner
+
+DEMO_BENCHMARKS = ("mgsm", "xnli", "tatoeba")  # what the demo evaluates, each on its subset of the languages
 
 # the public benchmark files: $LINGUALIFT_DATA_DIR, else ../shared/data from where the demo is started
 DEFAULT_DATA_DIR = Path(os.environ.get("LINGUALIFT_DATA_DIR", Path.cwd().parent / "shared" / "data"))
@@ -240,7 +242,7 @@ class DemoRun:
             model,
             processor,
             self.data("tatoeba"),
-            list(self.s.eval_languages),
+            self.languages("tatoeba"),
             limit=self.s.tatoeba_limit,
             space=list(spaces),
         )
@@ -270,7 +272,7 @@ class DemoRun:
         return translation_likelihood(
             model,
             self.data("tatoeba"),
-            list(self.s.eval_languages),
+            self.languages("tatoeba"),
             limit=self.s.translation_limit,
             examples=1,
             max_new_tokens=32,
@@ -391,7 +393,7 @@ class DemoRun:
                     source,
                     benchmark=benchmark,
                     data_dir=self.data(benchmark),
-                    languages=list(self.s.eval_languages),
+                    languages=self.languages(benchmark),
                     limit=limit,
                     batch_size=8,
                     out_dir=self.out / "eval" / slug,
@@ -406,7 +408,7 @@ class DemoRun:
             systems["bridged (LinguaLIFT)"],
             benchmark="tatoeba",
             data_dir=self.data("tatoeba"),
-            languages=list(self.s.eval_languages),
+            languages=self.languages("tatoeba"),
             limit=self.s.tatoeba_limit,
             out_dir=None,
             space="bridge",
@@ -421,7 +423,39 @@ class DemoRun:
         path = write_demo_report(self.out, self.results, self.s)
         return {"report": str(path)}
 
+    def languages(self, benchmark: str) -> list[str]:
+        """The ``--eval-languages`` that ``benchmark`` has (each benchmark is evaluated on its own subset)."""
+        from lingualift.evaluation.benchmarks import get_benchmark
+
+        return [code for code in self.s.eval_languages if code in get_benchmark(benchmark).languages]
+
+    def check_languages(self) -> None:
+        """Before any work: every ``--eval-languages`` code is known and in at least one evaluated benchmark,
+        and every benchmark keeps at least one language (so nothing fails after hours of training)."""
+        from lingualift.evaluation.languages import get_language
+
+        for code in self.s.eval_languages:
+            get_language(code)  # ConfigError naming the unknown code
+        kept = {name: self.languages(name) for name in DEMO_BENCHMARKS}
+        unused = [code for code in self.s.eval_languages if not any(code in k for k in kept.values())]
+        empty = [name for name, codes in kept.items() if not codes]
+        if unused or empty:
+            from lingualift.evaluation.benchmarks import get_benchmark
+
+            has = "; ".join(f"{n}: {', '.join(get_benchmark(n).languages)}" for n in DEMO_BENCHMARKS)
+            problem = (
+                f"{', '.join(unused)} in no evaluated benchmark"
+                if unused
+                else f"no language for {', '.join(empty)}"
+            )
+            raise ConfigError(f"--eval-languages: {problem}; the benchmarks have {has}")
+        for name, codes in kept.items():
+            dropped = [code for code in self.s.eval_languages if code not in codes]
+            if dropped:
+                print(f"[demo] {name} has no {', '.join(dropped)}: evaluated on {', '.join(codes)}")
+
     def run(self) -> Path:
+        self.check_languages()
         # the output policy: a non-empty --out must be an earlier demo's (it has steps/); inside it the demo
         # replaces its own outputs when a step runs again
         check_output_path(self.out, created_marker="steps", overwrite=True, what="demo output")

@@ -84,6 +84,8 @@ def atomic_write_jsonl(path: PathLike, records: Any) -> int:
 def iter_text_lines(path: PathLike) -> Iterator[tuple[int, str]]:
     """Yield ``(line_number, line_without_newline)`` from a UTF-8 file, naming file and line on bad bytes."""
     path = Path(path)
+    if path.is_dir():
+        raise InputDataError(f"{path}: is a directory; expected a text file (pass the file inside it)")
     if not path.is_file():
         raise InputDataError(f"{path}: file not found")
     with open(path, "rb") as handle:

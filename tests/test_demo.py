@@ -158,3 +158,20 @@ def test_report_significance_of_small_slices():
     text = _significance(summary([4, 3, 3]), summary([1, 1, 0]))
     assert "12 vs 12 questions" in text and "p = 0.00" in text and "significant at 5%" in text
     assert "not significant" in _significance(summary([1, 0, 0]), summary([2, 0, 0]))
+
+
+def test_eval_languages_are_checked_before_any_work(tmp_path, capsys):
+    """Each benchmark is evaluated on the --eval-languages it has; a language no evaluated benchmark has, or
+    a benchmark left with none, stops the demo before anything is written (not after hours of training)."""
+    from lingualift.errors import ConfigError
+
+    out = tmp_path / "demo"
+    run = DemoRun(DemoSettings(eval_languages=("bn", "te", "fr"), out=str(out)))
+    run.check_languages()
+    assert run.languages("mgsm") == ["bn", "te", "fr"] and run.languages("xnli") == ["fr"]
+    assert "xnli has no bn, te: evaluated on fr" in capsys.readouterr().out
+    with pytest.raises(ConfigError, match="--eval-languages: no language for mgsm, xnli; the benchmarks have"):
+        DemoRun(DemoSettings(eval_languages=("ko",), out=str(out))).run()
+    with pytest.raises(ConfigError, match="unknown language code 'xx'"):
+        DemoRun(DemoSettings(eval_languages=("fr", "xx"), out=str(out))).run()
+    assert not out.exists()

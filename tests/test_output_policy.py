@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from file_snapshots import make_files, snapshot
 
 from lingualift.cli import main
 from lingualift.errors import CheckpointError, ConfigError, OutputError
@@ -39,31 +40,6 @@ GOOD_RUN = {  # an earlier successful lexicon induction run
     "lex/lexicon.tsv": "cat\tchat\t0.9\n",
     "lex/report.json": json.dumps({"method": "robust", "success": True}) + "\n",
 }
-
-
-def snapshot(root: Path) -> dict[str, bytes | None]:
-    """Every file (bytes), link (its target) and directory (None) under ``root``: equal snapshots mean
-    nothing changed."""
-    return {
-        str(path.relative_to(root)): (
-            f"-> {os.readlink(path)}".encode()
-            if path.is_symlink()
-            else None
-            if path.is_dir()
-            else path.read_bytes()
-        )
-        for path in sorted(root.rglob("*"))
-    }
-
-
-def make_files(root: Path, files: dict[str, str | bytes]) -> None:
-    for name, content in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
 
 
 @pytest.fixture(scope="module")

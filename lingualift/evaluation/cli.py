@@ -64,10 +64,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--space",
-        default="bridge",
+        default=None,
         choices=["encoder", "bridge", "llm", "llm_input", "translation"],
-        help="representation space for --benchmark tatoeba; 'translation': NLL per token of the English"
-        " reference under the stage-1 instruction instead of retrieval",
+        help="representation space for --benchmark tatoeba (default bridge); 'translation': NLL per token of"
+        " the English reference under the stage-1 instruction instead of retrieval",
     )
     parser.add_argument(
         "--off-target-language",

@@ -151,7 +151,7 @@ def evaluate(
     overwrite: bool = False,
     progress: bool = True,
     off_target_language: str | None = None,
-    space: str = "bridge",
+    space: str | None = None,
     plots: bool = True,
     update_card: bool = False,
     seed: int = 0,
@@ -170,6 +170,12 @@ def evaluate(
     same items in every language) instead of taking the first rows.
     """
     spec = get_benchmark(benchmark)
+    if space is not None and spec.task != "retrieval":
+        raise ConfigError(
+            f"space={space!r} applies to --benchmark tatoeba only; {spec.name} is scored on the model's"
+            " answers (drop --space, or use --benchmark tatoeba)"
+        )
+    space = space or "bridge"
     langs = resolve_languages(spec, languages, data_dir)
     if batch_size < 1:
         raise ConfigError(f"batch_size must be >= 1, got {batch_size}")

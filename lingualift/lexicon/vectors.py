@@ -213,6 +213,11 @@ def load_vec(
         if collector.full:
             break
     if dim is None or collector is None:
+        if skipped:
+            raise InputDataError(
+                f"{path}: not a text word-vector file ({first_bad}; expected UTF-8 lines: a header 'N d',"
+                " then 'word v1 .. vd'); a binary .bin model must be converted to .vec first"
+            )
         raise InputDataError(f"{path}: empty file (expected a header 'N d' and vector lines)")
     if skipped:
         logger.warning("%s: skipped %d malformed line(s); first: %s", path, skipped, first_bad)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from lingualift.errors import ConfigError
 from lingualift.modeling.configuration import BRIDGE_TYPES
 
 
@@ -96,6 +97,8 @@ def _info(args: argparse.Namespace) -> int:
 def _generate(args: argparse.Namespace) -> int:
     from lingualift.modeling.modeling import LinguaLiftForCausalLM
 
+    if args.max_new_tokens < 1:
+        raise ConfigError(f"--max-new-tokens: expected >= 1, got {args.max_new_tokens}")
     model = LinguaLiftForCausalLM.from_checkpoint(args.checkpoint).eval()
     batch = model.processor([args.instruction] * len(args.input), args.input)
     out = model.generate(**batch, max_new_tokens=args.max_new_tokens, do_sample=False)

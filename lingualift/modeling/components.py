@@ -15,6 +15,7 @@ import torch
 from transformers import AutoConfig, AutoModelForCausalLM, PretrainedConfig, PreTrainedModel
 
 from lingualift.errors import CheckpointError, ConfigError
+from lingualift.modeling.hub import check_local_source
 
 _T5_ENCODERS = {"t5": "T5EncoderModel", "mt5": "MT5EncoderModel", "umt5": "UMT5EncoderModel"}
 
@@ -41,11 +42,42 @@ def encoder_class_for(config: PretrainedConfig) -> type[PreTrainedModel]:
         cls = MODEL_MAPPING[type(config)]
     except (KeyError, ValueError) as exc:
         raise ConfigError(
-            f"encoder model type {config.model_type!r} has no transformers encoder class: {exc}"
+            f"encoder model type {config.model_type!r} has no transformers encoder class: {exc}; pass a"
+            " multilingual text encoder (mT5, XLM-R, multilingual-e5, ...)"
         ) from None
     if getattr(config, "is_decoder", False) or config.model_type in _DECODER_ONLY_TYPES:
-        raise ConfigError(f"encoder: {config.model_type!r} is a decoder-only LLM, not a text encoder")
+        raise ConfigError(
+            f"encoder: {config.model_type!r} is a decoder-only LLM, not a text encoder; pass the multilingual"
+            " encoder (mT5, XLM-R, multilingual-e5, ...) as the encoder and the LLM as the LLM"
+        )
     return cls
+
+
+def check_roles(
+    encoder: Any, llm: Any, encoder_revision: str | None = None, llm_revision: str | None = None
+) -> None:
+    """Before any weights or tokenizers load (configs only): ``encoder`` is a text encoder and ``llm`` a
+    causal LM; paths and Hub ids are checked, objects are left to their loaders."""
+    if isinstance(encoder, (str, os.PathLike)):
+        encoder_class_for(_config_of(encoder, encoder_revision, "encoder"))
+    if isinstance(llm, (str, os.PathLike)):
+        from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
+
+        config = _config_of(llm, llm_revision, "LLM")
+        if config.model_type not in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES:
+            raise ConfigError(
+                f"llm: {os.fspath(llm)!r} is a {config.model_type!r} model, which is not a causal LM"
+                " (AutoModelForCausalLM cannot load it); pass a decoder LLM (Llama, Qwen2, Gemma, GPT-2, ...)"
+                " as the LLM and the multilingual encoder as the encoder"
+            )
+
+
+def _config_of(source: str | os.PathLike, revision: str | None, what: str) -> PretrainedConfig:
+    check_local_source(source, what=what)
+    try:
+        return AutoConfig.from_pretrained(os.fspath(source), revision=revision)
+    except (OSError, ValueError) as exc:
+        raise CheckpointError(f"{what} {os.fspath(source)!r}: cannot read its config.json ({exc})") from None
 
 
 def _encoder_kwargs(cls: type[PreTrainedModel]) -> dict[str, Any]:
@@ -66,6 +98,8 @@ def load_encoder(
     source: Source, revision: str | None = None, dtype: torch.dtype | str | None = None
 ) -> PreTrainedModel:
     """The frozen multilingual encoder from a hub id, a local directory or a model object."""
+    if not isinstance(source, PreTrainedModel):
+        check_local_source(source, what="encoder")
     if isinstance(source, PreTrainedModel):
         if (
             source.config.is_encoder_decoder
@@ -98,6 +132,8 @@ def load_llm(
     attn_implementation: str | None = None,
 ) -> PreTrainedModel:
     """The decoder LLM (``AutoModelForCausalLM``) from a hub id, a local directory or a model object."""
+    if not isinstance(source, PreTrainedModel):
+        check_local_source(source, what="LLM")
     if isinstance(source, PreTrainedModel):
         if source.get_output_embeddings() is None:
             raise ConfigError(f"llm: {type(source).__name__} has no LM head; pass an AutoModelForCausalLM")

@@ -45,6 +45,17 @@ def is_local_path(source: str | os.PathLike) -> bool:
     )
 
 
+def check_local_source(source: str | os.PathLike, what: str = "model") -> None:
+    """A source written as a local path must exist: transformers would report a missing one as a malformed
+    Hub repo id ("Repo id must be in the form ..."), which names neither the path nor the fix."""
+    text = os.fspath(source)
+    if is_local_path(source) and not Path(text).expanduser().exists():
+        raise CheckpointError(
+            f"{what} not found: {text!r} is not a directory on this machine (and not a Hub id of the form"
+            " org/name); check the path"
+        )
+
+
 def local_directory(source: str | os.PathLike, revision: str | None = None, what: str = "checkpoint") -> Path:
     """The directory holding ``source``: the local directory itself, or the Hub snapshot of repo id
     ``source`` at ``revision`` (downloaded when online, read from the local Hub cache when offline)."""
@@ -99,4 +110,4 @@ def _snapshot(repo_id: str, revision: str | None, what: str) -> Path:
         raise CheckpointError(f"{what} {at!r}: Hub download failed ({exc})") from None
 
 
-__all__ = ["FOREIGN_WEIGHT_PATTERNS", "is_local_path", "local_directory"]
+__all__ = ["FOREIGN_WEIGHT_PATTERNS", "check_local_source", "is_local_path", "local_directory"]

@@ -45,6 +45,9 @@ def load_tokenizer(source: str | os.PathLike | PreTrainedTokenizerBase, revision
         return source
     if hasattr(source, "name_or_path") and not isinstance(source, (str, os.PathLike)):
         source = source.name_or_path  # a model object: load the tokenizer saved beside it
+    from lingualift.modeling.hub import check_local_source
+
+    check_local_source(source, what="model")
     try:
         return AutoTokenizer.from_pretrained(str(source), revision=revision)
     except OSError as exc:
@@ -92,6 +95,10 @@ class LinguaLiftProcessor(PushToHubMixin):
         **kwargs: Any,
     ) -> LinguaLiftProcessor:
         """Build from hub ids, local directories or tokenizer objects of the encoder and the LLM."""
+        from lingualift.modeling.components import check_roles
+
+        # before any tokenizer loads: an LLM passed as the encoder, or vice versa, is named as such
+        check_roles(encoder, llm, encoder_revision, llm_revision)
         return cls(
             load_tokenizer(llm, llm_revision),
             encoder_tokenizer=load_tokenizer(encoder, encoder_revision),

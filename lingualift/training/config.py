@@ -24,7 +24,9 @@ LLM (``stage.train_bridge: true``).
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
+import math
 import os
 import types
 import typing
@@ -379,6 +381,13 @@ def config_from_dict(tree: dict[str, Any], source: str | None = None) -> RunConf
 def _check_values(config: RunConfig) -> None:
     """Range and cross-field checks that need no file system."""
     m, t, s = config.model, config.training, config.stage
+    for section in (m, t, s.lora, config.data):  # NaN/inf pass every comparison below: refuse them first
+        for item in dataclasses.fields(section) if section is not None else ():
+            value = getattr(section, item.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ConfigError(
+                    f"{_section_name(config, section)}.{item.name}: expected a finite number, got {value}"
+                )
     for key, value in (
         ("model.max_input_length", m.max_input_length),
         ("model.max_length", m.max_length),
@@ -404,6 +413,9 @@ def _check_values(config: RunConfig) -> None:
         raise ConfigError(f"training.warmup_ratio: expected a fraction in [0, 1), got {t.warmup_ratio}")
     if t.weight_decay < 0:
         raise ConfigError(f"training.weight_decay: expected >= 0, got {t.weight_decay}")
+    if t.max_grad_norm < 0:
+        raise ConfigError(f"training.max_grad_norm: expected >= 0 (0 = no clipping), got {t.max_grad_norm}")
+    _check_optimizer(t.optim)
     if t.num_train_epochs <= 0 and t.max_steps <= 0:
         raise ConfigError("training.num_train_epochs / training.max_steps: one of them must be positive")
     if t.lr_scheduler_type not in SCHEDULERS:
@@ -463,6 +475,26 @@ def _check_values(config: RunConfig) -> None:
         )
 
 
+def _section_name(config: RunConfig, section: Any) -> str:
+    if section is config.stage.lora:
+        return "stage.lora"
+    return next(f.name for f in dataclasses.fields(config) if getattr(config, f.name) is section)
+
+
+def _check_optimizer(name: str) -> None:
+    """``training.optim`` must be one of transformers' optimizer names (checked here, before models load)."""
+    from transformers.training_args import OptimizerNames
+
+    known = [o.value for o in OptimizerNames]
+    if name not in known:
+        close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+        hint = f"did you mean {' or '.join(close)}? " if close else ""
+        raise ConfigError(
+            f"training.optim: unknown optimizer {name!r}; {hint}expected one of transformers' optimizers,"
+            f" e.g. adamw_torch (the default), adamw_torch_fused, adafactor, sgd"
+        )
+
+
 def _check_plain(config: RunConfig) -> None:
     """``model.architecture: plain`` (Mono-SFT): the LLM alone, fine-tuned in stage ``task``; no bridge."""
     m, s = config.model, config.stage
@@ -516,6 +548,14 @@ def check_paths(config: RunConfig) -> None:
     for key, path in (("data.train_file", config.data.train_file), ("data.eval_file", config.data.eval_file)):
         if path is not None and not Path(path).is_file():
             raise ConfigError(f"{key}: data file not found: {path}")
+    from lingualift.modeling.hub import check_local_source
+
+    for key, ref in (("model.encoder", config.model.encoder), ("model.llm", config.model.llm)):
+        if ref and not ref.startswith((TINY_PREFIX, ARTEFACT_PREFIX)):
+            try:  # a local path that does not exist (a Hub id is left to the loader)
+                check_local_source(ref, what=key.split(".")[1])
+            except CheckpointError as exc:
+                raise ConfigError(f"{key}: {exc}") from None
     checkpoint = config.stage.bridge_checkpoint
     if checkpoint:
         from lingualift.modeling.hub import local_directory

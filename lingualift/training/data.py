@@ -59,10 +59,11 @@ def sequence_lengths(processor: Any, records: list[dict[str, str]], chunk_size: 
 
 
 def build_dataset(
-    path: str | os.PathLike, processor: Any, max_samples: int | None = None
+    source: str | os.PathLike | list[dict[str, str]], processor: Any, max_samples: int | None = None
 ) -> datasets.Dataset:
-    """Load ``path`` into a `datasets.Dataset` with the record columns and a ``length`` column."""
-    records = load_records(path, max_samples=max_samples)
+    """Records (a path, or already :func:`load_records`-checked records) as a `datasets.Dataset` with the
+    record columns and a ``length`` column."""
+    records = source if isinstance(source, list) else load_records(source, max_samples=max_samples)
     lengths = sequence_lengths(processor, records)
     return datasets.Dataset.from_dict(
         {**{name: [r[name] for r in records] for name in RECORD_FIELDS}, LENGTH_COLUMN: lengths}

@@ -395,9 +395,12 @@ def run_stage(config: RunConfig, runner: str, callbacks: Iterable[Any] = ()) -> 
     from transformers import set_seed
 
     from lingualift.training.callbacks import STEP_LOG_NAME, JsonStepLogCallback
-    from lingualift.training.data import InstructionCollator, build_dataset
+    from lingualift.training.data import InstructionCollator, build_dataset, load_records
     from lingualift.training.trainer import LinguaLiftTrainer
 
+    # the data is read and checked before the output directory or any model is touched
+    train_records = load_records(config.data.train_file, config.data.max_samples)
+    eval_records = load_records(config.data.eval_file) if config.data.eval_file else None
     args = training_arguments(config, accumulation)
     is_main = args.process_index == 0
     resume_from = _prepare_output_dir(config, is_main)
@@ -420,8 +423,8 @@ def run_stage(config: RunConfig, runner: str, callbacks: Iterable[Any] = ()) -> 
             train_bridge=stage.effective_train_bridge,
         )
         card_data = model.card_data
-    train_dataset = build_dataset(config.data.train_file, processor, config.data.max_samples)
-    eval_dataset = build_dataset(config.data.eval_file, processor) if config.data.eval_file else None
+    train_dataset = build_dataset(train_records, processor)
+    eval_dataset = build_dataset(eval_records, processor) if eval_records is not None else None
     out = Path(config.training.output_dir)
     trainer = LinguaLiftTrainer(
         model=model,
