@@ -183,7 +183,7 @@ class SmallScaleExperiment:
         }
         for s in SYSTEMS:
             steps[f"stage2-{s}"] = (lambda s=s: self.stage2(s), ("final_dir",))
-        for s in (BARE_LLM, *SYSTEMS):
+        for s in (*SYSTEMS, BARE_LLM):  # the compared systems first, the untrained floor last
             steps[f"eval-{s}"] = (lambda s=s: self.evaluate_system(s), ())
         steps["report"] = (self.report, ())
         return steps
