@@ -38,3 +38,22 @@ try:  # quiet transformers' per-load progress bars in test logs
     _hf_logging.disable_progress_bar()
 except ImportError:  # pragma: no cover
     pass
+
+
+@pytest.fixture(scope="module")
+def tiny_bridged(tmp_path_factory) -> dict:
+    """A tiny random bridged model (mT5 encoder + Llama), its processor and its saved full checkpoint; one per
+    test module, so a module may change the model without affecting another."""
+    import torch
+
+    from lingualift import LinguaLiftForCausalLM, LinguaLiftProcessor
+    from lingualift.testing import build_tiny_components
+
+    root = tmp_path_factory.mktemp("tiny-bridged")
+    enc, llm = build_tiny_components(root, encoder="mt5", llm="llama")
+    processor = LinguaLiftProcessor.from_components(encoder=enc, llm=llm, max_input_length=32, max_length=256)
+    torch.manual_seed(0)
+    model = LinguaLiftForCausalLM.from_components(encoder=enc, llm=llm, processor=processor)
+    ckpt = root / "ckpt"
+    model.save_checkpoint(ckpt, processor=processor)
+    return {"model": model, "processor": processor, "ckpt": ckpt, "llm": llm, "root": root}

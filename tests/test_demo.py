@@ -170,7 +170,9 @@ def test_eval_languages_are_checked_before_any_work(tmp_path, capsys):
     run.check_languages()
     assert run.languages("mgsm") == ["bn", "te", "fr"] and run.languages("xnli") == ["fr"]
     assert "xnli has no bn, te: evaluated on fr" in capsys.readouterr().out
-    with pytest.raises(ConfigError, match="--eval-languages: no language for mgsm, xnli; the benchmarks have"):
+    with pytest.raises(
+        ConfigError, match="--eval-languages: no language for mgsm, xnli; the benchmarks have"
+    ):
         DemoRun(DemoSettings(eval_languages=("ko",), out=str(out))).run()
     with pytest.raises(ConfigError, match="unknown language code 'xx'"):
         DemoRun(DemoSettings(eval_languages=("fr", "xx"), out=str(out))).run()

@@ -18,18 +18,8 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    from lingualift import LinguaLiftForCausalLM, LinguaLiftProcessor
-    from lingualift.testing import build_tiny_components
-
-    root = tmp_path_factory.mktemp("tiny-eval")
-    enc, llm = build_tiny_components(root, encoder="mt5", llm="llama")
-    processor = LinguaLiftProcessor.from_components(encoder=enc, llm=llm, max_input_length=32, max_length=256)
-    torch.manual_seed(0)
-    model = LinguaLiftForCausalLM.from_components(encoder=enc, llm=llm, processor=processor)
-    ckpt = root / "ckpt"
-    model.save_checkpoint(ckpt, processor=processor)
-    return {"model": model, "processor": processor, "ckpt": ckpt, "llm": llm, "root": root}
+def tiny(tiny_bridged):
+    return tiny_bridged
 
 
 def test_cli_end_to_end_bridged_then_plain(tiny, shared_data: Path, tmp_path: Path, capsys):

@@ -420,24 +420,8 @@ def test_bad_inputs_name_the_folder_file_and_line(tmp_path: Path):
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    from lingualift import LinguaLiftForCausalLM, LinguaLiftProcessor
-    from lingualift.testing import build_tiny_components
-
-    root = tmp_path_factory.mktemp("tiny-sib200")
-    enc, llm = build_tiny_components(root, encoder="mt5", llm="llama")
-    processor = LinguaLiftProcessor.from_components(encoder=enc, llm=llm, max_input_length=32, max_length=256)
-    torch.manual_seed(0)
-    model = LinguaLiftForCausalLM.from_components(encoder=enc, llm=llm, processor=processor)
-    ckpt = root / "ckpt"
-    model.save_checkpoint(ckpt, processor=processor)
-    return {
-        "model": model,
-        "processor": processor,
-        "ckpt": ckpt,
-        "llm": llm,
-        "data": write_sib200(root / "sib200"),
-    }
+def tiny(tiny_bridged):
+    return {**tiny_bridged, "data": write_sib200(tiny_bridged["root"] / "sib200")}
 
 
 def _reference_scores(model, processor, instruction: str, text: str) -> list[float]:
