@@ -133,10 +133,10 @@ def test_cli_reports_bad_inputs(tiny, shared_data: Path, tmp_path: Path, capsys)
     )
     assert "unknown language code 'xx'" in capsys.readouterr().err
     (not_model / "config.json").write_text("{broken")
-    with pytest.raises(CheckpointError, match="invalid JSON"):
+    with pytest.raises(CheckpointError, match=r"not_model/config.json: not readable JSON"):
         load_backend(not_model)
     (not_model / "config.json").write_text(json.dumps({"model_type": "bert"}))
-    with pytest.raises(CheckpointError, match="not a loadable causal LM checkpoint"):
+    with pytest.raises(CheckpointError, match="config.json but no weights"):
         load_backend(not_model)
 
 

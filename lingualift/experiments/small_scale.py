@@ -152,7 +152,18 @@ class SmallScaleExperiment:
             "corpus": corpus,
             "stage1data": {**lexicons, **corpus},
             "stage1": stage1,
-            "translation": {"stage1": stage1, "evaluation": dataclasses.asdict(c.evaluation)},
+            "translation": {  # only what the translation diagnostic reads (evaluation languages may change)
+                "stage1": stage1,
+                "evaluation": {
+                    key: getattr(c.evaluation, key)
+                    for key in (
+                        "translation_languages",
+                        "translation_limit",
+                        "translation_examples",
+                        "batch_size",
+                    )
+                },
+            },
             "stage2data": {"seed": c.seed},
             "report": {},
         }
