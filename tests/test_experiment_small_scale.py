@@ -113,6 +113,16 @@ def test_tiny_pipeline_end_to_end_and_resume(shared_data, tmp_path):
     before = (tmp_path / "out" / "results.json").read_bytes()
     SmallScaleExperiment(config, log=lambda _: None).run()
     assert (tmp_path / "out" / "results.json").read_bytes() == before
+    # a report from the finished steps of a run stopped before the last evaluations names what is missing
+    for system in ("bare_llm", "wo_alignment"):
+        (tmp_path / "out" / "steps" / f"eval-{system}.json").unlink()
+    SmallScaleExperiment(config, log=lambda _: None).report_so_far()
+    partial = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert set(partial["accuracy"]) == {"lingualift", "mono_sft"}
+    assert partial["missing_systems"] == ["w/o alignment", "bare LLM"]
+    assert partial["accuracy"]["lingualift"] == data["accuracy"]["lingualift"]
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert "**Not evaluated** (the run stopped before them): w/o alignment, bare LLM." in report
 
 
 def test_corpus_chrf_is_sacrebleus_chrf():

@@ -18,13 +18,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", required=True, help="experiment YAML (recipes/configs/experiments/)")
     parser.add_argument("--until", default=None, help="stop after this step (e.g. stage1)")
     parser.add_argument(
+        "--report-so-far",
+        action="store_true",
+        help="write the report from the finished steps only (runs nothing else; says what is missing)",
+    )
+    parser.add_argument(
         "overrides", nargs="*", metavar="KEY=VALUE", help="dotted overrides, e.g. data_dir=DIR"
     )
     args = parser.parse_args(argv)
     try:
         config = load_experiment_config(args.config, args.overrides)
         command = " ".join(["python recipes/small_scale.py --config", args.config, *args.overrides])
-        SmallScaleExperiment(config, command=command).run(until=args.until)
+        experiment = SmallScaleExperiment(config, command=command)
+        if args.report_so_far:
+            experiment.report_so_far()
+        else:
+            experiment.run(until=args.until)
     except LinguaLiftError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -116,6 +116,7 @@ def build_results(experiment: Any) -> dict[str, Any]:
         for s in systems
     }
     return {
+        "missing_systems": [SYSTEM_NAMES[s] for s in (*SYSTEMS, BARE_LLM) if s not in systems],
         "command": experiment.command,
         "commit": _git_commit(),
         "config": _plain_config(c),
@@ -183,6 +184,11 @@ def render_markdown(results: dict[str, Any]) -> str:
         f" {results['config']['evaluation']['sib200_limit']} items per language "
         f"(seeded, topic-stratified, the same items in every language).",
         "",
+        *(
+            [f"**Not evaluated** (the run stopped before them): {', '.join(results['missing_systems'])}.", ""]
+            if results.get("missing_systems")
+            else []
+        ),
         "## Group means (accuracy, %)",
         "",
         "| system | " + " | ".join(f"{g} ({len(results['groups'][g])})" for g in results["groups"]) + " |",
@@ -215,19 +221,30 @@ def render_markdown(results: dict[str, Any]) -> str:
     ]
     for s, row in results["english"].items():
         lines.append(f"| {SYSTEM_NAMES[s]} | " + " | ".join(_fmt(v) for v in row.values()) + " |")
-    lines += ["", "## Per language (accuracy %, LLM tokens and seconds per example)", ""]
+    lines += [
+        "",
+        "## Per language (accuracy %, LLM tokens and seconds per example)",
+        "",
+        "Seconds are measured in the process that evaluated the language (– : predictions reused from an"
+        " interrupted process, not timed).",
+        "",
+    ]
     header = "| language | level | script | " + " | ".join(SYSTEM_NAMES[s] for s in systems)
     header += " | tokens plain / bridged | s/example plain / bridged |"
     lines += [header, "|---|---|---|" + "---|" * (len(systems) + 2)]
-    plain = BARE_LLM if BARE_LLM in systems else "mono_sft"
-    bridged = "lingualift" if "lingualift" in systems else systems[-1]
+    plain = next((s for s in (BARE_LLM, "mono_sft") if s in systems), None)
+    bridged = next((s for s in ("lingualift", "wo_alignment") if s in systems), None)
+    cost = results["inference_cost"]
+
+    def cost_of(system: str | None, lang: str, key: str, digits: int) -> str:
+        return _fmt(cost[system][lang][key], digits) if system is not None else "–"
+
     for lang, meta in results["languages"].items():
-        cost = results["inference_cost"]
         lines.append(
             f"| {lang} ({meta['name']}) | {meta['level'] or '–'} | {meta['script']} | "
             + " | ".join(_fmt(results["accuracy"][s][lang]) for s in systems)
-            + f" | {_fmt(cost[plain][lang]['llm_tokens'], 0)} / {_fmt(cost[bridged][lang]['llm_tokens'], 0)}"
-            + f" | {_fmt(cost[plain][lang]['seconds'], 3)} / {_fmt(cost[bridged][lang]['seconds'], 3)} |"
+            + f" | {cost_of(plain, lang, 'llm_tokens', 0)} / {cost_of(bridged, lang, 'llm_tokens', 0)}"
+            + f" | {cost_of(plain, lang, 'seconds', 3)} / {cost_of(bridged, lang, 'seconds', 3)} |"
         )
     if results.get("translation"):
         lines += [

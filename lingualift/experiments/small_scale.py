@@ -421,6 +421,8 @@ class SmallScaleExperiment:
         splits = [(ev.sib200_split, lang, ev.sib200_limit) for lang in self.sib200_languages()]
         splits.append(("dev", "eng_Latn", ev.dev_limit))
         for split, lang, limit in splits:
+            # predictions an earlier (interrupted) process wrote are reused, so their time is not measured here
+            resumed = (out_dir / split / "predictions" / "sib200" / f"{lang}.jsonl").is_file()
             started = time.perf_counter()
             summary = evaluate(
                 backend,
@@ -442,7 +444,7 @@ class SmallScaleExperiment:
             per_language.setdefault(split, {})[key] = {
                 "accuracy": result["accuracy"],
                 "n": result["n"],
-                "seconds_per_example": round(seconds / max(result["n"], 1), 4),
+                "seconds_per_example": None if resumed else round(seconds / max(result["n"], 1), 4),
                 "llm_tokens_per_example": _mean_llm_tokens(backend, data_dir, key, split, limit, ev.seed),
                 "correct": correct,
             }
@@ -478,6 +480,14 @@ class SmallScaleExperiment:
             "loss_log": str(kept_log),
             "trainable_parameters": len(result.trainable_parameters),
         }
+
+    def report_so_far(self) -> dict[str, Any]:
+        """The report from the steps finished so far (for a run stopped before every system was evaluated);
+        nothing else runs, and the report names the systems it lacks. Not recorded as the report step."""
+        for name in self.plan():
+            if name != "report" and self.steps.done(name):
+                self.need(name)
+        return self.report()
 
     def report(self) -> dict[str, Any]:
         from lingualift.experiments.report import write_small_scale_report
