@@ -407,6 +407,7 @@ class SmallScaleExperiment:
         """SIB-200 per language (one evaluate call each, timed) plus LLM tokens per example."""
         from lingualift.evaluation import evaluate
         from lingualift.evaluation.backends import load_backend
+        from lingualift.evaluation.languages import flores_language_key, is_flores_code
 
         ev = self.c.evaluation
         target = (
@@ -421,8 +422,9 @@ class SmallScaleExperiment:
         splits = [(ev.sib200_split, lang, ev.sib200_limit) for lang in self.sib200_languages()]
         splits.append(("dev", "eng_Latn", ev.dev_limit))
         for split, lang, limit in splits:
-            # predictions an earlier (interrupted) process wrote are reused, so their time is not measured here
-            resumed = (out_dir / split / "predictions" / "sib200" / f"{lang}.jsonl").is_file()
+            # predictions an earlier (interrupted) process wrote are reused: their time is not measured here
+            key = flores_language_key(lang) if is_flores_code(lang) else lang
+            resumed = (out_dir / split / "predictions" / "sib200" / f"{key}.jsonl").is_file()
             started = time.perf_counter()
             summary = evaluate(
                 backend,
