@@ -50,10 +50,14 @@ def check_local_source(source: str | os.PathLike, what: str = "model") -> None:
     Hub repo id ("Repo id must be in the form ..."), which names neither the path nor the fix."""
     text = os.fspath(source)
     if is_local_path(source) and not Path(text).expanduser().exists():
-        raise CheckpointError(
-            f"{what} not found: {text!r} is not a directory on this machine (and not a Hub id of the form"
-            " org/name); check the path"
-        )
+        raise _not_found(text, what)
+
+
+def _not_found(text: str, what: str) -> CheckpointError:
+    return CheckpointError(
+        f"{what} not found: {text!r} is not a directory on this machine (and not a Hub id of the form"
+        " org/name); check the path"
+    )
 
 
 def local_directory(source: str | os.PathLike, revision: str | None = None, what: str = "checkpoint") -> Path:
@@ -66,10 +70,7 @@ def local_directory(source: str | os.PathLike, revision: str | None = None, what
             raise CheckpointError(f"{path}: a {what} must be a directory, got a file")
         return path
     if is_local_path(source) or not text.strip():
-        raise CheckpointError(
-            f"{what} not found: {text!r} is not a directory on this machine (and not a Hub id of the form"
-            " org/name); check the path"
-        )
+        raise _not_found(text, what)
     return _snapshot(text, revision, what)
 
 
