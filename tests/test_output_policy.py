@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from file_snapshots import make_files, snapshot
+from file_snapshots import assert_cli_fails_cleanly, make_files, snapshot
 
 from lingualift.cli import main
 from lingualift.errors import CheckpointError, ConfigError, OutputError
@@ -205,17 +205,8 @@ REFUSED = [
     ("files", "argv", "fragments"), [c[1:] for c in REFUSED], ids=[c[0] for c in REFUSED]
 )
 def test_refused_outputs_change_nothing(files, argv, fragments, tiny, tmp_path, capsys):
-    work = tmp_path / "w"
-    work.mkdir()
-    make_files(work, files)
-    before = snapshot(tmp_path)
-    code = main([arg.format(w=work, **tiny) for arg in argv])
-    err = capsys.readouterr().err
-    assert code == 1, err
-    for fragment in fragments:
-        assert fragment in err, f"{fragment!r} not in {err!r}"
-    assert "error:" in err and str(work) in err
-    assert snapshot(tmp_path) == before  # every earlier file byte-identical, nothing added (no temp left)
+    err = assert_cli_fails_cleanly(tmp_path, files, argv, fragments, capsys, **tiny)
+    assert str(tmp_path / "w") in err
 
 
 def test_output_that_links_to_an_input_is_refused(tmp_path, capsys):
