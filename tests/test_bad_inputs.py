@@ -6,6 +6,8 @@ table; ``python tests/test_bad_inputs.py`` prints both as the README's markdown 
 
 from __future__ import annotations
 
+import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -165,6 +167,30 @@ BAD_INPUTS = [
         ["--max-new-tokens: expected >= 1"],
     ),
     (
+        "checkpoint-weights-truncated",
+        {},
+        ["model", "info", "{cut_ckpt}"],
+        ["/bridge.safetensors: the checkpoint's weights cannot be read", "truncated", "save it again"],
+    ),
+    (
+        "evaluate-a-truncated-checkpoint",
+        INPUTS,
+        [*EVALUATE[:2], "{cut_ckpt}", *EVALUATE[3:], "--benchmark", "mgsm", "--languages", "fr"],
+        ["/bridge.safetensors: the checkpoint's weights cannot be read"],
+    ),
+    (
+        "llm-weights-truncated",
+        {},
+        ["model", "build", "--encoder", "{enc}", "--llm", "{cut_llm}", "--out", "{w}/b"],
+        ["/model.safetensors: the LLM's weights cannot be read", "download or save it again"],
+    ),
+    (
+        "config-width-edited",
+        {},
+        ["model", "info", "{wide_config}"],
+        ["config.json: text_config.hidden_size=64 but the saved bridge", "is 32 wide", "restore it"],
+    ),
+    (
         "info-on-a-file",
         {"f.txt": "x"},
         ["model", "info", "{w}/f.txt"],
@@ -309,11 +335,22 @@ BAD_INPUTS = [
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory) -> dict[str, str]:
+    """Tiny models, a bridge checkpoint, and damaged copies: weights cut in half (an interrupted download) and
+    a config.json whose LLM width was edited."""
     root = tmp_path_factory.mktemp("bad-inputs")
     enc, llm = build_tiny_components(root, encoder="mt5", llm="llama")
     ckpt = root / "ckpt"
     assert main(["model", "build", "--encoder", str(enc), "--llm", str(llm), "--out", str(ckpt)]) == 0
-    return {"enc": str(enc), "llm": str(llm), "ckpt": str(ckpt)}
+    damaged = {name: root / name for name in ("cut_ckpt", "cut_llm", "wide_config")}
+    shutil.copytree(ckpt, damaged["cut_ckpt"])
+    shutil.copytree(llm, damaged["cut_llm"])
+    shutil.copytree(ckpt, damaged["wide_config"])
+    for weights in (damaged["cut_ckpt"] / "bridge.safetensors", damaged["cut_llm"] / "model.safetensors"):
+        weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
+    config = json.loads((damaged["wide_config"] / "config.json").read_text())
+    config["text_config"]["hidden_size"] *= 2
+    (damaged["wide_config"] / "config.json").write_text(json.dumps(config))
+    return {"enc": str(enc), "llm": str(llm), "ckpt": str(ckpt), **{k: str(v) for k, v in damaged.items()}}
 
 
 @pytest.mark.parametrize(

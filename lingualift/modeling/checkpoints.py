@@ -183,6 +183,7 @@ def checkpoint_form(directory: str | os.PathLike) -> str:
                         f" there are no weights ({', '.join(HF_WEIGHT_FILES)}) and no {CHECKPOINT_META};"
                         " save the checkpoint again (save_checkpoint) or point at a complete one"
                     )
+                check_config_matches_weights(directory, "full")
                 return "full"
         plain = (directory / ADAPTER_CONFIG).is_file() or (directory / "config.json").is_file()
         raise CheckpointError(
@@ -201,7 +202,55 @@ def checkpoint_form(directory: str | os.PathLike) -> str:
             f"{directory}: incomplete {form} checkpoint: {CHECKPOINT_META} lists {', '.join(missing)} but"
             " they are missing; restore them or save the checkpoint again"
         )
+    check_config_matches_weights(directory, form)
     return form
+
+
+def _saved_shape(directory: Path, form: str, name: str) -> tuple[Path, list[int]] | None:
+    """(file, shape) of bridge tensor ``name`` as saved in a checkpoint of ``form`` (header read only)."""
+    from safetensors import safe_open
+
+    if form == "full":
+        key, path = f"bridge.{name}", directory / "model.safetensors"
+        index = directory / "model.safetensors.index.json"
+        if index.is_file():
+            shard = _read_json(index).get("weight_map", {}).get(key)
+            path = directory / shard if isinstance(shard, str) else path
+    else:
+        key, path = name, directory / BRIDGE_WEIGHTS
+    if not path.is_file():
+        return None
+    with safe_open(str(path), framework="pt") as handle:
+        return (path, list(handle.get_slice(key).get_shape())) if key in handle.keys() else None
+
+
+def check_config_matches_weights(directory: str | os.PathLike, form: str) -> None:
+    """The widths ``config.json`` records must be the saved bridge's: an edited or swapped config would
+    otherwise surface as transformers' size-mismatch dump (full form) or as a bridge refused for a wrong
+    base."""
+    directory = Path(directory)
+    config = _read_json(directory / "config.json")
+    text, encoder = config.get("text_config") or {}, config.get("encoder_config") or {}
+    checks = (
+        ("enc_start", 0, "text_config.hidden_size", text.get("hidden_size")),
+        (
+            "proj.0.weight",
+            1,
+            "encoder_config.d_model" if "d_model" in encoder else "encoder_config.hidden_size",
+            encoder.get("d_model", encoder.get("hidden_size")),
+        ),
+    )
+    for name, axis, field, recorded in checks:
+        saved = _saved_shape(directory, form, name)
+        if saved is None or not isinstance(recorded, int) or len(saved[1]) <= axis:
+            continue
+        path, shape = saved
+        if shape[axis] != recorded:
+            raise CheckpointError(
+                f"{directory / 'config.json'}: {field}={recorded} but the saved bridge in {path.name} is"
+                f" {shape[axis]} wide ({name} {shape}); config.json was edited or belongs to another"
+                f" checkpoint: restore it ({field}={shape[axis]}) or save the checkpoint again"
+            )
 
 
 @dataclass(frozen=True)
@@ -282,6 +331,7 @@ def load_bridge(
     weights = directory / BRIDGE_WEIGHTS
     if not weights.is_file():
         raise CheckpointError(f"{directory}: no {BRIDGE_WEIGHTS}; not a bridge checkpoint")
+    check_config_matches_weights(directory, "bridge")
     config = LinguaLiftConfig.from_pretrained(str(directory))
     fps = config.base_fingerprints or {}
     encoder_model = load_encoder(encoder or config.encoder_name_or_path, config.encoder_revision, dtype=dtype)

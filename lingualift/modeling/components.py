@@ -9,6 +9,8 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import torch
@@ -115,7 +117,23 @@ def load_encoder(
     except OSError as exc:
         raise CheckpointError(f"encoder: cannot load a config from {source!s}: {exc}") from None
     cls = encoder_class_for(config)
-    return cls.from_pretrained(str(source), revision=revision, dtype=dtype, **_encoder_kwargs(cls))
+    with _readable_weights(source, "encoder"):
+        return cls.from_pretrained(str(source), revision=revision, dtype=dtype, **_encoder_kwargs(cls))
+
+
+@contextmanager
+def _readable_weights(source: Source, what: str) -> Iterator[None]:
+    """A weight file transformers cannot parse (a truncated Hub download) reported with the source and the
+    fix; local directories are checked earlier, file by file (:func:`check_local_source`)."""
+    from safetensors import SafetensorError
+
+    try:
+        yield
+    except SafetensorError as exc:
+        raise CheckpointError(
+            f"{what} {source!s}: its weights cannot be read ({exc}); a truncated download or a foreign file:"
+            " download it again (`hf download <repo> --force-download`) or pass a complete local copy"
+        ) from None
 
 
 def default_attn_implementation() -> str:
@@ -139,12 +157,13 @@ def load_llm(
             raise ConfigError(f"llm: {type(source).__name__} has no LM head; pass an AutoModelForCausalLM")
         return source
     try:
-        return AutoModelForCausalLM.from_pretrained(
-            str(source),
-            revision=revision,
-            dtype=dtype,
-            attn_implementation=attn_implementation or default_attn_implementation(),
-        )
+        with _readable_weights(source, "llm"):
+            return AutoModelForCausalLM.from_pretrained(
+                str(source),
+                revision=revision,
+                dtype=dtype,
+                attn_implementation=attn_implementation or default_attn_implementation(),
+            )
     except OSError as exc:
         raise CheckpointError(f"llm: cannot load a causal LM from {source!s}: {exc}") from None
 

@@ -47,10 +47,14 @@ def is_local_path(source: str | os.PathLike) -> bool:
 
 def check_local_source(source: str | os.PathLike, what: str = "model") -> None:
     """A source written as a local path must exist: transformers would report a missing one as a malformed
-    Hub repo id ("Repo id must be in the form ..."), which names neither the path nor the fix."""
+    Hub repo id ("Repo id must be in the form ..."), which names neither the path nor the fix. The weight
+    files of an existing directory must be readable (:func:`check_weight_files`)."""
     text = os.fspath(source)
-    if is_local_path(source) and not Path(text).expanduser().exists():
+    path = Path(text).expanduser()
+    if is_local_path(source) and not path.exists():
         raise _not_found(text, what)
+    if path.is_dir():
+        check_weight_files(path, what)
 
 
 def _not_found(text: str, what: str) -> CheckpointError:
@@ -68,10 +72,34 @@ def local_directory(source: str | os.PathLike, revision: str | None = None, what
     if path.exists():
         if not path.is_dir():
             raise CheckpointError(f"{path}: a {what} must be a directory, got a file")
+        check_weight_files(path, what)
         return path
     if is_local_path(source) or not text.strip():
         raise _not_found(text, what)
-    return _snapshot(text, revision, what)
+    directory = _snapshot(text, revision, what)
+    check_weight_files(directory, what)
+    return directory
+
+
+def check_weight_files(directory: str | os.PathLike, what: str = "model") -> None:
+    """Every ``*.safetensors`` file in ``directory`` (and its sub-folders one level down, e.g. an adapter)
+    must be complete: safetensors reports a truncated or foreign file as a bare ``SafetensorError`` that
+    names no file, so the header of each is read here (cheap: no tensor data) and a bad one is named with
+    the fix."""
+    from safetensors import safe_open
+
+    directory = Path(directory)
+    for path in sorted([*directory.glob("*.safetensors"), *directory.glob("*/*.safetensors")]):
+        try:
+            with safe_open(str(path), framework="pt") as handle:
+                handle.keys()
+        except Exception as exc:  # SafetensorError and OSError alike: the file cannot be read as safetensors
+            size = path.stat().st_size
+            raise CheckpointError(
+                f"{path}: the {what}'s weights cannot be read ({exc}; {size:,} bytes): the file is truncated"
+                " (an interrupted download or save) or is not a safetensors file; download or save it again"
+                " (a Hub snapshot: `hf download <repo> --force-download`), or point at a complete copy"
+            ) from None
 
 
 def _snapshot(repo_id: str, revision: str | None, what: str) -> Path:
@@ -111,4 +139,10 @@ def _snapshot(repo_id: str, revision: str | None, what: str) -> Path:
         raise CheckpointError(f"{what} {at!r}: Hub download failed ({exc})") from None
 
 
-__all__ = ["FOREIGN_WEIGHT_PATTERNS", "check_local_source", "is_local_path", "local_directory"]
+__all__ = [
+    "FOREIGN_WEIGHT_PATTERNS",
+    "check_local_source",
+    "check_weight_files",
+    "is_local_path",
+    "local_directory",
+]

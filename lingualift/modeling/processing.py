@@ -16,6 +16,7 @@ Example::
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,6 +28,8 @@ from transformers.utils import PushToHubMixin
 
 from lingualift.errors import CheckpointError, ConfigError, InputDataError
 from lingualift.io_utils import atomic_write_json
+
+logger = logging.getLogger(__name__)
 
 ENC_START_TOKEN = "<enc_start>"
 ENC_TOKEN = "<enc>"
@@ -72,6 +75,8 @@ class LinguaLiftProcessor(PushToHubMixin):
         self.max_length = int(max_length)
         self.chat_template = chat_template
         self.truncation = bool(truncation)
+        # inputs cut to max_input_length and responses cut to max_length so far (the first of each is logged)
+        self.truncated = {"inputs": 0, "responses": 0}
         if self.max_input_length <= 0 or self.max_length <= 0:
             raise ConfigError(
                 f"max_input_length/max_length must be positive, got {self.max_input_length}/{self.max_length}"
@@ -199,8 +204,19 @@ class LinguaLiftProcessor(PushToHubMixin):
                     f"example {index}: encoder input has {len(ids)} tokens, over max_input_length="
                     f"{self.max_input_length} (enable truncation or raise the limit)"
                 )
+            self._note_truncation(
+                "inputs",
+                f"example {index}: encoder input has {len(ids)} tokens; only the first max_input_length="
+                f"{self.max_input_length} are read (raise model.max_input_length to keep the rest)",
+            )
             ids = ids[: self.max_input_length - 1] + ids[-1:]  # keep the closing special token
         return ids
+
+    def _note_truncation(self, kind: str, message: str) -> None:
+        """Count a truncation; log the first of each kind (a dataset would repeat it thousands of times)."""
+        self.truncated[kind] += 1
+        if self.truncated[kind] == 1:
+            logger.warning("%s; further truncations are counted in processor.truncated[%r]", message, kind)
 
     def encode_example(
         self, instruction: str, input_text: str, response: str | None = None, index: int = 0
@@ -245,6 +261,11 @@ class LinguaLiftProcessor(PushToHubMixin):
                         f"example {index}: prompt + response has {len(prompt) + len(answer)} tokens, over"
                         f" max_length={self.max_length}"
                     )
+                self._note_truncation(
+                    "responses",
+                    f"example {index}: prompt + response has {len(prompt) + len(answer)} tokens; the response"
+                    f" is cut to max_length={self.max_length} (raise model.max_length to keep it whole)",
+                )
                 answer = answer[:room]
             prompt = prompt + answer
             labels = labels + answer
@@ -297,6 +318,12 @@ class LinguaLiftProcessor(PushToHubMixin):
         """Build a batch. Left padding (generation) without responses, right padding (training) with them."""
         if return_tensors != "pt":
             raise ConfigError(f"return_tensors: only 'pt' is supported, got {return_tensors!r}")
+        for name, value in (("instructions", instructions), ("inputs", inputs), ("responses", responses)):
+            if not (isinstance(value, (str, Sequence)) or (value is None and name == "responses")):
+                raise InputDataError(
+                    f"processor: {name} must be a string or a list of strings, got {type(value).__name__}"
+                    " (call processor(instructions, inputs[, responses]) with the task text)"
+                )
         instructions = [instructions] if isinstance(instructions, str) else list(instructions)
         inputs = [inputs] if isinstance(inputs, str) else list(inputs)
         if responses is not None:
