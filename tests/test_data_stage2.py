@@ -199,3 +199,105 @@ def test_cli_stage2(tmp_path, shared_data, capsys):
     assert "wrote 7 gsm8k records" in capsys.readouterr().out
     assert main(["data", "stage2", "--task", "nope", "--input", "x.jsonl", "--out", str(out)]) == 1
     assert re.search(r"unknown stage-2 task 'nope'", capsys.readouterr().err)
+
+
+# ------------------------------------------------------------------- the paper's math data, Hub by name
+
+
+OMI2_ROWS = [
+    {
+        "problem": "What is $\\frac{1}{2} + \\frac{1}{4}$?",
+        "generated_solution": "Add the fractions: $\\frac{2}{4} + \\frac{1}{4} = \\boxed{\\frac{3}{4}}$.",
+        "expected_answer": "\\frac{3}{4}",
+        "problem_source": "augmented_math",
+    },
+    {
+        "problem": "Tom has 3 apples and buys 4 more. How many apples does he have?",
+        "generated_solution": "He has $3 + 4 = 7$ apples.\n\nThe answer is $\\boxed{7}$.",
+        "expected_answer": "7",
+        "problem_source": "augmented_gsm8k",
+    },
+]
+
+
+def test_openmathinstruct2_solution_ends_with_the_answer_is():
+    rows = build_stage2_dataset("openmathinstruct2", OMI2_ROWS).rows
+    assert [r["input"] for r in rows] == [r["problem"] for r in OMI2_ROWS]
+    assert rows[0]["output"] == (
+        "Add the fractions: $\\frac{2}{4} + \\frac{1}{4} = \\frac{3}{4}$.\nThe answer is \\frac{3}{4}."
+    )
+    assert rows[1]["output"] == "He has $3 + 4 = 7$ apples.\n\nThe answer is $7$.\nThe answer is 7."
+    assert {r["instruction"] for r in rows} == {MATH_INSTRUCTION} and rows[0]["task"] == "openmathinstruct2"
+    assert build_stage2_dataset("omi2", OMI2_ROWS[:1]).rows[0]["output"] == rows[0]["output"]  # alias
+    with pytest.raises(InputDataError, match=r"record 1: missing field|record 1: field 'expected_answer'"):
+        build_stage2_dataset("openmathinstruct2", [{**OMI2_ROWS[0], "expected_answer": " "}])
+
+
+@pytest.fixture
+def hub_datasets(tmp_path, monkeypatch):
+    """MetaMathQA and OpenMathInstruct-2 in their Hub layouts (a JSON array; Parquet shards per split) in an
+    offline local Hub cache."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from hub_cache import put_in_hub_cache
+    from huggingface_hub import constants
+
+    meta = tmp_path / "metamath"
+    meta.mkdir()
+    rows = [{"query": f"What is {i}+1?", "response": f"Add one.\nThe answer is: {i + 1}"} for i in range(5)]
+    (meta / "MetaMathQA-395K.json").write_text(json.dumps(rows))
+    (meta / "README.md").write_text("card")
+    omi = tmp_path / "omi2" / "data"
+    omi.mkdir(parents=True)
+    for split, shards in (("train", 2), ("train_1M", 1)):
+        for shard in range(shards):
+            table = pa.Table.from_pylist(
+                [{**r, "problem": f"{split}/{shard}: {r['problem']}"} for r in OMI2_ROWS]
+            )
+            pq.write_table(table, omi / f"{split}-{shard:05d}-of-{shards:05d}.parquet", row_group_size=1)
+    cache = tmp_path / "hub"
+    put_in_hub_cache(cache, "meta-math/MetaMathQA", meta, repo_type="dataset")
+    put_in_hub_cache(cache, "nvidia/OpenMathInstruct-2", omi.parent, repo_type="dataset")
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(cache))
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    return cache
+
+
+def test_math_datasets_load_from_the_hub_by_name_offline(hub_datasets, tmp_path, capsys):
+    meta = build_stage2_dataset("metamathqa", "meta-math/MetaMathQA").rows
+    assert [r["output"] for r in meta] == [f"Add one.\nThe answer is {i + 1}." for i in range(5)]
+    train = build_stage2_dataset("openmathinstruct2", "nvidia/OpenMathInstruct-2:train").rows
+    assert [r["input"].split(":")[0] for r in train] == ["train/0", "train/0", "train/1", "train/1"]
+    small = build_stage2_dataset("openmathinstruct2", "nvidia/OpenMathInstruct-2:train_1M", limit=1).rows
+    assert len(small) == 1 and small[0]["input"].startswith("train_1M/0: ")
+    assert (
+        len(build_stage2_dataset("openmathinstruct2", "nvidia/OpenMathInstruct-2").rows) == 6
+    )  # every split
+    out = tmp_path / "omi.jsonl"
+    argv = [
+        "data",
+        "stage2",
+        "--task",
+        "omi2",
+        "--input",
+        "nvidia/OpenMathInstruct-2:train_1M",
+        "--out",
+        str(out),
+    ]
+    assert main([*argv, "--no-progress"]) == 0
+    assert [json.loads(line)["output"] for line in out.read_text().splitlines()] == [
+        r["output"] for r in build_stage2_dataset("omi2", OMI2_ROWS).rows
+    ]
+
+
+def test_hub_dataset_errors_name_the_source_and_the_fix(hub_datasets):
+    with pytest.raises(InputDataError) as info:
+        build_stage2_dataset("metamathqa", "org/not-cached")
+    assert "task data 'org/not-cached': not a local file, not in the local Hub cache" in str(info.value)
+    assert "`hf download org/not-cached --repo-type dataset`" in str(info.value)
+    with pytest.raises(
+        InputDataError, match=r"of split 'test' in the Hub dataset \(it holds: data/train-0000"
+    ):
+        build_stage2_dataset("openmathinstruct2", "nvidia/OpenMathInstruct-2:test")
+    with pytest.raises(InputDataError, match="missing.jsonl"):  # a missing local file stays a missing file
+        build_stage2_dataset("metamathqa", "missing.jsonl")

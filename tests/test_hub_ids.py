@@ -3,14 +3,13 @@ lays it out (blobs, snapshot symlinks, refs), loads offline by repo id with the 
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 import torch
+from hub_cache import put_in_hub_cache
 from transformers import AutoModelForCausalLM
 
 from lingualift.cli import main
@@ -25,26 +24,6 @@ from lingualift.training import load_config
 LORA = {"r": 4, "alpha": 8, "dropout": 0.0, "target_modules": ["q_proj", "v_proj"]}
 LINGUALIFT_FORMS = ("bridge", "bridge+lora", "full")
 PLAIN_FORMS = ("plain", "plain+lora")
-
-
-def put_in_hub_cache(cache: Path, repo_id: str, folder: Path, revision: str = "main") -> Path:
-    """Lay ``folder`` into ``cache`` as huggingface_hub does: content-addressed blobs, a snapshot of relative
-    symlinks named by a commit hash, and ``refs/<revision>`` holding that hash. Returns the snapshot."""
-    repo = cache / f"models--{repo_id.replace('/', '--')}"
-    files = sorted(p for p in folder.rglob("*") if p.is_file())
-    commit = hashlib.sha1("".join(f"{p.relative_to(folder)}:{p.stat().st_size}" for p in files).encode())
-    snapshot = repo / "snapshots" / commit.hexdigest()
-    for path in files:
-        data = path.read_bytes()
-        blob = repo / "blobs" / hashlib.sha256(data).hexdigest()
-        blob.parent.mkdir(parents=True, exist_ok=True)
-        blob.write_bytes(data)
-        link = snapshot / path.relative_to(folder)
-        link.parent.mkdir(parents=True, exist_ok=True)
-        link.symlink_to(os.path.relpath(blob, link.parent))
-    (repo / "refs").mkdir(parents=True, exist_ok=True)
-    (repo / "refs" / revision).write_text(commit.hexdigest())
-    return snapshot
 
 
 @pytest.fixture(scope="module")

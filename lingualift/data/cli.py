@@ -54,7 +54,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     stage2.add_argument(
         "--task", required=True, help=f"{', '.join(TASKS)} (aliases: {', '.join(TASK_ALIASES)})"
     )
-    stage2.add_argument("--input", required=True, help="task data: .jsonl, .json (array) or .tsv")
+    stage2.add_argument(
+        "--input",
+        required=True,
+        help="task data: .jsonl, .json (array) or .tsv, or a Hub dataset id org/name[:split]"
+        " (e.g. meta-math/MetaMathQA, nvidia/OpenMathInstruct-2:train_1M; offline: the local Hub cache)",
+    )
     stage2.add_argument(
         "--out",
         required=True,

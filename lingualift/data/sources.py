@@ -1,5 +1,5 @@
-"""Read corpora and task files (plain text, JSON Lines, JSON arrays, TSV) and write datasets (JSONL or HF
-``datasets``).
+"""Read corpora and task files (plain text, JSON Lines, JSON arrays, TSV; Parquet and JSON(L) of a Hub dataset
+named ``org/name[:split]``) and write datasets (JSONL or HF ``datasets``).
 
 Every record keeps a ``where`` string (``file:line``) so that errors raised later still name the place.
 """
@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from lingualift.errors import ConfigError, InputDataError
+from lingualift.hub import dataset_snapshot, is_local_path
 from lingualift.io_utils import (
     atomic_directory,
     atomic_write_jsonl,
@@ -22,6 +23,7 @@ from lingualift.io_utils import (
 )
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
+RECORD_SUFFIXES = (*JSONL_SUFFIXES, ".json", ".tsv")
 OUTPUT_FORMATS = ("jsonl", "hf")
 HF_DATASET_MARKER = "dataset_info.json"  # what datasets' save_to_disk writes: a folder it may replace
 
@@ -73,6 +75,9 @@ def iter_records(
         return
     path = Path(source)
     suffix = path.suffix.lower()
+    if is_hub_dataset(source):
+        yield from iter_hub_records(os.fspath(source))
+        return
     if suffix == ".tsv":
         yield from _iter_tsv(path)
     elif suffix == ".json" and _starts_with(path, "["):
@@ -96,6 +101,69 @@ def iter_records(
             yield f"{path}:{number}", record
     else:
         raise ConfigError(f"unsupported input file {path}: expected .jsonl, .json or .tsv")
+
+
+def is_hub_dataset(source: str | os.PathLike) -> bool:
+    """``org/name`` or ``org/name:split`` that is no local path and has no data-file suffix (a missing
+    ``data.jsonl`` stays a missing file, never a Hub id)."""
+    text = os.fspath(source)
+    repo = text.partition(":")[0]
+    return (
+        isinstance(source, str)
+        and repo.count("/") == 1
+        and not is_local_path(repo)
+        and not Path(text).exists()
+        and Path(repo).suffix.lower() not in RECORD_SUFFIXES
+    )
+
+
+def _in_split(relative: Path, split: str) -> bool:
+    """A data file of ``split`` in the Hub's layouts: ``split-00000-of-00004.parquet``, ``split.jsonl``,
+    ``split/...``."""
+    stem = relative.name.split(".")[0]
+    return stem == split or stem.startswith(f"{split}-") or split in relative.parts[:-1]
+
+
+def iter_hub_records(spec: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Records of Hub dataset ``org/name[:split]``: the JSON, JSONL and Parquet files of its snapshot (all of
+    them, or those of ``split``) in name order, Parquet read in row batches (memory flat in the file size).
+    Offline the snapshot comes from the local Hub cache."""
+    repo, _, split = spec.partition(":")
+    root = dataset_snapshot(repo, what="task data")
+    data_files = [
+        path.relative_to(root)
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and path.suffix.lower() in (".parquet", *RECORD_SUFFIXES)
+    ]
+    chosen = [rel for rel in data_files if not split or _in_split(rel, split)]
+    if not chosen:
+        held = ", ".join(str(rel) for rel in data_files[:10]) or "no data files"
+        raise InputDataError(
+            f"{spec}: no JSON, JSONL or Parquet data files"
+            + (f" of split {split!r}" if split else "")
+            + f" in the Hub dataset (it holds: {held}); name a split its files carry (org/name:split)"
+        )
+    for rel in chosen:
+        label = f"{repo}/{rel}"
+        if rel.suffix.lower() == ".parquet":
+            yield from _iter_parquet(root / rel, label)
+        else:
+            for where, record in iter_records(root / rel):
+                yield where.replace(str(root / rel), label, 1), record
+
+
+def _iter_parquet(path: Path, label: str, batch_size: int = 1024) -> Iterator[tuple[str, dict[str, Any]]]:
+    import pyarrow.parquet as pq
+
+    try:
+        handle = pq.ParquetFile(path)
+    except Exception as exc:  # pyarrow's ArrowInvalid/OSError: not Parquet, or truncated
+        raise InputDataError(f"{label}: not a readable Parquet file ({exc}); download it again") from None
+    number = 0
+    for batch in handle.iter_batches(batch_size=batch_size):
+        for record in batch.to_pylist():
+            number += 1
+            yield f"{label}: row {number}", record
 
 
 def _starts_with(path: Path, char: str) -> bool:

@@ -1,7 +1,8 @@
 """Stage-2 (task transfer) datasets from English task data in its public formats, with the shared prompts.
 
 Tasks: ``gsm8k`` (``question``/``answer`` ending in ``#### N``), ``metamathqa`` (``query``/``response`` ending
-in ``The answer is: N``), ``nli`` (MultiNLI/XNLI: premise/hypothesis or sentence1/sentence2, label int or
+in ``The answer is: N``), ``openmathinstruct2`` (``problem``/``generated_solution`` with ``\\boxed{...}``/
+``expected_answer``), ``nli`` (MultiNLI/XNLI: premise/hypothesis or sentence1/sentence2, label int or
 word, or XTREME TSV), ``mcqa`` (X-CSQA/CommonsenseQA/ARC/OpenBookQA/QASC, JSONL or HF layouts). Records are
 ``{"id", "instruction", "input", "output", "lang", "task"}`` with the task input on the encoder side.
 
@@ -11,6 +12,8 @@ studies) come from ``parallel={"fr": path_or_records, ...}``.
 Usage::
 
     summary = build_stage2_dataset("gsm8k", "gsm8k/train.jsonl", "stage2.jsonl")
+    build_stage2_dataset("metamathqa", "meta-math/MetaMathQA", "metamath.jsonl")  # a Hub dataset by name
+    build_stage2_dataset("openmathinstruct2", "nvidia/OpenMathInstruct-2:train_1M", "o.jsonl", limit=200_000)
 """
 
 from __future__ import annotations
@@ -91,6 +94,33 @@ def convert_metamathqa(record: dict[str, Any], where: str) -> tuple[str, str, st
     return MATH_INSTRUCTION, query, format_math_response(response[:marker], match["answer"])
 
 
+def _unbox(text: str) -> str:
+    """``\\boxed{x}`` -> ``x`` (balanced braces), every occurrence; the answer is stated in words instead."""
+    out, start = [], 0
+    while (begin := text.find("\\boxed{", start)) >= 0:
+        depth, end = 0, begin + len("\\boxed")
+        for end in range(begin + len("\\boxed"), len(text)):
+            depth += {"{": 1, "}": -1}.get(text[end], 0)
+            if depth == 0:
+                break
+        if depth:  # unbalanced: leave the rest as it is
+            break
+        out += [text[start:begin], text[begin + len("\\boxed{") : end]]
+        start = end + 1
+    return "".join(out) + text[start:]
+
+
+def convert_openmathinstruct2(record: dict[str, Any], where: str) -> tuple[str, str, str]:
+    """OpenMathInstruct-2: ``problem`` -> ``generated_solution`` (its ``\\boxed{}`` unwrapped) closed by
+    ``The answer is {expected_answer}.``, the format the other math tasks and the evaluator share."""
+    problem = _text(record, "problem", where)
+    solution = _text(record, "generated_solution", where)
+    answer = _text(record, "expected_answer", where).strip()
+    if not answer:
+        raise InputDataError(f"{where}: field 'expected_answer' is empty")
+    return MATH_INSTRUCTION, problem, format_math_response(_unbox(solution), answer)
+
+
 _NLI_ALIASES = {"contradictory": "contradiction", "entails": "entailment", "neutral": "neutral"}
 
 
@@ -169,6 +199,7 @@ def convert_mcqa(record: dict[str, Any], where: str) -> tuple[str, str, str]:
 TASKS: dict[str, Converter] = {
     "gsm8k": convert_gsm8k,
     "metamathqa": convert_metamathqa,
+    "openmathinstruct2": convert_openmathinstruct2,
     "nli": convert_nli,
     "mcqa": convert_mcqa,
 }
@@ -183,6 +214,9 @@ TASK_ALIASES = {
     "openbookqa": "mcqa",
     "qasc": "mcqa",
     "metamath": "metamathqa",
+    "openmathinstruct": "openmathinstruct2",
+    "openmathinstruct-2": "openmathinstruct2",
+    "omi2": "openmathinstruct2",
 }
 
 

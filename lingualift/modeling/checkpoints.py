@@ -27,11 +27,11 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from lingualift.errors import CheckpointError
+from lingualift.hub import local_directory
 from lingualift.io_utils import atomic_directory, atomic_write_json, check_output_path
 from lingualift.model_card import CARD_DATA_FILE, load_card_data
 from lingualift.modeling.components import Source, fingerprint, fingerprints_match, load_encoder, load_llm
 from lingualift.modeling.configuration import LinguaLiftConfig
-from lingualift.modeling.hub import local_directory
 
 BRIDGE_WEIGHTS = "bridge.safetensors"
 ADAPTER_DIR = "llm_adapter"

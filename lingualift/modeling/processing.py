@@ -48,7 +48,7 @@ def load_tokenizer(source: str | os.PathLike | PreTrainedTokenizerBase, revision
         return source
     if hasattr(source, "name_or_path") and not isinstance(source, (str, os.PathLike)):
         source = source.name_or_path  # a model object: load the tokenizer saved beside it
-    from lingualift.modeling.hub import check_local_source
+    from lingualift.hub import check_local_source
 
     check_local_source(source, what="model")
     try:
@@ -383,7 +383,7 @@ class LinguaLiftProcessor(PushToHubMixin):
     @classmethod
     def from_pretrained(cls, directory: str | os.PathLike, **overrides: Any) -> LinguaLiftProcessor:
         """Load a processor saved by :meth:`save_pretrained` from a local directory or a Hub id."""
-        from lingualift.modeling.hub import local_directory
+        from lingualift.hub import local_directory
 
         directory = local_directory(directory, overrides.pop("revision", None), what="processor")
         config_path = directory / PROCESSOR_CONFIG

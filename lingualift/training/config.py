@@ -438,7 +438,8 @@ def _check_values(config: RunConfig) -> None:
     if s.lora is not None:
         if not s.effective_train_llm:
             raise ConfigError(
-                "stage.lora: a LoRA adapter is set but stage.train_llm is false (nothing to adapt)"
+                "stage.lora: a LoRA adapter is set but stage.train_llm is false (nothing to adapt); to"
+                " freeze the LLM set stage.lora=null as well"
             )
         if s.lora.r <= 0 or s.lora.alpha <= 0 or not 0.0 <= s.lora.dropout < 1.0:
             raise ConfigError(f"stage.lora: expected r > 0, alpha > 0 and 0 <= dropout < 1, got {s.lora}")
@@ -548,7 +549,7 @@ def check_paths(config: RunConfig) -> None:
     for key, path in (("data.train_file", config.data.train_file), ("data.eval_file", config.data.eval_file)):
         if path is not None and not Path(path).is_file():
             raise ConfigError(f"{key}: data file not found: {path}")
-    from lingualift.modeling.hub import check_local_source
+    from lingualift.hub import check_local_source
 
     for key, ref in (("model.encoder", config.model.encoder), ("model.llm", config.model.llm)):
         if ref and not ref.startswith((TINY_PREFIX, ARTEFACT_PREFIX)):
@@ -558,7 +559,7 @@ def check_paths(config: RunConfig) -> None:
                 raise ConfigError(f"{key}: {exc}") from None
     checkpoint = config.stage.bridge_checkpoint
     if checkpoint:
-        from lingualift.modeling.hub import local_directory
+        from lingualift.hub import local_directory
 
         try:  # a local directory or a Hub id (offline: the local Hub cache), the rule of every loader
             folder = local_directory(checkpoint, what="bridge checkpoint")

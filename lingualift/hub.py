@@ -1,6 +1,7 @@
-"""Where a model source lives on this machine: a local directory as it is, a Hub id as its snapshot.
+"""Where a model or data source lives on this machine: a local path as it is, a Hub id as its snapshot.
 
-One rule for every loader (checkpoints, processors, the evaluator, training configs): a source that exists on
+One rule for every loader (checkpoints, processors, the evaluator, training configs, stage-2 task data): a
+source that exists on
 disk is a path; otherwise a string shaped like ``org/name`` (or ``name``) is a Hub repository, fetched with
 ``huggingface_hub.snapshot_download`` into (or, with ``HF_HUB_OFFLINE=1``, read from) the standard Hub cache;
 anything else is a path that does not exist. Errors name the source and the fix.
@@ -11,7 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from lingualift.errors import CheckpointError
+from lingualift.errors import CheckpointError, InputDataError, LinguaLiftError
 
 # weights in formats no loader here reads (other frameworks, runtimes, quantisations): a snapshot skips them,
 # so resolving a model repo downloads what ``from_pretrained`` would, not every export the repo carries
@@ -29,6 +30,10 @@ FOREIGN_WEIGHT_PATTERNS = (
     "openvino/*",
     "coreml/*",
 )
+
+
+# the data files a dataset snapshot takes (what lingualift's record readers parse)
+DATA_FILE_PATTERNS = ("*.jsonl", "*.json", "*.parquet", "**/*.jsonl", "**/*.json", "**/*.parquet")
 
 
 def is_local_path(source: str | os.PathLike) -> bool:
@@ -102,7 +107,14 @@ def check_weight_files(directory: str | os.PathLike, what: str = "model") -> Non
             ) from None
 
 
-def _snapshot(repo_id: str, revision: str | None, what: str) -> Path:
+def _snapshot(
+    repo_id: str,
+    revision: str | None,
+    what: str,
+    repo_type: str = "model",
+    allow_patterns: list[str] | None = None,
+    error: type[LinguaLiftError] = CheckpointError,
+) -> Path:
     from huggingface_hub import constants, snapshot_download
     from huggingface_hub.errors import (
         GatedRepoError,
@@ -114,35 +126,51 @@ def _snapshot(repo_id: str, revision: str | None, what: str) -> Path:
     )
 
     at = f"{repo_id}@{revision}" if revision else repo_id
+    local = "local directory" if repo_type == "model" else "local file"
+    download = f"hf download {repo_id}" + (" --repo-type dataset" if repo_type == "dataset" else "")
     try:
         return Path(
-            snapshot_download(repo_id, revision=revision, ignore_patterns=list(FOREIGN_WEIGHT_PATTERNS))
+            snapshot_download(
+                repo_id,
+                revision=revision,
+                repo_type=repo_type,
+                allow_patterns=allow_patterns,
+                ignore_patterns=list(FOREIGN_WEIGHT_PATTERNS),
+            )
         )
     except HFValidationError as exc:
-        raise CheckpointError(
-            f"{what} not found: {repo_id!r} is neither a local directory nor a valid Hub id ({exc})"
+        raise error(
+            f"{what} not found: {repo_id!r} is neither a {local} nor a valid Hub id ({exc})"
         ) from None
     except LocalEntryNotFoundError:
         offline = " (HF_HUB_OFFLINE=1)" if constants.HF_HUB_OFFLINE else " and the Hub could not be reached"
-        raise CheckpointError(
-            f"{what} {at!r}: not a local directory, not in the local Hub cache ({constants.HF_HUB_CACHE})"
-            f"{offline}; download it while online (`hf download {repo_id}`) or pass its local directory"
+        raise error(
+            f"{what} {at!r}: not a {local}, not in the local Hub cache ({constants.HF_HUB_CACHE})"
+            f"{offline}; download it while online (`{download}`) or pass its {local}"
         ) from None
     except (RepositoryNotFoundError, GatedRepoError) as exc:
-        raise CheckpointError(
-            f"{what} {at!r}: no such Hub repository, or no access to it ({type(exc).__name__}); check the id"
-            " and your token (`hf auth login`)"
+        raise error(
+            f"{what} {at!r}: no such Hub {repo_type} repository, or no access to it ({type(exc).__name__});"
+            " check the id and your token (`hf auth login`)"
         ) from None
     except RevisionNotFoundError:
-        raise CheckpointError(f"{what} {at!r}: the Hub repository has no revision {revision!r}") from None
+        raise error(f"{what} {at!r}: the Hub repository has no revision {revision!r}") from None
     except HfHubHTTPError as exc:
-        raise CheckpointError(f"{what} {at!r}: Hub download failed ({exc})") from None
+        raise error(f"{what} {at!r}: Hub download failed ({exc})") from None
+
+
+def dataset_snapshot(repo_id: str, revision: str | None = None, what: str = "dataset") -> Path:
+    """The local snapshot of Hub dataset ``repo_id`` (its JSON, JSONL and Parquet data files only;
+    offline: from the local Hub cache)."""
+    return _snapshot(repo_id, revision, what, "dataset", list(DATA_FILE_PATTERNS), error=InputDataError)
 
 
 __all__ = [
+    "DATA_FILE_PATTERNS",
     "FOREIGN_WEIGHT_PATTERNS",
     "check_local_source",
     "check_weight_files",
+    "dataset_snapshot",
     "is_local_path",
     "local_directory",
 ]
