@@ -30,7 +30,7 @@ DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "mgsm"
 
 def _models(skip_smollm2: bool, workdir: Path):
     from lingualift import LinguaLiftForCausalLM, LinguaLiftProcessor
-    from lingualift.testing import build_tiny_components
+    from lingualift.modeling.tiny import build_tiny_components
 
     enc, llm = build_tiny_components(workdir, encoder="mt5", llm="llama")
     processor = LinguaLiftProcessor.from_components(encoder=enc, llm=llm, max_input_length=32, max_length=256)

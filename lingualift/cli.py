@@ -15,11 +15,11 @@ from lingualift.errors import LinguaLiftError
 # subcommand modules, in the order they appear in --help
 SUBCOMMAND_MODULES = (
     "lingualift.lexicon.cli",
-    "lingualift.codeswitch.cli",
+    "lingualift.data.stage1_cli",
     "lingualift.data.cli",
     "lingualift.training.cli",
     "lingualift.evaluation.cli",
-    "lingualift.modeling.cli",
+    "lingualift.persistence.cli",
     "lingualift.demo",
 )
 

@@ -230,7 +230,7 @@ class DemoRun:
                     f"real small models unavailable ({exc}); using tiny random models instead"
                 )
                 self.log(f"[model] {self.fallback_note}")
-        from lingualift.testing import build_tiny_components
+        from lingualift.modeling.tiny import build_tiny_components
 
         enc, llm = build_tiny_components(self.out / "tiny-models", encoder="xlmr", llm="qwen2", llm_hidden=64)
         return {"encoder": str(enc), "llm": str(llm), "kind": "tiny", "note": self.fallback_note}
@@ -432,7 +432,7 @@ class DemoRun:
     def check_languages(self) -> None:
         """Before any work: every ``--eval-languages`` code is known and in at least one evaluated benchmark,
         and every benchmark keeps at least one language (so nothing fails after hours of training)."""
-        from lingualift.evaluation.languages import get_language
+        from lingualift.languages import get_language
 
         for code in self.s.eval_languages:
             get_language(code)  # ConfigError naming the unknown code

@@ -165,6 +165,32 @@ def dataset_snapshot(repo_id: str, revision: str | None = None, what: str = "dat
     return _snapshot(repo_id, revision, what, "dataset", list(DATA_FILE_PATTERNS), error=InputDataError)
 
 
+def upload_folder(
+    folder: str | os.PathLike,
+    repo_id: str,
+    commit_message: str,
+    token: str | None = None,
+    private: bool | None = None,
+    create_pr: bool = False,
+    revision: str | None = None,
+):
+    """Create Hub repo ``repo_id`` if needed and commit every file of ``folder`` to it as one commit
+    (huggingface_hub's public ``HfApi.create_repo`` / ``create_commit``); returns the commit info."""
+    from huggingface_hub import CommitOperationAdd, HfApi
+
+    folder = Path(folder)
+    api = HfApi(token=token)
+    repo_id = api.create_repo(repo_id, private=private, exist_ok=True).repo_id
+    operations = [
+        CommitOperationAdd(path_in_repo=path.relative_to(folder).as_posix(), path_or_fileobj=str(path))
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    ]
+    return api.create_commit(
+        repo_id, operations, commit_message=commit_message, create_pr=create_pr, revision=revision
+    )
+
+
 __all__ = [
     "DATA_FILE_PATTERNS",
     "FOREIGN_WEIGHT_PATTERNS",
@@ -173,4 +199,5 @@ __all__ = [
     "dataset_snapshot",
     "is_local_path",
     "local_directory",
+    "upload_folder",
 ]

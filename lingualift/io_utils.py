@@ -1,7 +1,7 @@
 """Small I/O helpers shared by every module: the output policy, atomic writes and line-numbered JSONL/text
 reading.
 
-Output policy (DESIGN.md §9; every command and ``save_*`` goes through :func:`check_output_path`, directly or
+Output policy (docs/ARCHITECTURE.md; every command and ``save_*`` uses :func:`check_output_path`, directly or
 via :func:`atomic_directory`): an output that is one of the inputs (or a directory holding one) is refused; an
 existing output is refused unless the caller asks to overwrite (``--overwrite`` / ``overwrite=True``); a
 non-empty directory lingualift did not create (no marker file) is never replaced, overwrite or not; a path

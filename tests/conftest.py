@@ -47,7 +47,7 @@ def tiny_bridged(tmp_path_factory) -> dict:
     import torch
 
     from lingualift import LinguaLiftForCausalLM, LinguaLiftProcessor
-    from lingualift.testing import build_tiny_components
+    from lingualift.modeling.tiny import build_tiny_components
 
     root = tmp_path_factory.mktemp("tiny-bridged")
     enc, llm = build_tiny_components(root, encoder="mt5", llm="llama")

@@ -15,7 +15,7 @@ import pytest
 from file_snapshots import assert_cli_fails_cleanly
 
 from lingualift.cli import main
-from lingualift.testing import build_tiny_components
+from lingualift.modeling.tiny import build_tiny_components
 
 REPO = Path(__file__).resolve().parents[1]
 TRAIN = ["train", "stage1", "--config", str(REPO / "recipes/configs/stage1/tiny.yaml")]

@@ -3,7 +3,7 @@
 import json
 
 from lingualift.cli import main
-from lingualift.testing import build_tiny_components
+from lingualift.modeling.tiny import build_tiny_components
 
 
 def test_model_build_info_generate(tmp_path, capsys):

@@ -15,7 +15,7 @@ from transformers import AutoModelForCausalLM
 
 from lingualift import LinguaLiftForCausalLM
 from lingualift.errors import CheckpointError, InputDataError
-from lingualift.modeling.checkpoints import load_plain_llm
+from lingualift.persistence.checkpoints import load_plain_llm
 
 
 def _cut_in_half(path: Path) -> None:

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from lingualift.errors import ConfigError
-from lingualift.testing import build_tiny_model
+from lingualift.modeling.tiny import build_tiny_model
 
 INSTRUCTION = "Translate the following text into English:"
 

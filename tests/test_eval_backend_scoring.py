@@ -13,7 +13,7 @@ from transformers import AutoModelForCausalLM
 from lingualift import LinguaLiftForCausalLM, LinguaLiftProcessor
 from lingualift.evaluation import backends
 from lingualift.evaluation.backends import TransformersBackend
-from lingualift.testing import build_tiny_components
+from lingualift.modeling.tiny import build_tiny_components
 
 # prompts of different lengths; options of 1 to many tokens, an empty one, and a different count per prompt
 INSTRUCTIONS = [

@@ -18,7 +18,7 @@ from lingualift.evaluation.benchmarks import (
     resolve_languages,
     resolve_split,
 )
-from lingualift.evaluation.languages import LANGUAGES, MMWP_LANGUAGES, get_language, languages_at_level
+from lingualift.languages import LANGUAGES, MMWP_LANGUAGES, get_language, languages_at_level
 
 
 def test_language_metadata_matches_the_paper_levels():

@@ -15,7 +15,6 @@ from lingualift.errors import ConfigError, InputDataError
 from lingualift.evaluation.alignment import retrieval_accuracy, spearman_correlation
 from lingualift.evaluation.benchmarks import BENCHMARKS
 from lingualift.evaluation.langid import dominant_script, is_off_target
-from lingualift.evaluation.languages import benchmark_groups
 from lingualift.evaluation.report import write_reports
 from lingualift.evaluation.scoring import group_averages, summarize_language
 from lingualift.evaluation.transfer import (
@@ -24,6 +23,7 @@ from lingualift.evaluation.transfer import (
     scaling_points,
     transferability_index,
 )
+from lingualift.languages import benchmark_groups
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -24,11 +24,11 @@ from lingualift.evaluation.benchmarks import (
     sib200_training_records,
     stratified_sample,
 )
-from lingualift.evaluation.languages import FLORES_CODES, language_info, languages_at_level
 from lingualift.evaluation.prompts import SIB200_INSTRUCTION, SIB200_LABELS, instruction_for
 from lingualift.evaluation.report import markdown_table
 from lingualift.evaluation.runner import evaluate
 from lingualift.evaluation.scoring import group_averages
+from lingualift.languages import FLORES_CODES, language_info, languages_at_level
 
 PER_CATEGORY = {"train": 4, "dev": 2, "test": 5}
 SPLIT_BASE = {"train": 0, "dev": 1000, "test": 2000}

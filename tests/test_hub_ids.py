@@ -16,9 +16,9 @@ from lingualift.cli import main
 from lingualift.errors import CheckpointError, ConfigError
 from lingualift.evaluation.backends import load_backend
 from lingualift.modeling import LinguaLiftForCausalLM
-from lingualift.modeling.checkpoints import load_plain_llm, resolve_checkpoint, save_plain_checkpoint
 from lingualift.modeling.stages import attach_lora, configure_plain_llm
-from lingualift.testing import build_tiny_model
+from lingualift.modeling.tiny import build_tiny_model
+from lingualift.persistence.checkpoints import load_plain_llm, resolve_checkpoint, save_plain_checkpoint
 from lingualift.training import load_config
 
 LORA = {"r": 4, "alpha": 8, "dropout": 0.0, "target_modules": ["q_proj", "v_proj"]}

@@ -11,7 +11,7 @@ from transformers import AutoConfig, AutoModelForCausalLM
 import lingualift
 from lingualift import LinguaLiftConfig, LinguaLiftForCausalLM, LinguaLiftProcessor
 from lingualift.errors import CheckpointError, ConfigError, InputDataError
-from lingualift.testing import LLM_FAMILIES, build_tiny_components
+from lingualift.modeling.tiny import LLM_FAMILIES, build_tiny_components
 
 INSTRUCTIONS = ["Translate the following French text into English:", "Answer the question."]
 INPUTS = ["Le chat noir mange la souris.", "Combien de pommes? 12 * 5 = 60, donc la réponse est 60."]
@@ -283,28 +283,31 @@ def test_tied_embeddings_survive_round_trip(tiny_root, tmp_path):
 def test_push_to_hub_uploads_checkpoint_files(tiny_root, monkeypatch):
     """Everything up to the network: the repo is created and one commit carries weights, config and
     tokenizers."""
-    import transformers.utils.hub as hub
+    from huggingface_hub import HfApi, ModelCard
 
     model = make_model(tiny_root)
     calls = {}
 
-    class FakeApi:
-        def create_repo(self, repo_id, **kwargs):
-            calls["repo"] = repo_id
-            return type("RepoUrl", (), {"repo_id": repo_id})()
+    def create_repo(self, repo_id, **kwargs):
+        calls["repo"] = repo_id
+        return type("RepoUrl", (), {"repo_id": repo_id})()
 
-        def create_commit(self, repo_id, operations, commit_message=None, **kwargs):
-            calls["files"] = sorted(op.path_in_repo for op in operations)
-            card = next(op.path_or_fileobj for op in operations if op.path_in_repo == "README.md")
-            calls["card"] = (
-                Path(card).read_text(encoding="utf-8") if isinstance(card, (str, Path)) else card.decode()
-            )
-            calls["message"] = commit_message
-            return "commit-url"
+    def create_commit(self, repo_id, operations, commit_message=None, **kwargs):
+        calls["files"] = sorted(op.path_in_repo for op in operations)
+        card = next(op.path_or_fileobj for op in operations if op.path_in_repo == "README.md")
+        calls["card"] = (
+            Path(card).read_text(encoding="utf-8") if isinstance(card, (str, Path)) else card.decode()
+        )
+        calls["message"] = commit_message
+        calls["card_metadata"] = ModelCard(calls["card"]).data.to_dict()  # the Hub's YAML check, locally
+        return "commit-url"
 
-    monkeypatch.setattr(hub, "hf_api", lambda: FakeApi())
+    # huggingface_hub's public API, faked where it reaches the network
+    monkeypatch.setattr(HfApi, "create_repo", create_repo)
+    monkeypatch.setattr(HfApi, "create_commit", create_commit)
     assert model.push_to_hub("someone/tiny-lingualift") == "commit-url"
-    assert calls["repo"] == "someone/tiny-lingualift"
+    assert calls["repo"] == "someone/tiny-lingualift" and calls["message"] == "Upload LinguaLiftForCausalLM"
+    assert calls["card_metadata"]["library_name"] == "lingualift"
     files = calls["files"]
     for expected in (
         "config.json",
@@ -406,7 +409,7 @@ def test_card_names_hub_bases_and_artefact_upstreams(tmp_path):
     import json
 
     from lingualift.artefacts import MARKER_FILE
-    from lingualift.model_card import hub_base_model
+    from lingualift.persistence.model_card import hub_base_model
 
     copy = tmp_path / "smollm2-copy"
     copy.mkdir()

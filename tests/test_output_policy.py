@@ -1,4 +1,4 @@
-"""The output policy (DESIGN.md §9, ``lingualift.io_utils.check_output_path``): no command and no ``save_*``
+"""The output policy (docs/ARCHITECTURE.md; ``io_utils.check_output_path``): no command and no ``save_*``
 ever deletes or replaces what lingualift did not write, writes over one of its inputs, or replaces an earlier
 result unless asked to (``--overwrite`` / ``overwrite=True`` / ``training.overwrite_output_dir``).
 
@@ -20,14 +20,14 @@ from file_snapshots import assert_cli_fails_cleanly, make_files, snapshot
 from lingualift.cli import main
 from lingualift.errors import CheckpointError, ConfigError, OutputError
 from lingualift.io_utils import atomic_directory, check_output_path
-from lingualift.modeling.checkpoints import (
+from lingualift.modeling.tiny import build_tiny_components
+from lingualift.persistence.checkpoints import (
     CHECKPOINT_META,
     checkpoint_form,
     save_bridge,
     save_checkpoint,
     save_plain_checkpoint,
 )
-from lingualift.testing import build_tiny_components
 
 REPO = Path(__file__).resolve().parents[1]
 TINY_STAGE1 = REPO / "recipes/configs/stage1/tiny.yaml"

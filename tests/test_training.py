@@ -147,7 +147,7 @@ def _fit_llm_to(llm_dir: Path, texts: list[str], out_dir: Path, steps: int = 80)
 def bases(tmp_path_factory, shared_data):
     """Real code-switched stage-1 records, stage-2 records, a tiny mT5 encoder and a fitted tiny Llama."""
     from lingualift.codeswitch import CodeSwitcher
-    from lingualift.testing import build_tiny_components
+    from lingualift.modeling.tiny import build_tiny_components
 
     root = tmp_path_factory.mktemp("training")
     pairs = _first_sentences(shared_data, 16)

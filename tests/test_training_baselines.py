@@ -55,7 +55,7 @@ def _fit_llm(llm_dir: Path, texts: list[str], out_dir: Path, steps: int = 30) ->
 @pytest.fixture(scope="module")
 def components(tmp_path_factory) -> dict[str, Path]:
     """A tiny mT5 encoder and a tiny Llama fitted to the English questions of the stage-2 records."""
-    from lingualift.testing import build_tiny_components
+    from lingualift.modeling.tiny import build_tiny_components
 
     root = tmp_path_factory.mktemp("baselines")
     encoder, llm = build_tiny_components(root / "components", encoder="mt5", llm="llama")
@@ -163,7 +163,7 @@ def test_adapter_base_resolves_to_the_artefact_cache_when_moved(mono_sft_lora, c
     error."""
     from lingualift import artefacts
     from lingualift.evaluation.backends import load_backend
-    from lingualift.modeling.checkpoints import resolve_adapter_base
+    from lingualift.persistence.checkpoints import resolve_adapter_base
 
     result, _ = mono_sft_lora
     moved = components["root"] / "moved-adapter"
@@ -250,7 +250,7 @@ def test_plain_training_processor_uses_the_chat_template_like_the_evaluator(comp
     inlined."""
     from lingualift.evaluation.backends import load_backend
     from lingualift.modeling import LinguaLiftProcessor
-    from lingualift.testing import build_tiny_components
+    from lingualift.modeling.tiny import build_tiny_components
     from lingualift.training.run import build_model
 
     encoder, llm = build_tiny_components(tmp_path / "qwen", encoder="mt5", llm="qwen2")

@@ -130,7 +130,7 @@ def test_stage2_requires_a_complete_stage1_checkpoint(tree, tmp_path):
 
 
 def test_bridge_checkpoint_file_names_match_the_model_package():
-    from lingualift.modeling.checkpoints import BRIDGE_WEIGHTS, CHECKPOINT_META
+    from lingualift.persistence.checkpoints import BRIDGE_WEIGHTS, CHECKPOINT_META
     from lingualift.training.config import BRIDGE_CHECKPOINT_FILES
 
     assert {BRIDGE_WEIGHTS, CHECKPOINT_META} <= set(BRIDGE_CHECKPOINT_FILES)

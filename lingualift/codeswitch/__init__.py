@@ -1,4 +1,4 @@
-"""Code-switching of English text with bilingual lexicons (LinguaLIFT stage-1 data; DESIGN.md §4)."""
+"""Code-switching of English text with bilingual lexicons (LinguaLIFT stage-1 data; docs/ARCHITECTURE.md)."""
 
 from lingualift.codeswitch.lexicon import (
     Lexicon,

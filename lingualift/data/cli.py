@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from lingualift.codeswitch.cli import _key_value, add_stage1_arguments, run_stage1
+from lingualift.data.stage1_cli import _key_value, add_stage1_arguments, run_stage1
 from lingualift.data.stage2 import TASK_ALIASES, TASKS, build_stage2_dataset
 
 

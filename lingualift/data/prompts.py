@@ -32,10 +32,10 @@ MCQA_INSTRUCTION = (
 
 
 def language_name(code: str, overrides: Mapping[str, str] | None = None) -> str:
-    """English name of an ISO 639-1 code: ``overrides`` first, then :mod:`lingualift.evaluation.languages`."""
+    """English name of an ISO 639-1 code: ``overrides`` first, then :mod:`lingualift.languages`."""
     if overrides and code in overrides:
         return overrides[code]
-    from lingualift.evaluation.languages import LANGUAGES
+    from lingualift.languages import LANGUAGES
 
     if code not in LANGUAGES:
         raise ConfigError(

@@ -312,13 +312,13 @@ def build_stage2_dataset(
     sources = {lang: input, **dict(parallel or {})}
     if parallel and lang in parallel:
         raise ConfigError(f"language {lang!r} given both as the main input and in parallel")
-    from lingualift.evaluation.languages import LANGUAGES
+    from lingualift.languages import LANGUAGES
 
     unknown = [code for code in sources if code not in LANGUAGES]
     if unknown:
         raise ConfigError(
             f"unknown language code {', '.join(map(repr, unknown))} (lang / --parallel LANG=FILE take the"
-            f" ISO 639-1 codes of lingualift.evaluation.languages: {', '.join(sorted(LANGUAGES))})"
+            f" ISO 639-1 codes of lingualift.languages: {', '.join(sorted(LANGUAGES))})"
         )
     inputs = path_inputs(*(source for source in sources.values() if isinstance(source, (str, os.PathLike))))
     if out is not None:

@@ -19,9 +19,9 @@ from lingualift.evaluation.benchmarks import (
     sib200_training_records,
     stratified_sample,
 )
-from lingualift.evaluation.languages import LANGUAGES, MMWP_LANGUAGES, get_language
 from lingualift.evaluation.runner import evaluate
 from lingualift.evaluation.translation import translation_likelihood
+from lingualift.languages import LANGUAGES, MMWP_LANGUAGES, get_language
 
 __all__ = [
     "BENCHMARKS",

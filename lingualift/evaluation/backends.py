@@ -334,7 +334,7 @@ def load_backend(
     A lingualift checkpoint (full, bridge-only or bridge + LoRA) loads through
     ``LinguaLiftForCausalLM.from_checkpoint`` with its saved processor; any other causal LM, or a PEFT LoRA
     adapter directory of one (base from its ``adapter_config.json``), loads through
-    :func:`lingualift.modeling.checkpoints.load_plain_llm` with ``LinguaLiftProcessor.for_plain_llm`` (the
+    :func:`lingualift.persistence.checkpoints.load_plain_llm` with ``LinguaLiftProcessor.for_plain_llm`` (the
     plain baseline, Mono-SFT).
     """
     if isinstance(model_or_dir, EvaluationBackend):
@@ -351,7 +351,7 @@ def load_backend(
 
 def _load_checkpoint(source: str, device: Any, dtype: Any) -> EvaluationBackend:
     from lingualift.modeling import LinguaLiftForCausalLM
-    from lingualift.modeling.checkpoints import load_plain_llm, resolve_checkpoint
+    from lingualift.persistence.checkpoints import load_plain_llm, resolve_checkpoint
 
     resolved = resolve_checkpoint(source)  # a local directory or a Hub id, the same rule as every loader
     try:

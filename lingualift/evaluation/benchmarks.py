@@ -40,7 +40,9 @@ from typing import Any
 from lingualift.data.prompts import NLI_LABELS, format_mcqa_input, format_nli_input
 from lingualift.errors import ConfigError, InputDataError
 from lingualift.evaluation.answers import parse_gold
-from lingualift.evaluation.languages import (
+from lingualift.evaluation.prompts import SIB200_INSTRUCTION, SIB200_LABELS
+from lingualift.io_utils import iter_text_lines, read_jsonl
+from lingualift.languages import (
     FLORES_CODES,
     LANGUAGES,
     MMWP_LANGUAGES,
@@ -50,8 +52,6 @@ from lingualift.evaluation.languages import (
     is_flores_code,
     languages_at_level,
 )
-from lingualift.evaluation.prompts import SIB200_INSTRUCTION, SIB200_LABELS
-from lingualift.io_utils import iter_text_lines, read_jsonl
 
 XNLI_LABELS = NLI_LABELS  # XNLI integer labels 0, 1, 2 (shared with the stage-2 data builder)
 

@@ -25,7 +25,7 @@ import unicodedata
 from collections import Counter
 from functools import cache
 
-from lingualift.evaluation.languages import get_language
+from lingualift.languages import get_language
 
 _NAME_TO_SCRIPT = {
     "CJK": "Han",

@@ -3,7 +3,7 @@ plots.
 
 Paper layout: one row per model, languages as columns ordered by the benchmark's groups LR → (MR →) HR (then
 languages in no group), then the group averages and Avg; the groups are the paper's for each benchmark
-(``lingualift.evaluation.languages.BENCHMARK_GROUPS``: XNLI low = ar, bg, el, hi, sw, th, tr, ur, ...), and
+(``lingualift.languages.BENCHMARK_GROUPS``: XNLI low = ar, bg, el, hi, sw, th, tr, ur, ...), and
 the section names the split. Plots: per-language accuracy bars coloured by group.
 """
 
@@ -14,14 +14,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from lingualift.evaluation.languages import (
+from lingualift.io_utils import atomic_write_json, atomic_write_text
+from lingualift.languages import (
     LANGUAGES,
     RESOURCE_LEVELS,
     benchmark_groups,
     language_group,
     language_info,
 )
-from lingualift.io_utils import atomic_write_json, atomic_write_text
 
 SUMMARY_FILE = "summary.json"
 _LEVEL_ORDER = {level: i for i, level in enumerate(RESOURCE_LEVELS)}

@@ -287,13 +287,13 @@ def evaluate(
 
 def _record_in_card(model_or_dir: Any, model: Any, summary: dict[str, Any], name: str | None = None) -> None:
     """Write ``summary``'s accuracies into the card of the evaluated lingualift checkpoint directory."""
-    from lingualift.model_card import record_evaluation
+    from lingualift.persistence.checkpoints import record_evaluation
 
     record_evaluation(model, _checkpoint_dir_for_card(model_or_dir), summary, name=name)
 
 
 def _checkpoint_dir_for_card(model_or_dir: Any) -> Path:
-    from lingualift.modeling.checkpoints import CHECKPOINT_META
+    from lingualift.persistence.checkpoints import CHECKPOINT_META
 
     directory = Path(model_or_dir) if isinstance(model_or_dir, (str, os.PathLike)) else None
     if directory is None or not (directory / CHECKPOINT_META).is_file():

@@ -14,7 +14,7 @@ from typing import Any
 
 from lingualift.evaluation.answers import answers_match, extract_answer
 from lingualift.evaluation.langid import is_off_target
-from lingualift.evaluation.languages import UNKNOWN_FAMILY, benchmark_groups, language_group, language_info
+from lingualift.languages import UNKNOWN_FAMILY, benchmark_groups, language_group, language_info
 
 
 def score_math_record(record: dict[str, Any], off_target_language: str | None = None) -> dict[str, Any]:
@@ -73,7 +73,7 @@ def group_averages(
     """The benchmark's group averages (LR/HR, MMWP-graded ones also MR), Avg, family and script averages of
     a ``{language: value}`` mapping.
 
-    Groups are the paper's for ``benchmark`` (:data:`~lingualift.evaluation.languages.BENCHMARK_GROUPS`):
+    Groups are the paper's for ``benchmark`` (:data:`~lingualift.languages.BENCHMARK_GROUPS`):
     XNLI low = ar, bg, el, hi, sw, th, tr, ur, X-CSQA low = ar, hi, sw, ur, MGSM/MSVAMP LR = bn, sw, te, th,
     MMWP/SIB-200/Tatoeba the MMWP levels. ``group_members`` lists the languages each average is over. Keys
     are ISO codes or Flores-200 codes (SIB-200 folders); one in no group counts in Avg (and in its family's

@@ -1,6 +1,6 @@
 """Transfer metrics from result files: TI / MTI and the parallel scaling law (First-Parallel Leap, MGG).
 
-* **TI** (after Huan et al. 2025, DESIGN.md §5): for each benchmark ``b`` of group ``g``,
+* **TI** (after Huan et al. 2025; docs/ARCHITECTURE.md): for each benchmark ``b`` of group ``g``,
   ``ΔR_b = R_b(model) − R_b(base)``, ``δ_b = ΔR_b / σ_g`` with ``σ_g`` the population standard deviation of
   the ΔR of group ``g`` (when that is 0 — one benchmark, or equal gains — the pooled σ over all benchmarks is
   used, and 1 if that is 0 too), ``s_b = sign(δ_b)·|δ_b|^½``, weights ``ŵ_b ∝ 100 − R_b(base)`` normalised to
@@ -8,7 +8,7 @@
   ``TI_g = 100·DI_g / DI_ref``.
 * **MTI**: the same with languages as the benchmarks, grouped into training languages (the reference) and
   unseen languages; MTI is TI of the unseen group.
-* **Parallel scaling law** (DESIGN.md §5): ``N`` is the number of training languages *including English*, so
+* **Parallel scaling law**: ``N`` is the number of training languages *including English*, so
   ``N = 1`` is the monolingual (English-only) baseline and ``N = 2`` English plus one parallel language.
   ``f(N)`` is the observed score of the model trained on ``N`` languages; ``f(N) = a·N^b`` is fitted by least
   squares (scipy ``curve_fit``, started from the log-log line) on the points with ``N ≥ 2`` only (at least

@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from lingualift.evaluation.languages import RESOURCE_LEVELS, language_info
 from lingualift.experiments.config import BARE_LLM, SYSTEMS
 from lingualift.io_utils import atomic_write_json, atomic_write_text
+from lingualift.languages import RESOURCE_LEVELS, language_info
 
 SYSTEM_NAMES = {
     BARE_LLM: "bare LLM",

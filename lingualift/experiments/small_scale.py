@@ -407,7 +407,7 @@ class SmallScaleExperiment:
         """SIB-200 per language (one evaluate call each, timed) plus LLM tokens per example."""
         from lingualift.evaluation import evaluate
         from lingualift.evaluation.backends import load_backend
-        from lingualift.evaluation.languages import flores_language_key, is_flores_code
+        from lingualift.languages import flores_language_key, is_flores_code
 
         ev = self.c.evaluation
         target = (

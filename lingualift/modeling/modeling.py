@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import inspect
 import os
+from collections.abc import Callable
 from functools import cache as _memoize
 from typing import Any
 
@@ -325,9 +326,7 @@ class LinguaLiftForCausalLM(LinguaLiftPreTrainedModel, GenerationMixin):
     ) -> None:
         """Write a bridge checkpoint (bridge weights + config naming the bases + both tokenizers); an existing
         lingualift checkpoint there is replaced only with ``overwrite``, anything else is refused."""
-        from lingualift.modeling.checkpoints import save_bridge
-
-        save_bridge(self, save_directory, processor=processor, overwrite=overwrite)
+        _persistence("save_bridge")(self, save_directory, processor=processor, overwrite=overwrite)
 
     def save_checkpoint(
         self,
@@ -338,32 +337,25 @@ class LinguaLiftForCausalLM(LinguaLiftPreTrainedModel, GenerationMixin):
     ) -> None:
         """Write the stage-2 form: full ``save_pretrained`` (LoRA merged on request) or bridge + adapter; an
         existing lingualift checkpoint there is replaced only with ``overwrite``."""
-        from lingualift.modeling.checkpoints import save_checkpoint
-
-        save_checkpoint(self, save_directory, processor=processor, merge_lora=merge_lora, overwrite=overwrite)
+        _persistence("save_checkpoint")(
+            self, save_directory, processor=processor, merge_lora=merge_lora, overwrite=overwrite
+        )
 
     def push_to_hub(self, repo_id: str, processor: Any = None, merge_lora: bool = False, **hub_kwargs: Any):
         """Push the checkpoint (weights or adapter, config, both tokenizers, model card) to the Hugging Face
         Hub."""
-        from lingualift.modeling.checkpoints import push_checkpoint_to_hub
-
-        return push_checkpoint_to_hub(self, repo_id, processor=processor, merge_lora=merge_lora, **hub_kwargs)
+        return _persistence("push_checkpoint_to_hub")(
+            self, repo_id, processor=processor, merge_lora=merge_lora, **hub_kwargs
+        )
 
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path: Any, *model_args: Any, **kwargs: Any):
         """transformers' loader, taking every lingualift form: a full checkpoint loads as usual; a bridge or
         bridge + LoRA checkpoint (directory or Hub id, e.g. through ``AutoModelForCausalLM``) loads onto its
-        bases through :func:`~lingualift.modeling.checkpoints.load_checkpoint`."""
+        bases through :func:`~lingualift.persistence.checkpoints.load_checkpoint`."""
         source = pretrained_model_name_or_path
         if isinstance(source, (str, os.PathLike)) and not model_args and "subfolder" not in kwargs:
-            from lingualift.modeling.checkpoints import load_checkpoint, resolve_checkpoint
-
-            resolved = resolve_checkpoint(source, kwargs.get("revision"))
-            if resolved.form != "full":
-                return load_checkpoint(resolved.directory, dtype=kwargs.get("dtype"))
-            model = super().from_pretrained(str(resolved.directory), **kwargs)
-            _attach_saved_processor(model, resolved.directory)
-            return model
+            return _persistence("from_pretrained")(cls, source, super().from_pretrained, **kwargs)
         return super().from_pretrained(source, *model_args, **kwargs)
 
     @classmethod
@@ -376,29 +368,29 @@ class LinguaLiftForCausalLM(LinguaLiftPreTrainedModel, GenerationMixin):
     ):
         """Load a bridge checkpoint (directory or Hub id) onto its base encoder and LLM (recorded ones unless
         given; checked)."""
-        from lingualift.modeling.checkpoints import load_bridge
-
-        return load_bridge(directory, encoder=encoder, llm=llm, **kwargs)
+        return _persistence("load_bridge")(directory, encoder=encoder, llm=llm, **kwargs)
 
     @classmethod
     def from_checkpoint(cls, directory: str | os.PathLike, **kwargs: Any):
         """Load any lingualift checkpoint form (bridge, bridge + LoRA adapter, full) with its processor,
         from a directory or a Hub id (``revision=`` optional)."""
-        from lingualift.modeling.checkpoints import load_checkpoint
-
-        return load_checkpoint(directory, **kwargs)
+        return _persistence("load_checkpoint")(directory, **kwargs)
 
 
-def _attach_saved_processor(model: LinguaLiftForCausalLM, directory: Any) -> None:
-    """``model.processor`` and ``model.card_data`` from a checkpoint directory that holds them."""
-    from pathlib import Path
+# Saving and loading every checkpoint form lives in lingualift.persistence, which imports this module and, on
+# import (``import lingualift`` does it), registers its functions here: the model never imports persistence.
+_PERSISTENCE: dict[str, Callable[..., Any]] = {}
 
-    from lingualift.model_card import load_card_data
-    from lingualift.modeling.processing import PROCESSOR_CONFIG, LinguaLiftProcessor
 
-    if (Path(directory) / PROCESSOR_CONFIG).is_file():
-        model.processor = LinguaLiftProcessor.from_pretrained(directory)
-        model.card_data = load_card_data(directory)
+def register_persistence(**functions: Callable[..., Any]) -> None:
+    """Called by :mod:`lingualift.persistence`: the functions behind the model's save/load methods."""
+    _PERSISTENCE.update(functions)
+
+
+def _persistence(name: str) -> Callable[..., Any]:
+    if name not in _PERSISTENCE:  # only when lingualift/__init__.py did not run, which importing never skips
+        raise RuntimeError(f"{name}: lingualift.persistence is not registered; import lingualift first")
+    return _PERSISTENCE[name]
 
 
 def _cache_keyword(language_model: nn.Module) -> str:

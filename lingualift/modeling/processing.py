@@ -374,10 +374,12 @@ class LinguaLiftProcessor(PushToHubMixin):
         atomic_write_json(save_directory / PROCESSOR_CONFIG, self.to_dict())
         files.append(str(save_directory / PROCESSOR_CONFIG))
         if push_to_hub:
-            from lingualift.modeling.checkpoints import upload_folder_to_hub
+            from lingualift.hub import upload_folder
 
             repo_id = kwargs.pop("repo_id", save_directory.name)
-            upload_folder_to_hub(self, save_directory, repo_id, "Upload LinguaLiftProcessor", **kwargs)
+            upload_folder(
+                save_directory, repo_id, kwargs.pop("commit_message", "Upload LinguaLiftProcessor"), **kwargs
+            )
         return files
 
     @classmethod

@@ -67,7 +67,7 @@ ARTEFACT_NAMES = ("smollm2", "multilingual-e5")
 TINY_ENCODERS = ("mt5", "bert", "xlmr")
 TINY_LLMS = ("llama", "qwen2", "gemma", "gpt2")
 # a directory is a complete stage-1 bridge checkpoint when it holds these (written by save_bridge, which
-# renames its temp dir into place only when done; names from lingualift.modeling.checkpoints)
+# renames its temp dir into place only when done; names from lingualift.persistence.checkpoints)
 BRIDGE_CHECKPOINT_FILES = ("bridge.safetensors", "config.json", "lingualift_checkpoint.json")
 
 
@@ -597,9 +597,9 @@ def _check_bridge_shape(m: ModelConfig, checkpoint: Path) -> None:
 
 
 def _check_output_dir(config: RunConfig) -> None:
-    """The output policy for ``training.output_dir`` (DESIGN.md §9): a directory lingualift did not make is
-    refused; earlier checkpoints or a finished ``final/`` need ``training.resume`` (a finished run is then
-    returned as it is) or ``training.overwrite_output_dir`` (``final/`` replaced only when the new one is
+    """The output policy (docs/ARCHITECTURE.md) of ``training.output_dir``: a directory lingualift did not
+    make is refused; earlier checkpoints or a finished ``final/`` need ``training.resume`` (a finished run is
+    then returned as it is) or ``training.overwrite_output_dir`` (``final/`` replaced only when the new one is
     saved)."""
     from lingualift.errors import OutputError
     from lingualift.io_utils import check_output_path
@@ -616,7 +616,7 @@ def _check_output_dir(config: RunConfig) -> None:
         raise ConfigError(f"training.output_dir: {exc}") from None
     final = out / FINAL_DIR
     if final.is_symlink() or final.is_file() or (final.is_dir() and any(final.iterdir())):  # not empty
-        from lingualift.modeling.checkpoints import CHECKPOINT_MARKERS, check_checkpoint_output
+        from lingualift.persistence.checkpoints import CHECKPOINT_MARKERS, check_checkpoint_output
 
         if t.resume:
             if not (final.is_dir() and any((final / name).is_file() for name in CHECKPOINT_MARKERS)):

@@ -114,7 +114,7 @@ def resolve_sources(config: RunConfig) -> tuple[str | None, str | None]:
     tiny_llm = llm[len(TINY_PREFIX) :] if llm and llm.startswith(TINY_PREFIX) else None
     with PartialState().main_process_first():
         if tiny_encoder or tiny_llm:
-            from lingualift.testing import build_tiny_components
+            from lingualift.modeling.tiny import build_tiny_components
 
             enc_dir, llm_dir = build_tiny_components(
                 Path(config.training.output_dir) / "tiny_components",
@@ -336,7 +336,7 @@ def completed_run(config: RunConfig) -> StageResult | None:
     try:
         record = json.loads((out / RUN_RESULT_NAME).read_text(encoding="utf-8"))
     except (OSError, ValueError):  # a run finished before run_result.json existed: the model card's record
-        from lingualift.model_card import load_card_data
+        from lingualift.persistence.model_card import load_card_data
 
         stages = load_card_data(final).get("stages") or [{}]
         record = {"global_step": stages[-1].get("steps", 0), "train_loss": stages[-1].get("train_loss")}
@@ -453,7 +453,7 @@ def run_stage(config: RunConfig, runner: str, callbacks: Iterable[Any] = ()) -> 
     overwrite = config.training.overwrite_output_dir  # else final/ did not exist (checked up front)
     with full_parameters(trainer):
         if trainer.args.should_save:
-            from lingualift.modeling.checkpoints import save_bridge, save_checkpoint, save_plain_checkpoint
+            from lingualift.persistence.checkpoints import save_bridge, save_checkpoint, save_plain_checkpoint
 
             if plain:
                 save_plain_checkpoint(

@@ -44,8 +44,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _build(args: argparse.Namespace) -> int:
     import torch
 
-    from lingualift.modeling.checkpoints import check_checkpoint_output, save_bridge
     from lingualift.modeling.modeling import LinguaLiftForCausalLM
+    from lingualift.persistence.checkpoints import check_checkpoint_output, save_bridge
 
     check_checkpoint_output(args.out, args.overwrite)  # before loading any model
     torch.manual_seed(args.seed)
@@ -66,8 +66,8 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _info(args: argparse.Namespace) -> int:
-    from lingualift.modeling.checkpoints import resolve_checkpoint
     from lingualift.modeling.configuration import LinguaLiftConfig
+    from lingualift.persistence.checkpoints import resolve_checkpoint
 
     resolved = resolve_checkpoint(args.checkpoint)
     form = resolved.form

@@ -27,11 +27,11 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from lingualift.errors import CheckpointError
-from lingualift.hub import local_directory
+from lingualift.hub import local_directory, upload_folder
 from lingualift.io_utils import atomic_directory, atomic_write_json, check_output_path
-from lingualift.model_card import CARD_DATA_FILE, load_card_data
 from lingualift.modeling.components import Source, fingerprint, fingerprints_match, load_encoder, load_llm
 from lingualift.modeling.configuration import LinguaLiftConfig
+from lingualift.persistence.model_card import CARD_DATA_FILE, load_card_data
 
 BRIDGE_WEIGHTS = "bridge.safetensors"
 ADAPTER_DIR = "llm_adapter"
@@ -90,7 +90,7 @@ def _write_meta(directory: Path, form: str, model: Any) -> None:
 
 
 def _write_card(model: Any, directory: Path, form: str, location: str | os.PathLike) -> None:
-    from lingualift.model_card import write_model_card
+    from lingualift.persistence.model_card import write_model_card
 
     write_model_card(model, directory, form=form, location=str(location))
 
@@ -360,6 +360,27 @@ def load_bridge(
     return model
 
 
+def from_pretrained(model_class: type, source: str | os.PathLike, hf_from_pretrained: Any, **kwargs: Any):
+    """``LinguaLiftForCausalLM.from_pretrained`` for a directory or Hub id: a full checkpoint through
+    transformers' own loader (``hf_from_pretrained``), then its saved processor and card data attached; the
+    bridge forms through :func:`load_checkpoint`."""
+    resolved = resolve_checkpoint(source, kwargs.get("revision"))
+    if resolved.form != "full":
+        return load_checkpoint(resolved.directory, dtype=kwargs.get("dtype"))
+    model = hf_from_pretrained(str(resolved.directory), **kwargs)
+    attach_saved_processor(model, resolved.directory)
+    return model
+
+
+def attach_saved_processor(model: Any, directory: str | os.PathLike) -> None:
+    """``model.processor`` and ``model.card_data`` from a checkpoint directory that holds them."""
+    from lingualift.modeling.processing import PROCESSOR_CONFIG, LinguaLiftProcessor
+
+    if (Path(directory) / PROCESSOR_CONFIG).is_file():
+        model.processor = LinguaLiftProcessor.from_pretrained(directory)
+        model.card_data = load_card_data(directory)
+
+
 def load_checkpoint(
     source: str | os.PathLike,
     dtype: torch.dtype | str | None = None,
@@ -401,8 +422,8 @@ def save_plain_checkpoint(
     An existing lingualift checkpoint there is replaced only with ``overwrite``."""
     from peft import PeftModel
 
-    from lingualift.model_card import write_plain_model_card
     from lingualift.modeling.stages import quiet_peft_deprecations
+    from lingualift.persistence.model_card import write_plain_model_card
 
     check_checkpoint_output(save_directory, overwrite)  # before merging: a refusal leaves the model as it was
     has_lora = isinstance(model, PeftModel)
@@ -479,27 +500,6 @@ def load_plain_llm(
     return model, LinguaLiftProcessor.for_plain_llm(str(tokenizer))
 
 
-def upload_folder_to_hub(
-    uploader: Any, folder: str | os.PathLike, repo_id: str, commit_message: str, **hub_kwargs: Any
-):
-    """Create the Hub repo if needed and commit ``folder`` through transformers' standard upload path."""
-    from transformers.utils.hub import hf_api
-
-    token = hub_kwargs.get("token")
-    repo_id = (
-        hf_api().create_repo(repo_id, private=hub_kwargs.get("private"), token=token, exist_ok=True).repo_id
-    )
-    return uploader._upload_modified_files(
-        str(folder),
-        repo_id,
-        files_timestamps={},
-        commit_message=commit_message,
-        token=token,
-        create_pr=hub_kwargs.get("create_pr", False),
-        revision=hub_kwargs.get("revision"),
-    )
-
-
 def push_checkpoint_to_hub(
     model: Any,
     repo_id: str,
@@ -515,6 +515,24 @@ def push_checkpoint_to_hub(
         target = Path(tmp) / "checkpoint"
         # the card names the repo, not the temporary directory
         save_checkpoint(model, target, processor=processor, merge_lora=merge_lora, card_location=repo_id)
-        return upload_folder_to_hub(
-            model, target, repo_id, commit_message or "Upload LinguaLiftForCausalLM", **hub_kwargs
-        )
+        return upload_folder(target, repo_id, commit_message or "Upload LinguaLiftForCausalLM", **hub_kwargs)
+
+
+def record_evaluation(
+    model: Any, directory: str | Path, summary: dict[str, Any], name: str | None = None
+) -> None:
+    """Add one benchmark's per-language accuracy (a runner summary) to the card of checkpoint ``directory``,
+    under ``name`` (default: the benchmark's)."""
+    from lingualift.persistence.model_card import write_model_card
+
+    directory = Path(directory)
+    form = checkpoint_form(directory)
+    data = model.card_data
+    data.update({k: v for k, v in load_card_data(directory).items() if k not in data})
+    scores = {
+        lang: result["accuracy"] / 100.0
+        for lang, result in summary["languages"].items()
+        if result.get("accuracy") is not None
+    }
+    data.setdefault("evaluation", {})[name or summary["benchmark"]] = scores
+    write_model_card(model, directory, form=form)

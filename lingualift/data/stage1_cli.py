@@ -1,4 +1,5 @@
-"""``lingualift codeswitch``: code-switch an English corpus with en-XX lexicons into stage-1 training records.
+"""``lingualift codeswitch`` (also ``lingualift data stage1``): code-switch an English corpus with en-XX
+lexicons into stage-1 training records.
 
 Example::
 

@@ -1,7 +1,7 @@
 """Language metadata: ISO code, name, family, script and the paper's resource level for every evaluated
 language.
 
-The 48 MMWP languages carry the LinguaLIFT resource levels (DESIGN.md §5: LR 21, MR 17, HR 10); the few
+The 48 MMWP languages carry the LinguaLIFT resource levels (LR 21, MR 17, HR 10); the few
 benchmark languages outside MMWP (XNLI's el/tr/ur) are listed with ``resource_level=None`` so they can still
 be grouped by family and script. ``BENCHMARK_GROUPS`` holds the low/high groups the paper averages each
 benchmark over (XNLI's and X-CSQA's differ from the MMWP levels; see :func:`benchmark_groups`).

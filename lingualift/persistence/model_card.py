@@ -163,23 +163,3 @@ def write_plain_model_card(
     card = render_plain_model_card(model, form, card_data, location=location or str(directory))
     atomic_write_text(directory / "README.md", card)
     atomic_write_json(directory / CARD_DATA_FILE, dict(card_data))
-
-
-def record_evaluation(
-    model: Any, directory: str | Path, summary: dict[str, Any], name: str | None = None
-) -> None:
-    """Add one benchmark's per-language accuracy (a runner summary) to the card of checkpoint ``directory``,
-    under ``name`` (default: the benchmark's)."""
-    from lingualift.modeling.checkpoints import checkpoint_form
-
-    directory = Path(directory)
-    form = checkpoint_form(directory)
-    data = model.card_data
-    data.update({k: v for k, v in load_card_data(directory).items() if k not in data})
-    scores = {
-        lang: result["accuracy"] / 100.0
-        for lang, result in summary["languages"].items()
-        if result.get("accuracy") is not None
-    }
-    data.setdefault("evaluation", {})[name or summary["benchmark"]] = scores
-    write_model_card(model, directory, form=form)

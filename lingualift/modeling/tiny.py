@@ -6,7 +6,7 @@ second) on a small multilingual corpus, so every script can run on any machine.
 
 Example::
 
-    from lingualift.testing import build_tiny_components
+    from lingualift.modeling.tiny import build_tiny_components
     enc_dir, llm_dir = build_tiny_components("/tmp/tiny", encoder="mt5", llm="llama")
 """
 
