@@ -10,7 +10,6 @@ allowed, and a line with only two columns gets score 1.0. The target language co
 
 from __future__ import annotations
 
-import math
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -19,13 +18,12 @@ from pathlib import Path
 from typing import Any, Union
 
 from lingualift.errors import ConfigError, InputDataError
-from lingualift.io_utils import iter_text_lines
+from lingualift.lexicon.output import read_lexicon
 
 Candidates = tuple[tuple[str, float], ...]
 LexiconSource = Union[str, os.PathLike, Mapping[str, Any], "Lexicon"]
 
 _FILENAME_PAIR = re.compile(r"^(?P<src>[A-Za-z]{2,3})[-_](?P<tgt>[A-Za-z]{2,3})(?:[-_.].*)?$")
-_HEADER = ("source", "target", "score")
 
 
 @dataclass
@@ -81,37 +79,11 @@ def lang_from_filename(path: str | os.PathLike) -> str:
 
 
 def load_lexicon(path: str | os.PathLike, lang: str | None = None) -> Lexicon:
-    """Read a ``source<TAB>target<TAB>score`` file; every malformed line raises InputDataError naming file
-    and line."""
+    """A ``source<TAB>target<TAB>score`` file (:func:`lingualift.lexicon.output.read_lexicon`, the one reader)
+    as the code-switcher's lexicon of language ``lang`` (default: from an ``en-XX.tsv`` name)."""
     path = Path(path)
     lang = lang or lang_from_filename(path)
-    triples: list[tuple[str, str, float]] = []
-    for number, line in iter_text_lines(path):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        parts = line.split("\t")
-        if number == 1 and tuple(p.strip().lower() for p in parts) in (_HEADER, _HEADER[:2]):
-            continue
-        if len(parts) not in (2, 3):
-            raise InputDataError(
-                f"{path}:{number}: expected 'source<TAB>target<TAB>score' (2 or 3 tab-separated columns),"
-                f" got {len(parts)} column(s): {line[:80]!r}"
-            )
-        source, target = parts[0].strip(), parts[1].strip()
-        if not source or not target:
-            column = "source" if not source else "target"
-            raise InputDataError(f"{path}:{number}: empty {column} word in {line[:80]!r}")
-        score = 1.0
-        if len(parts) == 3:
-            try:
-                score = float(parts[2])
-            except ValueError:
-                raise InputDataError(f"{path}:{number}: score must be a number, got {parts[2]!r}") from None
-            if not math.isfinite(score):
-                raise InputDataError(f"{path}:{number}: score must be finite, got {parts[2]!r}")
-        triples.append((source, target, score))
-    if not triples:
-        raise InputDataError(f"{path}: lexicon is empty (no 'source<TAB>target<TAB>score' lines)")
+    triples = read_lexicon(path)
     return Lexicon(lang=lang, entries=_merge(triples), origin=str(path))
 
 

@@ -25,6 +25,7 @@ from lingualift.lexicon.retrieval import csls_knn, mean_topk_similarity
 from lingualift.lexicon.vectors import Embeddings, is_lexical
 
 LEXICON_FILE, MAPPING_FILE, REPORT_FILE = "lexicon.tsv", "mapping.npy", "report.json"
+LEXICON_HEADER = ("source", "target", "score")  # an optional first row of a lexicon file
 FAILED_REPORT_FILE = "report.failed.json"  # a failed run's report beside an earlier successful run
 FILTERS = ("mutual", "threshold")
 Entry = tuple[str, str, float]
@@ -152,22 +153,40 @@ def write_run(
 
 
 def read_lexicon(path: str | os.PathLike) -> list[Entry]:
-    """Read a ``lexicon.tsv`` back (used by code-switching); errors name the file and line."""
+    """The one reader of ``lexicon.tsv`` files (induction output, MUSE-style dictionaries converted to it, any
+    user lexicon): ``source<TAB>target[<TAB>score]`` lines, score 1.0 when absent; blank lines, ``#`` comments
+    and a ``source/target/score`` header row are skipped. Every malformed line raises InputDataError naming
+    file and line."""
+    import math
+
     from lingualift.errors import InputDataError
     from lingualift.io_utils import iter_text_lines
 
     entries: list[Entry] = []
     for number, line in iter_text_lines(path):
-        if not line:
+        if not line.strip() or line.lstrip().startswith("#"):
             continue
-        fields = line.split("\t")
-        if len(fields) != 3:
+        parts = line.split("\t")
+        if number == 1 and tuple(p.strip().lower() for p in parts) in (LEXICON_HEADER, LEXICON_HEADER[:2]):
+            continue
+        if len(parts) not in (2, 3):
             raise InputDataError(
-                f"{path}:{number}: expected 3 tab-separated fields source/target/score, got {len(fields)}"
+                f"{path}:{number}: expected 'source<TAB>target<TAB>score' (2 or 3 tab-separated columns),"
+                f" got {len(parts)} column(s): {line[:80]!r}"
             )
-        try:
-            score = float(fields[2])
-        except ValueError:
-            raise InputDataError(f"{path}:{number}: score {fields[2]!r} is not a number") from None
-        entries.append((fields[0], fields[1], score))
+        source, target = parts[0].strip(), parts[1].strip()
+        if not source or not target:
+            column = "source" if not source else "target"
+            raise InputDataError(f"{path}:{number}: empty {column} word in {line[:80]!r}")
+        score = 1.0
+        if len(parts) == 3:
+            try:
+                score = float(parts[2])
+            except ValueError:
+                raise InputDataError(f"{path}:{number}: score must be a number, got {parts[2]!r}") from None
+            if not math.isfinite(score):
+                raise InputDataError(f"{path}:{number}: score must be finite, got {parts[2]!r}")
+        entries.append((source, target, score))
+    if not entries:
+        raise InputDataError(f"{path}: lexicon is empty (no 'source<TAB>target<TAB>score' lines)")
     return entries

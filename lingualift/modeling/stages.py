@@ -19,7 +19,8 @@ from typing import Any
 from lingualift.errors import ConfigError
 
 STAGES = ("align", "task")
-_STAGE_ALIASES = {"stage1": "align", "1": "align", "stage2": "task", "2": "task"}
+# what the command line and recipes call the stages ("stage1" / "stage2") -> the stage
+STAGE_ALIASES = {"stage1": "align", "1": "align", "stage2": "task", "2": "task"}
 LORA_KEYS = ("r", "alpha", "dropout", "target_modules", "bias")
 
 
@@ -76,7 +77,7 @@ def configure_stage(
     train_bridge: bool | None = None,
 ) -> list[str]:
     """Set ``requires_grad`` for ``stage``; returns the names of the trainable parameters."""
-    stage = _STAGE_ALIASES.get(str(stage), str(stage))
+    stage = STAGE_ALIASES.get(str(stage), str(stage))
     if stage not in STAGES:
         raise ConfigError(
             f"stage: unknown stage {stage!r}; expected one of {', '.join(STAGES)} (or stage1/stage2)"

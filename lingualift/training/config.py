@@ -36,9 +36,17 @@ from typing import Any, Literal, Union, get_args, get_origin
 
 import yaml
 
+from lingualift.artefacts import ARTEFACTS
 from lingualift.errors import CheckpointError, ConfigError
+from lingualift.modeling.configuration import BRIDGE_ACTIVATIONS, BRIDGE_TYPES
+from lingualift.modeling.stages import STAGES
+from lingualift.modeling.tiny import ENCODER_FAMILIES, LLM_FAMILIES
+from lingualift.persistence.checkpoints import BRIDGE_WEIGHTS, CHECKPOINT_META
 
-STAGE_NAMES = ("align", "task")
+# the choices a YAML value may take, from the modules that define them (Literal of a tuple = of its items)
+StageName = Literal[STAGES]
+BridgeType = Literal[BRIDGE_TYPES]
+BridgeActivation = Literal[BRIDGE_ACTIVATIONS]
 # bridged: frozen encoder + bridge + LLM (LinguaLIFT); plain: the LLM alone, the task input inlined as text in
 # the same prompt template (the Mono-SFT baseline, trained in stage "task" and evaluated as a plain causal LM)
 Architecture = Literal["bridged", "plain"]
@@ -56,19 +64,13 @@ SCHEDULERS = (
     "warmup_stable_decay",
 )
 ATTENTION_IMPLEMENTATIONS = ("auto", "sdpa", "eager", "flash_attention_2")
-# the bridge's activations (lingualift.modeling.configuration.BRIDGE_ACTIVATIONS, kept equal by a test; not
-# imported, so that loading a config never imports transformers)
-BridgeActivation = Literal["gelu", "relu", "silu", "tanh"]
 DTYPES = ("auto", "float32", "bfloat16", "float16")
 REPORT_TARGETS = ("auto", "none", "tensorboard", "wandb")
 ARTEFACT_PREFIX = "artefact:"
 TINY_PREFIX = "tiny:"
-ARTEFACT_NAMES = ("smollm2", "multilingual-e5")
-TINY_ENCODERS = ("mt5", "bert", "xlmr")
-TINY_LLMS = ("llama", "qwen2", "gemma", "gpt2")
-# a directory is a complete stage-1 bridge checkpoint when it holds these (written by save_bridge, which
-# renames its temp dir into place only when done; names from lingualift.persistence.checkpoints)
-BRIDGE_CHECKPOINT_FILES = ("bridge.safetensors", "config.json", "lingualift_checkpoint.json")
+# a directory is a complete stage-1 bridge checkpoint when it holds these (save_bridge renames its temp dir
+# into place only when done)
+BRIDGE_CHECKPOINT_FILES = (BRIDGE_WEIGHTS, "config.json", CHECKPOINT_META)
 
 
 @dataclass
@@ -87,7 +89,7 @@ class ModelConfig:
     architecture: Architecture = "bridged"
     encoder: str | None = None
     llm: str | None = None
-    bridge_type: Literal["linear", "mlp2", "mlp3"] = "mlp2"
+    bridge_type: BridgeType = "mlp2"
     bridge_hidden_size: int | None = None
     bridge_activation: BridgeActivation | None = None
     max_input_length: int = 512
@@ -184,7 +186,7 @@ class StageConfig:
     fresh bridge trains with the LLM; a frozen fresh bridge is refused).
     """
 
-    name: Literal["align", "task"] = "align"
+    name: StageName = "align"
     train_bridge: bool | None = None
     train_llm: bool | None = None
     lora: LoraConfig | None = None
@@ -533,10 +535,10 @@ def _check_model_reference(key: str, ref: str | None) -> None:
         return
     if not ref.strip():
         raise ConfigError(f"{key}: empty model reference")
-    if ref.startswith(ARTEFACT_PREFIX) and ref[len(ARTEFACT_PREFIX) :] not in ARTEFACT_NAMES:
-        raise ConfigError(f"{key}: unknown artefact {ref!r}; expected one of {', '.join(ARTEFACT_NAMES)}")
+    if ref.startswith(ARTEFACT_PREFIX) and ref[len(ARTEFACT_PREFIX) :] not in ARTEFACTS:
+        raise ConfigError(f"{key}: unknown artefact {ref!r}; expected one of {', '.join(ARTEFACTS)}")
     if ref.startswith(TINY_PREFIX):
-        kinds = TINY_ENCODERS if key == "model.encoder" else TINY_LLMS
+        kinds = ENCODER_FAMILIES if key == "model.encoder" else LLM_FAMILIES
         if ref[len(TINY_PREFIX) :] not in kinds:
             raise ConfigError(
                 f"{key}: unknown tiny model {ref!r}; expected tiny: + one of {', '.join(kinds)}"
@@ -693,7 +695,6 @@ def load_config(
 
 __all__ = [
     "ARCHITECTURES",
-    "STAGE_NAMES",
     "DataConfig",
     "LoraConfig",
     "ModelConfig",

@@ -25,12 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from lingualift.errors import ConfigError
+from lingualift.modeling.stages import STAGE_ALIASES
 from lingualift.training.checkpointing import FINAL_DIR, RUN_CONFIG_NAME, RUN_RESULT_NAME
 from lingualift.training.config import ARTEFACT_PREFIX, TINY_PREFIX, RunConfig, check_paths, config_from_dict
 
 logger = logging.getLogger(__name__)
-
-STAGE_OF_RUNNER = {"stage1": "align", "stage2": "task"}
 
 
 @dataclass
@@ -58,7 +57,7 @@ def validate_for_stage(config: RunConfig, runner: str) -> int:
     steps."""
     # re-validate the whole config: a RunConfig changed in code after load_config fails here, not mid-run
     config_from_dict(config.to_dict(), source=config.source)
-    expected = STAGE_OF_RUNNER[runner]
+    expected = STAGE_ALIASES[runner]
     if config.stage.name != expected:
         raise ConfigError(
             f"stage.name: {runner} runs stage {expected!r} but the config says {config.stage.name!r}"
