@@ -296,7 +296,7 @@ def check_output_path(
     return path
 
 
-def _swap_in(tmp: Path, path: Path) -> None:
+def swap_in_directory(tmp: Path, path: Path) -> None:
     """Rename the finished ``tmp`` to ``path``; an earlier ``path`` (already checked) is moved aside first and
     put back if the rename fails, then removed."""
     if not _exists(path):
@@ -354,7 +354,7 @@ def atomic_directory(
     except OutputError as exc:
         raise OutputError(f"{exc} (the new {what} is kept in {tmp})") from None
     try:
-        _swap_in(tmp, path)
+        swap_in_directory(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -31,7 +31,14 @@ from lingualift.hub import local_directory, upload_folder
 from lingualift.io_utils import atomic_directory, atomic_write_json, check_output_path
 from lingualift.modeling.components import Source, fingerprint, fingerprints_match, load_encoder, load_llm
 from lingualift.modeling.configuration import LinguaLiftConfig
-from lingualift.persistence.model_card import CARD_DATA_FILE, load_card_data
+from lingualift.persistence.model_card import (
+    CARD_DATA_FILE,
+    ModelFacts,
+    load_card_data,
+    render_model_card,
+    render_plain_model_card,
+    write_model_card,
+)
 
 BRIDGE_WEIGHTS = "bridge.safetensors"
 ADAPTER_DIR = "llm_adapter"
@@ -89,10 +96,37 @@ def _write_meta(directory: Path, form: str, model: Any) -> None:
     )
 
 
-def _write_card(model: Any, directory: Path, form: str, location: str | os.PathLike) -> None:
-    from lingualift.persistence.model_card import write_model_card
+def model_facts(model: Any) -> ModelFacts:
+    """What the model card states about ``model``: a bridged model (bases, bridge, sizes) or a plain causal
+    LM, PEFT-wrapped or not (its base, sizes without and within the LoRA adapter)."""
+    config = getattr(model, "config", None)
+    if isinstance(config, LinguaLiftConfig):
+        return ModelFacts(
+            llm=config.llm_name_or_path,
+            llm_revision=config.llm_revision,
+            encoder=config.encoder_name_or_path,
+            encoder_revision=config.encoder_revision,
+            bridge_type=config.bridge_type,
+            bridge_hidden_size=config.bridge_hidden_size or config.llm_hidden_size,
+            bridge_activation=config.bridge_activation,
+            params=sum(p.numel() for p in model.parameters()),
+            bridge_params=sum(p.numel() for p in model.bridge.parameters()),
+        )
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    named = list(model.named_parameters())
+    return ModelFacts(
+        llm=base.name_or_path,
+        params=sum(p.numel() for n, p in named if "lora_" not in n),
+        adapter_params=sum(p.numel() for n, p in named if "lora_" in n),
+    )
 
-    write_model_card(model, directory, form=form, location=str(location))
+
+def _write_card(model: Any, directory: Path, form: str, location: str | os.PathLike | None = None) -> None:
+    """README.md and card data of a bridged checkpoint (``location``: how users load it; default the
+    directory)."""
+    data = dict(getattr(model, "card_data", None) or {})
+    text = render_model_card(model_facts(model), form, data, location=str(location or directory))
+    write_model_card(directory, text, data)
 
 
 def _save_bridge_files(model: Any, directory: Path, processor: Any) -> None:
@@ -423,7 +457,6 @@ def save_plain_checkpoint(
     from peft import PeftModel
 
     from lingualift.modeling.stages import quiet_peft_deprecations
-    from lingualift.persistence.model_card import write_plain_model_card
 
     check_checkpoint_output(save_directory, overwrite)  # before merging: a refusal leaves the model as it was
     has_lora = isinstance(model, PeftModel)
@@ -436,7 +469,11 @@ def save_plain_checkpoint(
         with quiet_peft_deprecations():
             model.save_pretrained(tmp)  # PEFT: adapter_config.json + adapter weights; else config + weights
         processor.llm_tokenizer.save_pretrained(tmp)
-        write_plain_model_card(model, tmp, form, card_data or {}, location=card_location or save_directory)
+        data = dict(card_data or {})
+        location = str(card_location or save_directory)
+        write_model_card(
+            tmp, render_plain_model_card(model_facts(model), form, data, location=location), data
+        )
     return form
 
 
@@ -523,8 +560,6 @@ def record_evaluation(
 ) -> None:
     """Add one benchmark's per-language accuracy (a runner summary) to the card of checkpoint ``directory``,
     under ``name`` (default: the benchmark's)."""
-    from lingualift.persistence.model_card import write_model_card
-
     directory = Path(directory)
     form = checkpoint_form(directory)
     data = model.card_data
@@ -535,4 +570,4 @@ def record_evaluation(
         if result.get("accuracy") is not None
     }
     data.setdefault("evaluation", {})[name or summary["benchmark"]] = scores
-    write_model_card(model, directory, form=form)
+    _write_card(model, directory, form)

@@ -10,6 +10,7 @@ extend rather than replace it.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -76,46 +77,55 @@ def hub_base_model(name_or_path: str | None) -> str | None:
     return None if path.exists() else name_or_path
 
 
-def render_model_card(model: Any, form: str, title: str | None = None, location: str | None = None) -> str:
-    """The model card text for ``model`` saved in checkpoint ``form`` at ``location`` (a directory or Hub
-    id)."""
-    config = model.config
-    data: dict[str, Any] = dict(getattr(model, "card_data", None) or {})
-    languages = list(data.get("languages", []))
-    bases = [b for b in map(hub_base_model, (config.encoder_name_or_path, config.llm_name_or_path)) if b]
+@dataclass(frozen=True)
+class ModelFacts:
+    """What a model card states about the model itself, read off the model by the caller
+    (:func:`lingualift.persistence.checkpoints.model_facts`): the card renders data, never a model."""
+
+    llm: str | None
+    params: int
+    encoder: str | None = None
+    encoder_revision: str | None = None
+    llm_revision: str | None = None
+    bridge_type: str | None = None
+    bridge_hidden_size: int | None = None
+    bridge_activation: str | None = None
+    bridge_params: int = 0
+    adapter_params: int = 0
+
+
+def render_model_card(
+    facts: ModelFacts,
+    form: str,
+    card_data: dict[str, Any],
+    title: str | None = None,
+    location: str | None = None,
+) -> str:
+    """The model card text of a bridged model saved in checkpoint ``form`` at ``location`` (a directory or
+    Hub id); ``card_data``: languages, stages and evaluation recorded for it."""
+    languages = list(card_data.get("languages", []))
+    bases = [b for b in map(hub_base_model, (facts.encoder, facts.llm)) if b]
     template = resources.files("lingualift").joinpath("templates/model_card.md").read_text(encoding="utf-8")
-    n_bridge = sum(p.numel() for p in model.bridge.parameters())
     fields = {
-        "title": title or data.get("title") or "lingualift model",
+        "title": title or card_data.get("title") or "lingualift model",
         "location": location or "path/or/hub-id",
         "languages_yaml": ("language:\n" + "".join(f"- {l}\n" for l in languages)) if languages else "",
         "base_models_yaml": "".join(f"- {b}\n" for b in bases) or "- unknown\n",
-        "encoder": config.encoder_name_or_path,
-        "encoder_revision": config.encoder_revision or "default",
-        "llm": config.llm_name_or_path,
-        "llm_revision": config.llm_revision or "default",
-        "bridge_type": config.bridge_type,
-        "bridge_hidden_size": config.bridge_hidden_size or config.llm_hidden_size,
-        "bridge_activation": config.bridge_activation,
+        "encoder": facts.encoder,
+        "encoder_revision": facts.encoder_revision or "default",
+        "llm": facts.llm,
+        "llm_revision": facts.llm_revision or "default",
+        "bridge_type": facts.bridge_type,
+        "bridge_hidden_size": facts.bridge_hidden_size,
+        "bridge_activation": facts.bridge_activation,
         "form": form,
-        "n_params": f"{sum(p.numel() for p in model.parameters()):,}",
-        "n_bridge": f"{n_bridge:,}",
+        "n_params": f"{facts.params:,}",
+        "n_bridge": f"{facts.bridge_params:,}",
         "languages": _bullets(languages, "Any language the encoder covers; none recorded for training."),
-        "training": _training_section(list(data.get("stages", []))),
-        "evaluation": _evaluation_section(data.get("evaluation")),
+        "training": _training_section(list(card_data.get("stages", []))),
+        "evaluation": _evaluation_section(card_data.get("evaluation")),
     }
     return template.format(**fields)
-
-
-def write_model_card(
-    model: Any, directory: str | Path, form: str, title: str | None = None, location: str | None = None
-) -> None:
-    """Write ``README.md`` and ``lingualift_card.json`` into a checkpoint directory (``location``: how users
-    will load it, the directory itself unless given, e.g. the Hub repo id when pushing)."""
-    directory = Path(directory)
-    card = render_model_card(model, form, title=title, location=location or str(directory))
-    atomic_write_text(directory / "README.md", card)
-    atomic_write_json(directory / CARD_DATA_FILE, dict(getattr(model, "card_data", None) or {}))
 
 
 PLAIN_FORM_TEXT = {
@@ -125,28 +135,25 @@ PLAIN_FORM_TEXT = {
 
 
 def render_plain_model_card(
-    model: Any, form: str, card_data: dict[str, Any], location: str | None = None
+    facts: ModelFacts, form: str, card_data: dict[str, Any], location: str | None = None
 ) -> str:
-    """The model card text of a plain causal LM (the Mono-SFT baseline; ``model`` may be PEFT-wrapped) saved
-    in ``form`` (``plain`` or ``plain+lora``) at ``location``."""
+    """The model card text of a plain causal LM (the Mono-SFT baseline) saved in ``form`` (``plain`` or
+    ``plain+lora``) at ``location``."""
     if form not in PLAIN_FORM_TEXT:
         raise ValueError(f"form: expected one of {', '.join(PLAIN_FORM_TEXT)}, got {form!r}")
-    base = model.get_base_model() if hasattr(model, "get_base_model") else model
-    llm = base.name_or_path
     languages = list(card_data.get("languages", []))
-    adapter = sum(p.numel() for n, p in model.named_parameters() if "lora_" in n)
     template = resources.files("lingualift").joinpath("templates/model_card_plain.md").read_text("utf-8")
     fields = {
         "library_name": "peft" if form == "plain+lora" else "transformers",
         "title": card_data.get("title") or "lingualift Mono-SFT baseline",
         "location": location or "path/or/hub-id",
         "languages_yaml": ("language:\n" + "".join(f"- {l}\n" for l in languages)) if languages else "",
-        "base_models_yaml": f"- {hub_base_model(llm) or 'unknown'}\n",
-        "llm": llm,
+        "base_models_yaml": f"- {hub_base_model(facts.llm) or 'unknown'}\n",
+        "llm": facts.llm,
         "form": form,
         "form_text": PLAIN_FORM_TEXT[form],
-        "n_params": f"{sum(p.numel() for n, p in model.named_parameters() if 'lora_' not in n):,}",
-        "adapter_params": f", {adapter:,} in the LoRA adapter" if adapter else "",
+        "n_params": f"{facts.params:,}",
+        "adapter_params": f", {facts.adapter_params:,} in the LoRA adapter" if facts.adapter_params else "",
         "languages": _bullets(languages, "None recorded for training."),
         "training": _training_section(list(card_data.get("stages", []))),
         "evaluation": _evaluation_section(card_data.get("evaluation")),
@@ -154,12 +161,13 @@ def render_plain_model_card(
     return template.format(**fields)
 
 
-def write_plain_model_card(
-    model: Any, directory: str | Path, form: str, card_data: dict[str, Any], location: str | None = None
+def write_model_card(
+    directory: str | Path,
+    text: str,
+    card_data: dict[str, Any],
 ) -> None:
-    """Write ``README.md`` and ``lingualift_card.json`` of a plain causal LM checkpoint (see
-    :func:`render_plain_model_card`)."""
+    """Write a rendered card as ``README.md`` and its data as ``lingualift_card.json`` into a checkpoint
+    directory."""
     directory = Path(directory)
-    card = render_plain_model_card(model, form, card_data, location=location or str(directory))
-    atomic_write_text(directory / "README.md", card)
+    atomic_write_text(directory / "README.md", text)
     atomic_write_json(directory / CARD_DATA_FILE, dict(card_data))

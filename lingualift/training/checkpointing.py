@@ -24,7 +24,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from lingualift.errors import CheckpointError
-from lingualift.io_utils import atomic_write_json
+from lingualift.io_utils import atomic_write_json, swap_in_directory
 
 logger = logging.getLogger(__name__)
 COMPLETE_MARKER = "lingualift_complete.json"
@@ -167,18 +167,11 @@ def mark_complete(folder: str | os.PathLike, **info: object) -> None:
 
 
 def publish(staged: str | os.PathLike, final: str | os.PathLike, **info: object) -> Path:
-    """Mark ``staged`` complete and move it to ``final`` in one rename, replacing an older ``final``."""
+    """Mark ``staged`` complete and swap it in as ``final`` (:func:`lingualift.io_utils.swap_in_directory`:
+    one rename; an older ``final`` moved aside first and put back if the rename fails)."""
     staged, final = Path(staged), Path(final)
     mark_complete(staged, **info)
-    if final.exists():
-        # only reachable when a stale directory of the same name exists (e.g. a non-lingualift save); move it
-        # aside first so the rename below stays a single atomic step
-        trash = final.with_name(f".{final.name}.old-{os.getpid()}")
-        os.replace(final, trash)
-        os.replace(staged, final)
-        shutil.rmtree(trash, ignore_errors=True)
-    else:
-        os.replace(staged, final)
+    swap_in_directory(staged, final)
     _fsync_dir(final.parent)
     return final
 
