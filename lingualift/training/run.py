@@ -437,6 +437,13 @@ def run_stage(config: RunConfig, runner: str, callbacks: Iterable[Any] = ()) -> 
     output = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     final = out / FINAL_DIR
     metrics = dict(output.metrics)
+    # how the run was spread (recorded, so that a 1-process and a sharded run can be told apart afterwards)
+    metrics["distributed"] = {
+        "type": str(trainer.accelerator.distributed_type.value),
+        "processes": trainer.accelerator.num_processes,
+        "fsdp": bool(trainer.is_fsdp_enabled),
+        "deepspeed": bool(trainer.is_deepspeed_enabled),
+    }
     if getattr(model, "encoder_cache", None) is not None:
         stats = model.encoder_cache.stats
         metrics["encoder_cache"] = stats.to_dict()
