@@ -454,8 +454,22 @@ class DemoRun:
             if dropped:
                 print(f"[demo] {name} has no {', '.join(dropped)}: evaluated on {', '.join(codes)}")
 
+    def check_data(self) -> None:
+        """Before any work: every file and folder the demo reads exists under ``--data-dir``; all missing ones
+        are listed at once (a run must not stop at the first after minutes of lexicon induction)."""
+        needed = [("gsm8k", "train.jsonl"), *((name,) for name in DEMO_BENCHMARKS)]
+        missing = [str(Path(*parts)) for parts in needed if not self.s.data_dir.joinpath(*parts).exists()]
+        if missing:
+            raise InputDataError(
+                f"{self.s.data_dir}: the demo's data is missing ({', '.join(missing)}); pass --data-dir DIR"
+                " (or set LINGUALIFT_DATA_DIR) naming a directory with the public benchmark files in their"
+                " published layouts: gsm8k/train.jsonl, mgsm/, xnli/, tatoeba/ (muse_dictionaries_full/"
+                " optional: gold lexicon scores)"
+            )
+
     def run(self) -> Path:
         self.check_languages()
+        self.check_data()
         # the output policy: a non-empty --out must be an earlier demo's (it has steps/); inside it the demo
         # replaces its own outputs when a step runs again
         check_output_path(self.out, created_marker="steps", overwrite=True, what="demo output")

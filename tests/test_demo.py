@@ -177,3 +177,19 @@ def test_eval_languages_are_checked_before_any_work(tmp_path, capsys):
     with pytest.raises(ConfigError, match="unknown language code 'xx'"):
         DemoRun(DemoSettings(eval_languages=("fr", "xx"), out=str(out))).run()
     assert not out.exists()
+
+
+def test_missing_data_is_listed_at_once_before_any_work(tmp_path):
+    """A data directory without the benchmark files stops the demo at once, naming every missing file and
+    folder (not after minutes of lexicon induction), and nothing is written."""
+    from lingualift.errors import InputDataError
+
+    data = tmp_path / "data"
+    (data / "mgsm").mkdir(parents=True)
+    out = tmp_path / "demo"
+    with pytest.raises(InputDataError) as info:
+        DemoRun(DemoSettings(data_dir=data, out=str(out))).run()
+    message = str(info.value)
+    assert message.startswith(f"{data}: the demo's data is missing (gsm8k/train.jsonl, xnli, tatoeba);")
+    assert "--data-dir DIR" in message and "LINGUALIFT_DATA_DIR" in message
+    assert not out.exists()
