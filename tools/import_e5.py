@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from lingualift.artefacts import import_main, print_e5_parity
+from artefact_cli import import_main, print_e5_parity
 
 if __name__ == "__main__":
     sys.exit(

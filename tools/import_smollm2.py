@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 
-from lingualift.artefacts import import_main, print_smollm2_answer
+from artefact_cli import import_main, print_smollm2_answer
 
 if __name__ == "__main__":
     sys.exit(
