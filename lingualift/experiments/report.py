@@ -20,7 +20,9 @@ SYSTEM_NAMES = {
     "wo_alignment": "w/o alignment",
     "lingualift": "LinguaLIFT",
 }
-COMPARISONS = (("lingualift", "mono_sft"), ("lingualift", "wo_alignment"))
+# the paper's two comparisons, then the bridge trained on the task alone against reading the text (what the
+# encoder + bridge architecture gives without stage 1)
+COMPARISONS = (("lingualift", "mono_sft"), ("lingualift", "wo_alignment"), ("wo_alignment", "mono_sft"))
 
 
 def paired_bootstrap(
