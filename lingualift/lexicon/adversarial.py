@@ -76,6 +76,7 @@ class AdversarialOptions:
     refine_iterations: int = 5
     refine_max_rank: int = 15_000
     games: int | None = None
+    both_orientations: bool = True
     device: str = "auto"
     cpu_threads: int = 1
 
@@ -89,6 +90,7 @@ class AdversarialOptions:
             dis_hidden=GPU_HIDDEN,
             games=1,
             map_lr=PAPER_MAP_LR,
+            both_orientations=False,
         )
 
     def resolved(self, device: str) -> AdversarialOptions:
@@ -194,6 +196,20 @@ def adversarial_mapping(
     return refined[winner], info
 
 
+def _initial_maps(games: int, dim: int, both_orientations: bool):
+    """``(games, dim, dim)`` starting maps: the identity, and with ``both_orientations`` a reflection
+    (``diag(1, ..., 1, -1)``) for every second game. The orthogonalisation step keeps each map near the
+    orthogonal group, whose two components (det +1 and det -1) no continuous path joins, so a game started
+    at the identity can only reach an improper mapping (det -1) through a large non-orthogonal excursion;
+    starting half the games in each component lets the best-of-games selection cover both."""
+    import torch
+
+    maps = torch.eye(dim).repeat(games, 1, 1)
+    if both_orientations:
+        maps[1::2, -1, -1] = -1.0
+    return maps
+
+
 def _train(
     x: np.ndarray, z: np.ndarray, seed: int, options: AdversarialOptions, progress: bool
 ) -> tuple[list[tuple[float, np.ndarray]], list[list[float]]]:
@@ -211,8 +227,9 @@ def _train(
     n_src, n_tgt = min(options.most_frequent, len(x)), min(options.most_frequent, len(z))
     src = torch.from_numpy(np.ascontiguousarray(x[:n_src])).to(device)
     tgt = torch.from_numpy(np.ascontiguousarray(z[:n_tgt])).to(device)
-    # mapped = src @ weight.T (MUSE's nn.Linear), identity-initialised in every game
-    weight = torch.eye(dim, device=device).repeat(games, 1, 1).requires_grad_(True)
+    # mapped = src @ weight.T (MUSE's nn.Linear), identity-initialised (MUSE); with both_orientations every
+    # second game starts at a reflection instead (see _initial_maps)
+    weight = _initial_maps(games, dim, options.both_orientations).to(device).requires_grad_(True)
     discriminators = _Discriminators(games, dim, options, device)
     dis_lr = options.dis_lr
     map_lr = torch.full((games, 1, 1), options.map_lr, device=device)
