@@ -474,3 +474,18 @@ def test_cli_failed_induction_exits_nonzero(tmp_path, capsys):
     )
     assert code == 3 and "mapping failed" in capsys.readouterr().err
     assert not (tmp_path / "out" / "lexicon.tsv").exists()
+
+
+def test_adversarial_games_start_in_both_components_of_the_orthogonal_group():
+    """Half the CPU games start at a reflection (det -1), the rest at the identity (det +1): orthogonalised
+    maps cannot move between the two, so an improper true mapping is reachable only from a reflection start.
+    The paper's single GPU game keeps MUSE's identity start."""
+    import torch
+
+    from lingualift.lexicon.adversarial import _initial_maps
+
+    maps = _initial_maps(4, 6, both_orientations=True)
+    assert [round(float(torch.linalg.det(m))) for m in maps] == [1, -1, 1, -1]
+    assert all(torch.equal(m @ m.T, torch.eye(6)) for m in maps)
+    assert torch.equal(_initial_maps(3, 6, both_orientations=False), torch.eye(6).repeat(3, 1, 1))
+    assert AdversarialOptions.paper().both_orientations is False and AdversarialOptions().both_orientations
