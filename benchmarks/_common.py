@@ -86,6 +86,25 @@ def peak_rss_mb() -> float:
     )  # Linux: KB
 
 
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of process ``pid`` and all its children now, in MB (processes that exit meanwhile
+    count 0): what a command run as a subprocess holds, spaCy or DataLoader workers included."""
+    import psutil
+
+    try:
+        process = psutil.Process(pid)
+        processes = [process, *process.children(recursive=True)]
+    except psutil.Error:
+        return 0.0
+    total = 0
+    for proc in processes:
+        try:
+            total += proc.memory_info().rss
+        except psutil.Error:
+            pass
+    return total / 2**20
+
+
 def current_rss_mb() -> float:
     """Resident memory of this process now, in MB (0 where /proc is unavailable)."""
     return _proc_status_mb("VmRSS") or 0.0

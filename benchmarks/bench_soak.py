@@ -25,18 +25,7 @@ import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import write_results  # noqa: E402
-
-
-def tree_rss_mb(process: psutil.Process) -> float:
-    """Resident memory of a process and all its children, in MB."""
-    total = 0
-    for proc in [process, *process.children(recursive=True)]:
-        try:
-            total += proc.memory_info().rss
-        except psutil.Error:
-            pass
-    return total / 2**20
+from _common import tree_rss_mb, write_results  # noqa: E402
 
 
 def slope_mb_per_minute(samples: list[tuple[float, float]]) -> float:
@@ -58,7 +47,7 @@ def soak(command: list[str], minutes: float, interval: float, log: Path) -> dict
     process = psutil.Process(child.pid)
     start, samples = time.monotonic(), []
     while (elapsed := time.monotonic() - start) < minutes * 60 and child.poll() is None:
-        samples.append((elapsed, tree_rss_mb(process)))
+        samples.append((elapsed, tree_rss_mb(child.pid)))
         time.sleep(interval)
     ended_early = child.poll() is not None
     for proc in [*process.children(recursive=True), process]:

@@ -20,11 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import psutil
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import write_results  # noqa: E402
+from _common import tree_rss_mb, write_results  # noqa: E402
 
 SENTENCE_END = re.compile(r"(?<=[.?!])\s+(?=[A-Z])")
 
@@ -76,15 +74,9 @@ def run_build(corpus: Path, lexicons: list[Path], out: Path, n_process: int) -> 
     command += ["--n-process", str(n_process), "--no-progress"]
     start = time.perf_counter()
     child = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    process, peak = psutil.Process(child.pid), 0.0
+    peak = 0.0
     while child.poll() is None:
-        rss = 0
-        for proc in [process, *process.children(recursive=True)]:
-            try:
-                rss += proc.memory_info().rss
-            except psutil.Error:
-                pass
-        peak = max(peak, rss / 2**20)
+        peak = max(peak, tree_rss_mb(child.pid))
         time.sleep(0.2)
     stdout, stderr = child.communicate()
     seconds = time.perf_counter() - start
