@@ -116,3 +116,49 @@ def test_resume_with_changed_hyper_parameters_is_refused(finished, tmp_path):
     result = run_stage1(load_config(TINY, _overrides(run, "training.logging_steps=2")))
     assert result.resumed_from.name == "checkpoint-4"
     assert all((got == want).all() for got, want in zip(_bridge(run).values(), _bridge(finished).values()))
+
+
+def test_a_constant_lr_run_given_more_steps_extends_to_the_longer_run(finished, tmp_path, caplog):
+    """max_steps 2 → 4 with resume: the same weights as the uninterrupted 4-step run, final/ replaced."""
+    run = tmp_path / "short"
+    short = run_stage1(
+        load_config(
+            TINY,
+            [
+                f"training.output_dir={run}",
+                "training.max_steps=2",
+                "training.save_steps=2",
+                "training.resume=true",
+            ],
+        )
+    )
+    assert short.global_step == 2
+    before = _bridge(run)
+    with caplog.at_level(logging.WARNING, logger="lingualift"):
+        longer = run_stage1(load_config(TINY, _overrides(run)))
+    assert longer.global_step == 4 and longer.resumed_from.name == "checkpoint-2"
+    assert "extending" in caplog.text and "training.max_steps -> 4" in caplog.text
+    after, want = _bridge(run), _bridge(finished)
+    assert all((after[k] == want[k]).all() for k in want)  # exactly the 4-step run's bridge
+    assert any((after[k] != before[k]).any() for k in before)
+    assert yaml.safe_load((run / RUN_CONFIG_NAME).read_text(encoding="utf-8"))["training"]["max_steps"] == 4
+
+
+def test_a_scheduled_run_given_more_steps_is_refused(tmp_path, caplog):
+    """With a cosine schedule the lr of every step depends on the total: more steps are another run (an
+    interrupted one is refused, a finished one is returned as it is, with the change named)."""
+    run = tmp_path / "cosine"
+    cosine = [
+        f"training.output_dir={run}",
+        "training.lr_scheduler_type=cosine",
+        "training.save_steps=2",
+        "training.resume=true",
+    ]
+    run_stage1(load_config(TINY, [*cosine, "training.max_steps=2"]))
+    with caplog.at_level(logging.WARNING, logger="lingualift"):
+        again = run_stage1(load_config(TINY, [*cosine, "training.max_steps=4"]))
+    assert again.already_complete and again.global_step == 2
+    assert "changed since: training.max_steps" in caplog.text
+    interrupted = _interrupted_copy(run, tmp_path / "interrupted")
+    with pytest.raises(ConfigError, match="training.max_steps: 2 -> 4"):
+        run_stage1(load_config(TINY, [*cosine, "training.max_steps=4", f"training.output_dir={interrupted}"]))

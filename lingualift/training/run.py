@@ -278,10 +278,47 @@ RESUMABLE_CHANGES = frozenset(
 )
 
 
+# settings a resumed run may raise when its learning rate is constant: no schedule depends on the total, and
+# the data order depends only on the seed and the epoch, so the resumed steps are exactly the steps a run
+# started with the larger budget would have taken (an extension, not a different run)
+EXTENDABLE_BUDGET = ("training.max_steps", "training.num_train_epochs")
+
+
+def _budget_extension(config: RunConfig, saved: Path) -> list[str]:
+    """The budget keys raised since ``saved`` when that is the only change and the lr is constant (else [])."""
+    changed = [key for key in _changed_settings(config, saved) if key not in RESUMABLE_CHANGES]
+    if not changed or not set(changed) <= set(EXTENDABLE_BUDGET):
+        return []
+    before = _setting_values(saved, ["training.lr_scheduler_type", *EXTENDABLE_BUDGET])
+    t = config.training
+    if before["training.lr_scheduler_type"] != "constant" or t.lr_scheduler_type != "constant":
+        return []
+    old_steps, old_epochs = (
+        int(before["training.max_steps"] or -1),
+        float(before["training.num_train_epochs"]),
+    )
+    if old_steps > 0:  # max_steps governed the old run: the new one must train more steps
+        grew = t.max_steps > old_steps or (t.max_steps <= 0 and t.num_train_epochs > 0)
+    else:
+        grew = t.max_steps > 0 or t.num_train_epochs > old_epochs
+    return changed if grew else []
+
+
 def _refuse_changed_settings(config: RunConfig, saved: Path, resume_from: Path) -> None:
     """A run resumes only with the settings it started with: the optimizer, scheduler and data order in the
     checkpoint were made with them, and ``run_config.yaml``/the model card would otherwise record values the
-    weights were not trained with."""
+    weights were not trained with. One exception: a larger budget for a constant-lr run extends it
+    (:data:`EXTENDABLE_BUDGET`)."""
+    extension = _budget_extension(config, saved)
+    if extension:
+        logger.warning(
+            "training.resume: extending %s (constant learning rate) with a larger budget: %s",
+            resume_from,
+            ", ".join(
+                f"{key} -> {config.to_dict()['training'][key.split('.', 1)[1]]!r}" for key in extension
+            ),
+        )
+        return
     changed = [key for key in _changed_settings(config, saved) if key not in RESUMABLE_CHANGES]
     if changed:
         before, now = _setting_values(saved, changed), config.to_dict()
@@ -339,6 +376,8 @@ def completed_run(config: RunConfig) -> StageResult | None:
 
         stages = load_card_data(final).get("stages") or [{}]
         record = {"global_step": stages[-1].get("steps", 0), "train_loss": stages[-1].get("train_loss")}
+    if _budget_extension(config, out / RUN_CONFIG_NAME):
+        return None  # a constant-lr run given more steps: resume from its last checkpoint
     changed = _changed_settings(config, out / RUN_CONFIG_NAME)
     logger.warning(
         "training.resume: %s is a finished run (step %s); returning it without training%s"
@@ -456,7 +495,8 @@ def run_stage(config: RunConfig, runner: str, callbacks: Iterable[Any] = ()) -> 
         )
     record_stage_in_card(card_data, config, output.global_step, float(output.training_loss))
     merge = bool(stage.lora and stage.lora.merge_on_save)
-    overwrite = config.training.overwrite_output_dir  # else final/ did not exist (checked up front)
+    # else final/ did not exist (checked up front), or this run made it and has now been extended
+    overwrite = config.training.overwrite_output_dir or bool(resume_from and (out / FINAL_DIR).is_dir())
     with full_parameters(trainer):
         if trainer.args.should_save:
             from lingualift.persistence.checkpoints import save_bridge, save_checkpoint, save_plain_checkpoint
