@@ -489,3 +489,69 @@ def test_adversarial_games_start_in_both_components_of_the_orthogonal_group():
     assert all(torch.equal(m @ m.T, torch.eye(6)) for m in maps)
     assert torch.equal(_initial_maps(3, 6, both_orientations=False), torch.eye(6).repeat(3, 1, 1))
     assert AdversarialOptions.paper().both_orientations is False and AdversarialOptions().both_orientations
+
+
+def test_cli_induces_several_target_languages_against_one_source_load(
+    tmp_path, synthetic, capsys, monkeypatch
+):
+    """--tgt LANG=VECTORS twice: the source vectors load once, each language gets OUT/SRC-LANG/ with its
+    lexicon (P@1 on the gold pairs), and bad forms are refused before any vectors load."""
+    from lingualift.cli import main
+    from lingualift.lexicon import vectors
+
+    src, tgt, gold = synthetic
+    rotated = tgt.vectors @ random_rotation(tgt.dim, np.random.default_rng(7))
+    for name, words, array in (
+        ("en", src.words, src.vectors),
+        ("xa", tgt.words, tgt.vectors),
+        ("xb", tgt.words, rotated),
+    ):
+        np.save(tmp_path / f"{name}.npy", np.ascontiguousarray(array, dtype=np.float32))
+        (tmp_path / f"{name}.vocab").write_text("\n".join(words) + "\n", encoding="utf-8")
+    loads = []
+    real_load = vectors.load_npy
+    monkeypatch.setattr(
+        vectors, "load_npy", lambda path, *a, **k: loads.append(str(path)) or real_load(path, *a, **k)
+    )
+    out = tmp_path / "lexicons"
+    base = [
+        "lexicon",
+        "induce",
+        "--src",
+        str(tmp_path / "en.npy"),
+        "--src-lang",
+        "en",
+        "--out",
+        str(out),
+        "--quiet",
+        "--k",
+        "1",
+        "--seeds",
+        "0",
+        "--explore-vocab",
+        "2000",
+        "--dict-vocab",
+        "3000",
+        "--max-iterations",
+        "20",
+        "--lexicon-words",
+        "3000",
+    ]
+    code = main([*base, "--tgt", f"xa={tmp_path / 'xa.npy'}", "--tgt", f"xb={tmp_path / 'xb.npy'}"])
+    printed = capsys.readouterr()
+    assert code == 0, printed.err
+    assert "2/2 lexicons written" in printed.out
+    assert sorted(loads).count(str(tmp_path / "en.npy")) == 1  # the source side loaded once
+    for lang in ("xa", "xb"):
+        entries = read_lexicon(out / f"en-{lang}" / "lexicon.tsv")
+        correct = sum(gold[s] == [t] for s, t, _ in entries)
+        assert len(entries) >= 1000 and correct / len(entries) >= 0.95
+    # a second run refuses the existing outputs before loading anything
+    loads.clear()
+    assert main([*base, "--tgt", f"xa={tmp_path / 'xa.npy'}", "--tgt", f"xc={tmp_path / 'xb.npy'}"]) == 1
+    assert "--overwrite" in capsys.readouterr().err and loads == []
+    assert not (out / "en-xc").exists()
+    assert main([*base, "--tgt", str(tmp_path / "xa.npy"), "--tgt", f"xb={tmp_path / 'xb.npy'}"]) == 1
+    assert "name each language, --tgt LANG=VECTORS" in capsys.readouterr().err
+    assert main([*base, "--tgt", f"xd={tmp_path / 'none.npy'}", "--tgt", f"xe={tmp_path / 'xb.npy'}"]) == 1
+    assert "vector files not found: xd=" in capsys.readouterr().err

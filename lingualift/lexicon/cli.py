@@ -27,9 +27,19 @@ FAILED_EXIT_CODE = 3
 SPEC_HELP = "vectors: FILE.vec[.gz], FILE.npy (vocabulary FILE.vocab beside it) or spacy:PACKAGE"
 
 
-def _add_vector_args(parser: argparse.ArgumentParser) -> None:
+def _add_vector_args(parser: argparse.ArgumentParser, several_targets: bool = False) -> None:
     parser.add_argument("--src", required=True, help=f"source {SPEC_HELP}")
-    parser.add_argument("--tgt", required=True, help=f"target {SPEC_HELP}")
+    if several_targets:
+        parser.add_argument(
+            "--tgt",
+            required=True,
+            action="append",
+            metavar="[LANG=]VECTORS",
+            help=f"target {SPEC_HELP}; repeat as LANG=VECTORS for several target languages: the source"
+            " vectors load once and each language is written to OUT/SRC-LANG/",
+        )
+    else:
+        parser.add_argument("--tgt", required=True, help=f"target {SPEC_HELP}")
     parser.add_argument(
         "--src-lang", help="source language code (wordfreq re-ranking; spaCy gives it itself)"
     )
@@ -47,9 +57,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     induce = commands.add_parser(
         "induce", help="learn a mapping and write lexicon.tsv, mapping.npy, report.json"
     )
-    _add_vector_args(induce)
+    _add_vector_args(induce, several_targets=True)
     induce.add_argument("--method", choices=METHODS, default="robust")
-    induce.add_argument("--out", required=True, help="output directory")
+    induce.add_argument(
+        "--out",
+        required=True,
+        help="output directory (with LANG=VECTORS targets: the parent of one SRC-LANG directory each)",
+    )
     induce.add_argument(
         "--overwrite",
         action="store_true",
@@ -125,38 +139,71 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate.set_defaults(func=run_evaluate)
 
 
-def run_induce(args: argparse.Namespace) -> int:
-    """Run ``lexicon induce``."""
-    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(message)s")
-    result = induce_lexicon(
-        args.src,
-        args.tgt,
-        method=args.method,
-        out_dir=args.out,
-        seeds=args.seeds,
-        all_seeds=args.all_seeds,
-        max_vocab=args.max_vocab,
-        src_lang=args.src_lang,
-        tgt_lang=args.tgt_lang,
-        seed_dictionary=args.seed_dictionary,
-        lexicon_words=args.lexicon_words,
-        lexicon_k=args.k,
-        lexicon_filter=args.filter,
-        min_score=args.min_score,
-        robust=RobustOptions(
+def target_languages(specs: list[str]) -> dict[str, str] | None:
+    """``{lang: vectors}`` of ``--tgt LANG=VECTORS`` arguments, or None for the one-target form ``--tgt
+    VECTORS``; ConfigError for a mix of the forms or a language named twice."""
+    from lingualift.errors import ConfigError
+
+    named = [spec.partition("=") for spec in specs]
+    if len(specs) == 1 and not named[0][1]:
+        return None
+    unnamed = [spec for spec, (lang, sep, _) in zip(specs, named) if not sep or not lang]
+    if unnamed:
+        raise ConfigError(
+            f"--tgt {unnamed[0]!r}: with several targets name each language, --tgt LANG=VECTORS"
+            " (e.g. --tgt sw=cc.sw.300.vec --tgt te=cc.te.300.vec)"
+        )
+    targets: dict[str, str] = {}
+    for lang, _, vectors in named:
+        if lang in targets:
+            raise ConfigError(f"--tgt: language {lang!r} given twice ({targets[lang]}, {vectors})")
+        targets[lang] = vectors
+    return targets
+
+
+def _induce_options(args: argparse.Namespace) -> dict:
+    """The keyword options of :func:`induce_lexicon` shared by every target."""
+    return {
+        "method": args.method,
+        "seeds": args.seeds,
+        "all_seeds": args.all_seeds,
+        "max_vocab": args.max_vocab,
+        "src_lang": args.src_lang,
+        "seed_dictionary": args.seed_dictionary,
+        "lexicon_words": args.lexicon_words,
+        "lexicon_k": args.k,
+        "lexicon_filter": args.filter,
+        "min_score": args.min_score,
+        "robust": RobustOptions(
             dict_vocab=args.dict_vocab, explore_vocab=args.explore_vocab, max_iterations=args.max_iterations
         ),
-        adversarial=AdversarialOptions(
+        "adversarial": AdversarialOptions(
             epochs=args.adv_epochs, steps_per_epoch=args.adv_steps, dis_hidden=args.adv_hidden
         ),
-        refine_iterations=args.refine_iterations,
-        evaluate_dictionary=args.evaluate,
-        progress=not args.quiet,
-        overwrite=args.overwrite,
+        "refine_iterations": args.refine_iterations,
+        "evaluate_dictionary": args.evaluate,
+        "progress": not args.quiet,
+        "overwrite": args.overwrite,
+    }
+
+
+def run_induce(args: argparse.Namespace) -> int:
+    """Run ``lexicon induce`` (one target, or several ``LANG=VECTORS`` targets sharing the source side)."""
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(message)s")
+    targets = target_languages(args.tgt)
+    if targets is not None:
+        return _induce_many(args, targets)
+    result = induce_lexicon(
+        args.src, args.tgt[0], out_dir=args.out, tgt_lang=args.tgt_lang, **_induce_options(args)
     )
+    return _print_run(args.method, args.out, result)
+
+
+def _print_run(method: str, out: str, result) -> int:
+    """One run's outcome line (stderr when it failed); the CLI's exit code for it."""
     report = result.report
     if not result.success:
-        kept = f"; the earlier run in {args.out} is unchanged" if report.get("earlier_run_kept") else ""
+        kept = f"; the earlier run in {out} is unchanged" if report.get("earlier_run_kept") else ""
         print(
             f"lingualift lexicon induce: {result.failure}; no lexicon written"
             f" (see {report['files']['report']}){kept}",
@@ -164,12 +211,50 @@ def run_induce(args: argparse.Namespace) -> int:
         )
         return FAILED_EXIT_CODE
     print(
-        f"{args.method}: criterion {report['criterion']:.4f} (seed {report['selected_seed']}), "
-        f"{report['lexicon']['entries']} entries in {report['timings']['total_seconds']:.1f}s -> {args.out}"
+        f"{method}: criterion {report['criterion']:.4f} (seed {report['selected_seed']}), "
+        f"{report['lexicon']['entries']} entries in {report['timings']['total_seconds']:.1f}s -> {out}"
     )
     if "evaluation" in report:
         _print_evaluation(report["evaluation"])
     return 0
+
+
+def _induce_many(args: argparse.Namespace, targets: dict[str, str]) -> int:
+    """Every target language against one load of the source vectors (its reading, frequency re-ranking and
+    truncation done once); each output directory and vector file is checked before anything loads."""
+    from pathlib import Path
+
+    from lingualift.errors import InputDataError
+    from lingualift.io_utils import path_inputs
+    from lingualift.lexicon.output import check_run_output
+    from lingualift.lexicon.vectors import SPACY_PREFIX, load_embeddings
+
+    if args.tgt_lang:
+        from lingualift.errors import ConfigError
+
+        raise ConfigError("--tgt-lang names the one target of --tgt VECTORS; with LANG=VECTORS drop it")
+    source_name = args.src_lang or "src"
+    outputs = {lang: Path(args.out) / f"{source_name}-{lang}" for lang in targets}
+    missing = [
+        f"{lang}={spec}"
+        for lang, spec in targets.items()
+        if not spec.startswith(SPACY_PREFIX) and not Path(spec).is_file()
+    ]
+    if missing:
+        raise InputDataError(f"--tgt: vector files not found: {', '.join(missing)}")
+    for lang, out in outputs.items():
+        check_run_output(out, path_inputs(args.src, targets[lang]), args.overwrite)
+    source = load_embeddings(args.src, max_vocab=args.max_vocab, lang=args.src_lang)
+    codes = {}
+    for lang, spec in targets.items():
+        result = induce_lexicon(source, spec, out_dir=outputs[lang], tgt_lang=lang, **_induce_options(args))
+        codes[lang] = _print_run(f"{args.method} {source_name}-{lang}", str(outputs[lang]), result)
+    failed = [lang for lang, code in codes.items() if code]
+    print(
+        f"{len(targets) - len(failed)}/{len(targets)} lexicons written under {args.out}"
+        + (f"; failed: {', '.join(failed)}" if failed else "")
+    )
+    return FAILED_EXIT_CODE if failed else 0
 
 
 def _print_evaluation(result: dict) -> None:
