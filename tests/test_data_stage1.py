@@ -176,3 +176,64 @@ def test_cli_codeswitch_end_to_end(lexicon_files, shared_data, tmp_path, capsys)
         == 1
     )
     assert "en-de.tsv:2: expected 'source<TAB>target<TAB>score'" in capsys.readouterr().err
+
+
+def test_corpus_filters_run_before_the_sentence_budget(nlp, lexicon_files):
+    """Length filters and deduplication drop sentences (counted by reason); --limit then takes the first N
+    that pass."""
+    fr, _ = lexicon_files
+    corpus = [
+        "I buy apples.",  # too short for min_words=4
+        "I  buy apples with my money.",
+        "i buy apples with MY money.",  # a duplicate after whitespace and case normalisation
+        "They earn money and buy apples with it every single hour of the day.",  # too long for max_words=10
+        "My friend sells apples for money.",
+        "We buy a wallet with money.",
+    ]
+    switcher = CodeSwitcher({"fr": fr}, ratio=1.0, nlp=nlp)
+    summary = build_stage1_dataset(corpus, switcher=switcher, min_words=4, max_words=10, dedupe=True)
+    assert [r["output"] for r in summary.rows] == [
+        "I buy apples with my money.",
+        "My friend sells apples for money.",
+        "We buy a wallet with money.",
+    ]
+    assert summary.filtered == {"too_short": 1, "too_long": 1, "duplicate": 1}
+    assert summary.to_dict()["filtered"] == summary.filtered
+    budget = build_stage1_dataset(corpus, switcher=switcher, min_words=4, dedupe=True, limit=2)
+    assert [r["output"] for r in budget.rows] == ["I buy apples with my money.", corpus[3]]
+    unfiltered = build_stage1_dataset(corpus, switcher=switcher, keep_unswitched=True)
+    assert [r["output"] for r in unfiltered.rows] == corpus  # no filter: sentences untouched
+    with pytest.raises(ConfigError, match="min_words=5, max_words=3"):
+        build_stage1_dataset(corpus, switcher=switcher, min_words=5, max_words=3)
+
+
+def test_stage1_corpus_from_a_hub_dataset_offline(lexicon_files, tmp_path, monkeypatch, capsys):
+    """``--input org/name:split`` reads a Hub dataset's Parquet files (local Hub cache, offline), with filters
+    and the statistics of what they dropped."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from hub_cache import put_in_hub_cache
+    from huggingface_hub import constants
+
+    fr, _ = lexicon_files
+    data = tmp_path / "corpus" / "data"
+    data.mkdir(parents=True)
+    rows = [{"sentence": f"I buy {n} apples with my money."} for n in range(2, 8)]
+    pq.write_table(pa.Table.from_pylist(rows + rows[:2]), data / "train-00000-of-00001.parquet")
+    pq.write_table(
+        pa.Table.from_pylist([{"sentence": "Not this split."}]), data / "test-00000-of-00001.parquet"
+    )
+    cache = tmp_path / "hub"
+    put_in_hub_cache(cache, "someone/english-corpus", data.parent, repo_type="dataset")
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(cache))
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    out = tmp_path / "stage1.jsonl"
+    argv = ["data", "stage1", "--lexicon", f"fr={fr}", "--input", "someone/english-corpus:train"]
+    argv += ["--field", "sentence", "--dedupe", "--out", str(out), "--no-progress", "--stats-json"]
+    assert main([*argv, str(tmp_path / "stats.json")]) == 0
+    printed = capsys.readouterr().out
+    assert "corpus filters dropped: 2 duplicate" in printed
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["output"] for r in records] == [r["sentence"] for r in rows]
+    stats = json.loads((tmp_path / "stats.json").read_text(encoding="utf-8"))
+    assert stats["filtered"] == {"too_short": 0, "too_long": 0, "duplicate": 2} and stats["sentences"] == 6

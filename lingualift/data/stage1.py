@@ -25,7 +25,13 @@ from typing import Any
 from lingualift.codeswitch import CodeSwitcher, SwitchResult, SwitchStats
 from lingualift.codeswitch.lexicon import LexiconSource
 from lingualift.data.prompts import stage1_instruction
-from lingualift.data.sources import check_records_output, iter_records, iter_sentences, write_records
+from lingualift.data.sources import (
+    SentenceFilter,
+    check_records_output,
+    iter_records,
+    iter_sentences,
+    write_records,
+)
 from lingualift.errors import ConfigError, InputDataError
 from lingualift.io_utils import path_inputs
 
@@ -39,6 +45,7 @@ class Stage1Summary:
     sentences: int = 0
     records: int = 0
     unswitched_dropped: int = 0
+    filtered: dict[str, int] = field(default_factory=dict)  # corpus sentences dropped by reason
     mixed_in: int = 0
     out: str | None = None
     rows: list[dict[str, Any]] = field(default_factory=list, repr=False)
@@ -48,6 +55,7 @@ class Stage1Summary:
             "sentences": self.sentences,
             "records": self.records,
             "unswitched_dropped": self.unswitched_dropped,
+            "filtered": dict(self.filtered),
             "mixed_in": self.mixed_in,
             "out": self.out,
             "switching": self.stats.to_dict(),
@@ -158,6 +166,9 @@ def build_stage1_dataset(
     mix_in_fraction: float | None = None,
     language_names: Mapping[str, str] | None = None,
     limit: int | None = None,
+    min_words: int = 1,
+    max_words: int | None = None,
+    dedupe: bool = False,
     output_format: str | None = None,
     progress: bool = False,
     switcher: CodeSwitcher | None = None,
@@ -169,6 +180,8 @@ def build_stage1_dataset(
     Writes ``out`` (``.jsonl`` or an HF ``datasets`` folder) when given, else returns the records in
     ``.rows``.
     ``mix_in_fraction``: share of the final dataset taken from ``mix_in`` (None = all of it).
+    ``min_words``/``max_words``/``dedupe`` filter the corpus (``data.sources.SentenceFilter``); ``limit``,
+    the sentence budget, then takes the first ``limit`` sentences that pass.
     ``switcher_options`` go to :class:`CodeSwitcher` (``model``, ``n_process``, ``batch_size``, ...).
     ``out`` may not be one of the input files and, when it exists, is replaced only with ``overwrite``
     (checked before any work; :func:`lingualift.io_utils.check_output_path`).
@@ -195,7 +208,8 @@ def build_stage1_dataset(
         raise ConfigError(f"limit must be >= 1, got {limit}")
     mix_records = _mix_in_records(mix_in) if mix_in is not None else []
 
-    stream = _sentences(sentences, field)
+    corpus_filter = SentenceFilter(min_words, max_words, dedupe)  # checks its bounds before any work
+    stream = corpus_filter(_sentences(sentences, field))
     if limit is not None:
         stream = islice(stream, limit)
     first = next(stream, None)
@@ -208,7 +222,9 @@ def build_stage1_dataset(
         from tqdm.auto import tqdm
 
         stream = tqdm(stream, desc="code-switching", unit=" sent")
-    summary = Stage1Summary(stats=SwitchStats(), out=str(out) if out is not None else None)
+    summary = Stage1Summary(
+        stats=SwitchStats(), out=str(out) if out is not None else None, filtered=corpus_filter.dropped
+    )
     records: Iterable[dict[str, Any]] = iter_stage1_records(
         switcher, stream, assign, language_names, keep_unswitched, summary
     )

@@ -34,7 +34,9 @@ def add_stage1_arguments(parser: argparse.ArgumentParser) -> None:
         help="en-XX lexicon (source<TAB>target<TAB>score); language from the name en-XX.tsv or LANG=",
     )
     parser.add_argument(
-        "--input", required=True, help="English corpus: .txt (one sentence per line) or .jsonl"
+        "--input",
+        required=True,
+        help="English corpus: .txt (one sentence per line), .jsonl, or a Hub dataset org/name[:split]",
     )
     parser.add_argument("--field", default=None, help="JSONL field holding the text (default: text)")
     parser.add_argument(
@@ -78,7 +80,17 @@ def add_stage1_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--n-process", type=int, default=1, help="spaCy worker processes (default 1)")
     parser.add_argument("--batch-size", type=int, default=256, help="spaCy batch size (default 256)")
-    parser.add_argument("--limit", type=int, default=None, help="use only the first N sentences")
+    parser.add_argument(
+        "--limit",
+        type=int,
+        default=None,
+        help="sentence budget: use only the first N sentences that pass the filters",
+    )
+    parser.add_argument("--min-words", type=int, default=1, help="drop sentences of fewer words")
+    parser.add_argument("--max-words", type=int, default=None, help="drop sentences of more words")
+    parser.add_argument(
+        "--dedupe", action="store_true", help="keep each distinct sentence once (case-insensitive)"
+    )
     parser.add_argument(
         "--mix-in", default=None, help="multilingual task records (JSONL instruction/input/output)"
     )
@@ -126,6 +138,9 @@ def run_stage1(args: argparse.Namespace) -> int:
         mix_in_fraction=args.mix_in_fraction,
         language_names=dict(_key_value(s) for s in args.language_name),
         limit=args.limit,
+        min_words=args.min_words,
+        max_words=args.max_words,
+        dedupe=args.dedupe,
         output_format=args.format,
         progress=not args.no_progress,
         model=args.model,
@@ -136,6 +151,9 @@ def run_stage1(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
     )
     print(summary.stats.format_table())
+    filtered = ", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in summary.filtered.items() if n)
+    if filtered:
+        print(f"\ncorpus filters dropped: {filtered}")
     print(
         f"\n{summary.sentences} sentences -> {summary.records} records"
         f" ({summary.unswitched_dropped} without any replaced word dropped, {summary.mixed_in} mixed in);"

@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from lingualift.data.sources import SentenceFilter
 from lingualift.errors import InputDataError
 from lingualift.experiments.config import BARE_LLM, SYSTEMS, SmallScaleConfig
 from lingualift.io_utils import iter_jsonl, iter_text_lines
@@ -80,15 +81,11 @@ def select_sentences(config: SmallScaleConfig) -> tuple[list[str], dict[str, int
     """Deduplicated, length-filtered sentences, shuffled (seeded), ``corpus.sentences`` of them, balanced over
     the sources as far as each source allows."""
     by_source: dict[str, list[str]] = {}
-    seen: set[str] = set()
+    keep = SentenceFilter(config.corpus.min_words, config.corpus.max_words, dedupe=True).keep
     for source, sentence in english_sentences(config):
-        sentence = " ".join(sentence.split())
-        words = len(sentence.split())
-        key = sentence.lower()
-        if not config.corpus.min_words <= words <= config.corpus.max_words or key in seen:
-            continue
-        seen.add(key)
-        by_source.setdefault(source, []).append(sentence)
+        kept = keep(sentence)
+        if kept is not None:
+            by_source.setdefault(source, []).append(kept)
     rng = random.Random(f"{config.seed}/stage1-corpus")
     for sentences in by_source.values():
         rng.shuffle(sentences)

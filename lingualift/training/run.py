@@ -285,7 +285,8 @@ EXTENDABLE_BUDGET = ("training.max_steps", "training.num_train_epochs")
 
 
 def _budget_extension(config: RunConfig, saved: Path) -> list[str]:
-    """The budget keys raised since ``saved`` when that is the only change and the lr is constant (else [])."""
+    """The budget keys raised since ``saved`` when that is the only change and the lr is constant, else
+    []."""
     changed = [key for key in _changed_settings(config, saved) if key not in RESUMABLE_CHANGES]
     if not changed or not set(changed) <= set(EXTENDABLE_BUDGET):
         return []
