@@ -83,6 +83,76 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="add the accuracies to the checkpoint's model card (README.md)",
     )
     parser.set_defaults(func=run)
+    _register_analyze(subparsers)
+
+
+def _register_analyze(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``analyze transfer``: transfer matrix, parallel scaling law and TI/MTI from a grid of runs."""
+    analyze = subparsers.add_parser("analyze", help="analyses over several evaluation results")
+    actions = analyze.add_subparsers(dest="analyze_command", metavar="ACTION", required=True)
+    transfer = actions.add_parser(
+        "transfer",
+        help="transfer matrix (ATLAS-style), parallel scaling law and TI/MTI from labelled results",
+        description="Each --run is LANGS=PATH: the training languages of a model's task data joined by '+'"
+        " (the base, e.g. en, alone; en+sw; en+sw+te) and its `lingualift evaluate` summary.json or results"
+        " directory. Writes OUT/transfer.json, OUT/transfer.md and, when there is something to draw,"
+        " OUT/transfer_matrix.png and OUT/scaling.png.",
+    )
+    transfer.add_argument(
+        "--run", action="append", required=True, metavar="LANGS=PATH", help="a labelled result (repeat)"
+    )
+    transfer.add_argument("--benchmark", default=None, help="benchmark in the summaries (if several)")
+    transfer.add_argument("--metric", default="accuracy", help="per-language metric (default accuracy)")
+    transfer.add_argument("--base", default=None, help="the base run's language (default: the only one)")
+    transfer.add_argument(
+        "--languages", default=None, help="comma-separated targets (default: all the base run scored)"
+    )
+    transfer.add_argument("--out", required=True, help="output directory")
+    transfer.add_argument("--overwrite", action="store_true", help="replace this command's earlier files")
+    transfer.set_defaults(func=run_analyze_transfer)
+
+
+def run_analyze_transfer(args: argparse.Namespace) -> int:
+    """Run ``analyze transfer``: every input read and every output checked before anything is written."""
+    from pathlib import Path
+
+    from lingualift.errors import ConfigError
+    from lingualift.evaluation.transfer import plot_scaling_law
+    from lingualift.evaluation.transfer_analysis import (
+        analyze_transfer,
+        format_transfer_markdown,
+        load_runs,
+        plot_transfer_matrix,
+    )
+    from lingualift.io_utils import atomic_write_json, atomic_write_text, check_output_path, path_inputs
+
+    specs: dict[str, str] = {}
+    for spec in args.run:
+        label, sep, path = spec.partition("=")
+        if not sep or not label.strip() or not path.strip():
+            raise ConfigError(f"--run {spec!r}: expected LANGS=PATH, e.g. en+sw=results/en-sw")
+        if label.strip() in specs:
+            raise ConfigError(f"--run: label {label.strip()!r} given twice")
+        specs[label.strip()] = path.strip()
+    runs = load_runs(specs, args.benchmark, args.metric)
+    targets = [t.strip() for t in args.languages.split(",") if t.strip()] if args.languages else None
+    result = analyze_transfer(runs, base=args.base, targets=targets)
+    out = Path(args.out)
+    names = {"json": "transfer.json", "md": "transfer.md", "matrix": "transfer_matrix.png"}
+    names["scaling"] = "scaling.png"
+    inputs = path_inputs(*specs.values(), *(Path(p) / "summary.json" for p in specs.values()))
+    for name in names.values():
+        check_output_path(out / name, inputs, args.overwrite, what="transfer analysis")
+    atomic_write_json(out / names["json"], result)
+    markdown = format_transfer_markdown(result)
+    atomic_write_text(out / names["md"], markdown)
+    if result["matrix"]["sources"]:
+        plot_transfer_matrix(result, out / names["matrix"])
+    if "scaling" in result:
+        plot_scaling_law(result["scaling"], out / names["scaling"])
+    print(markdown)
+    print(f"wrote {out / names['json']}, {out / names['md']}")
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:
