@@ -39,7 +39,24 @@ from lingualift.errors import ConfigError, InputDataError, LinguaLiftError
 from lingualift.io_utils import check_output_path, read_jsonl
 from lingualift.steps import StepRunner
 
-DEMO_BENCHMARKS = ("mgsm", "xnli", "tatoeba")  # what the demo evaluates, each on its subset of the languages
+DEMO_BENCHMARKS = ("mgsm", "xnli", "tatoeba")
+# the demo's CPU-sized training settings, one YAML per stage (recipes/configs/demo/{stage1,stage2}.yaml)
+DEMO_CONFIG_DIR = Path(__file__).resolve().parents[1] / "recipes" / "configs" / "demo"
+
+
+def demo_config(stage: str) -> Path:
+    """The demo's YAML for training stage ``stage`` (``align`` or ``task``); ConfigError when this install
+    has no ``recipes/`` (a wheel): then pass --stage1-config / --stage2-config."""
+    number = "1" if stage == "align" else "2"
+    path = DEMO_CONFIG_DIR / f"stage{number}.yaml"
+    if not path.is_file():
+        raise ConfigError(
+            f"{path}: the demo's stage-{number} config is missing (lingualift installed without its"
+            f" recipes/ folder); pass --stage{number}-config FILE, e.g. a copy of"
+            f" recipes/configs/demo/stage{number}.yaml from the source repository"
+        )
+    return path  # what the demo evaluates, each on its subset of the languages
+
 
 # the public benchmark files: $LINGUALIFT_DATA_DIR, else ../shared/data from where the demo is started
 DEFAULT_DATA_DIR = Path(os.environ.get("LINGUALIFT_DATA_DIR", Path.cwd().parent / "shared" / "data"))
@@ -286,32 +303,20 @@ class DemoRun:
         steps: int | None,
         batch: int | None,
         config_file: Path | None,
-        cpu_settings: dict[str, dict[str, Any]],
         stage_settings: dict[str, Any],
     ) -> dict[str, Any]:
-        """One training stage: ``config_file``'s settings when given, else the demo's CPU-sized
-        ``cpu_settings``."""
+        """One training stage: ``config_file``'s settings (default: the demo's CPU-sized YAML in
+        ``recipes/configs/demo/``) with the demo's models, data, output directory and sizes filled in."""
         from lingualift.training.callbacks import STEP_LOG_NAME
         from lingualift.training.config import config_from_dict, read_config_tree
         from lingualift.training.run import run_stage1, run_stage2
 
         parts = self.results["model"]
-        if config_file is not None:
-            tree = read_config_tree(config_file)
-        else:
-            tree = {
-                "model": {"max_input_length": 128, "max_length": 256},
-                "training": {
-                    "seed": self.s.seed,
-                    "logging_steps": 1,
-                    "save_steps": max(10, (steps or 30) // 3),
-                    "save_total_limit": 1,
-                    "report_to": ["none"],
-                    "bf16": "auto",
-                },
-            }
-            for section, values in cpu_settings.items():
-                tree.setdefault(section, {}).update(values)
+        default = config_file is None
+        config_file = config_file or demo_config(stage)
+        tree = read_config_tree(config_file)
+        if default:
+            tree.setdefault("training", {})["seed"] = self.s.seed
         for section in ("model", "data", "training", "stage"):
             tree.setdefault(section, {})
         tree["model"].update(encoder=parts["encoder"], llm=parts["llm"])
@@ -325,7 +330,7 @@ class DemoRun:
             per_device = tree["training"].get("per_device_batch_size") or batch
             tree["training"].update(global_batch_size=batch, per_device_batch_size=min(per_device, batch))
         tree["stage"].update(name=stage, **stage_settings)
-        config = config_from_dict(tree, source=str(config_file) if config_file else "lingualift demo")
+        config = config_from_dict(tree, source=str(config_file))
         result = (run_stage1 if stage == "align" else run_stage2)(config)
         return {
             "final_dir": str(result.final_dir),
@@ -333,7 +338,7 @@ class DemoRun:
             "train_loss": result.train_loss,
             "loss_log": str(Path(result.output_dir) / STEP_LOG_NAME),
             "trainable": len(result.trainable_parameters),
-            "config": str(config_file) if config_file else None,
+            "config": None if default else str(config_file),
         }
 
     def stage1(self) -> dict[str, Any]:
@@ -344,7 +349,6 @@ class DemoRun:
             self.s.stage1_steps,
             self.s.stage1_batch,
             self.s.stage1_config,
-            {"training": {"learning_rate": 6e-4, "lr_scheduler_type": "constant"}},
             {},
         )
 
@@ -365,15 +369,6 @@ class DemoRun:
             self.s.stage2_steps,
             self.s.stage2_batch,
             self.s.stage2_config,
-            {
-                "training": {
-                    "learning_rate": 2e-4,
-                    "lr_scheduler_type": "cosine",
-                    "warmup_ratio": 0.05,
-                    "weight_decay": 0.01,
-                },
-                "stage": {"lora": {"r": 16, "alpha": 32}},
-            },
             {"bridge_checkpoint": self.results["stage1"]["final_dir"]},
         )
 
@@ -564,6 +559,8 @@ def _main(args: argparse.Namespace) -> int:
         path = getattr(args, f"{stage}_config")
         if path is not None:
             read_config_tree(path, flag=f"--{stage}-config")
+        else:
+            read_config_tree(demo_config("align" if stage == "stage1" else "task"))
     settings = DemoSettings(
         out=args.out,
         data_dir=args.data_dir,

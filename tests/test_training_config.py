@@ -79,7 +79,7 @@ def test_valid_config_types_and_stage_defaults(tree):
         (["training.learning_rat=1e-3"], "training.learning_rat: unknown key"),
         (["optimizer.lr=1"], "optimizer: unknown key"),
         (["training.max_steps=ten"], "training.max_steps: expected int, got str 'ten'"),
-        (["training.resume=1"], "training.resume: expected bool, got int 1"),
+        (["training.resume=maybe"], "training.resume: expected bool, got str 'maybe'"),
         (["training.bf16=maybe"], "training.bf16: expected bool | 'auto'"),
         (["stage.name=stage3"], "stage.name: expected one of 'align' | 'task'"),
         (["stage.lora.rank=8", "stage.train_llm=true"], "stage.lora.rank: unknown key"),

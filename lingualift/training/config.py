@@ -1,10 +1,13 @@
-"""Run configuration for the two training stages: a dataclass schema loaded from YAML plus `key=value`
-overrides.
+"""Run configuration for the two training stages: an OmegaConf structured config (this module's dataclasses
+are the schema) loaded from YAML plus OmegaConf dotlist `key=value` overrides.
 
 Why a schema: a typo in a 7B run's YAML should fail in a second, naming the key, not after the model has
-loaded. `load_config(path, overrides)` parses, type-checks and cross-checks a config (unknown key, wrong type,
-missing data file, stage 2 without its stage-1 bridge checkpoint, a global batch the world size cannot split)
-and raises :class:`~lingualift.errors.ConfigError` naming the key or file; it never imports or loads a model.
+loaded. `load_config(path, overrides)` parses and type-checks a config through OmegaConf (unknown key, wrong
+type: OmegaConf's conversions, e.g. ``"10"`` for an int), then each section checks its own values in its
+``__post_init__`` and :class:`RunConfig` the rules across sections (stage 2 without its stage-1 bridge
+checkpoint, a plain run with a bridge setting, ...); files are checked last (missing data file, incomplete
+checkpoint, output directory). Every problem is a :class:`~lingualift.errors.ConfigError` naming the key or
+file and the fix; nothing here imports or loads a model.
 
 A config has four sections::
 
@@ -30,6 +33,7 @@ import math
 import os
 import types
 import typing
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin
@@ -100,6 +104,14 @@ class ModelConfig:
     # from the second epoch on, for datasets whose encoder states fit in memory
     encoder_cache_mb: float = 0.0
 
+    def __post_init__(self) -> None:
+        _check_finite("model", self)
+        _check_positive("model", self, ("max_input_length", "max_length"), ("bridge_hidden_size",))
+        if self.encoder_cache_mb < 0:
+            raise ConfigError(f"model.encoder_cache_mb: expected >= 0 (0 = off), got {self.encoder_cache_mb}")
+        for key, ref in (("model.encoder", self.encoder), ("model.llm", self.llm)):
+            _check_model_reference(key, ref)
+
 
 @dataclass
 class DataConfig:
@@ -108,6 +120,9 @@ class DataConfig:
     train_file: str = ""
     eval_file: str | None = None
     max_samples: int | None = None
+
+    def __post_init__(self) -> None:
+        _check_positive("data", self, (), ("max_samples",))
 
 
 @dataclass
@@ -142,6 +157,48 @@ class TrainingConfig:
     report_to: list[str] | str = field(default_factory=lambda: ["auto"])  # auto: TensorBoard/W&B if installed
     dataloader_num_workers: int = 0
 
+    def __post_init__(self) -> None:
+        _check_finite("training", self)
+        _check_positive(
+            "training",
+            self,
+            ("global_batch_size", "per_device_batch_size", "logging_steps", "save_steps"),
+            ("eval_steps",),
+        )
+        if self.learning_rate <= 0:
+            raise ConfigError(f"training.learning_rate: expected > 0, got {self.learning_rate}")
+        if not 0.0 <= self.warmup_ratio < 1.0:
+            raise ConfigError(
+                f"training.warmup_ratio: expected a fraction in [0, 1), got {self.warmup_ratio}"
+            )
+        if self.weight_decay < 0:
+            raise ConfigError(f"training.weight_decay: expected >= 0, got {self.weight_decay}")
+        if self.max_grad_norm < 0:
+            raise ConfigError(
+                f"training.max_grad_norm: expected >= 0 (0 = no clipping), got {self.max_grad_norm}"
+            )
+        _check_optimizer(self.optim)
+        if self.num_train_epochs <= 0 and self.max_steps <= 0:
+            raise ConfigError("training.num_train_epochs / training.max_steps: one of them must be positive")
+        if self.lr_scheduler_type not in SCHEDULERS:
+            raise ConfigError(
+                f"training.lr_scheduler_type: unknown scheduler {self.lr_scheduler_type!r}; expected one of"
+                f" {', '.join(SCHEDULERS)}"
+            )
+        if isinstance(self.report_to, str):
+            self.report_to = [self.report_to]
+        for target in self.report_to:
+            if target not in REPORT_TARGETS:
+                raise ConfigError(
+                    f"training.report_to: unknown target {target!r}; expected some of"
+                    f" {', '.join(REPORT_TARGETS)}"
+                )
+        if self.global_batch_size % self.per_device_batch_size:
+            raise ConfigError(
+                f"training.global_batch_size={self.global_batch_size} is not a multiple of"
+                f" training.per_device_batch_size={self.per_device_batch_size}"
+            )
+
     def gradient_accumulation_steps(self, world_size: int) -> int:
         """Micro-batches per optimizer step on each process; ConfigError when the global batch does not
         split."""
@@ -164,6 +221,11 @@ class LoraConfig:
     dropout: float = 0.05
     target_modules: list[str] | str = "all-linear"
     merge_on_save: bool = False  # final stage-2 output: full merged checkpoint instead of bridge + adapter
+
+    def __post_init__(self) -> None:
+        _check_finite("stage.lora", self)
+        if self.r <= 0 or self.alpha <= 0 or not 0.0 <= self.dropout < 1.0:
+            raise ConfigError(f"stage.lora: expected r > 0, alpha > 0 and 0 <= dropout < 1, got {self}")
 
     def options(self) -> dict[str, Any]:
         """Keyword options for ``model.configure_stage(lora=...)``."""
@@ -193,6 +255,13 @@ class StageConfig:
     bridge_checkpoint: str | None = None
     require_bridge_checkpoint: bool | None = None
 
+    def __post_init__(self) -> None:
+        if self.lora is not None and not self.effective_train_llm:
+            raise ConfigError(
+                "stage.lora: a LoRA adapter is set but stage.train_llm is false (nothing to adapt); to"
+                " freeze the LLM set stage.lora=null as well"
+            )
+
     @property
     def effective_train_bridge(self) -> bool:
         """Whether the bridge trains (explicit flag, else the stage default)."""
@@ -219,13 +288,18 @@ class RunConfig:
     data: DataConfig = field(default_factory=DataConfig)
     training: TrainingConfig = field(default_factory=TrainingConfig)
     stage: StageConfig = field(default_factory=StageConfig)
-    source: str | None = field(default=None, metadata={"internal": True})
+    source = None  # the file the config came from, for messages (a plain attribute: not a config key)
+
+    def __post_init__(self) -> None:
+        """The checks across sections (each section checked its own values when it was built)."""
+        if self.model.architecture == "plain":
+            _check_plain(self)
+        else:
+            _check_bridged(self)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain-dict form (what `save` writes), without internal bookkeeping fields."""
-        data = dataclasses.asdict(self)
-        data.pop("source", None)
-        return data
+        """Plain-dict form (what `save` writes)."""
+        return dataclasses.asdict(self)
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the resolved config as YAML, atomically (kept beside checkpoints for reproducibility)."""
@@ -237,7 +311,7 @@ class RunConfig:
 REQUIRED_KEYS = ("data.train_file", "training.output_dir", "stage.name")
 
 # ------------------------------------------------------------------------------------------------------------
-# parsing and type checking
+# parsing (OmegaConf: the schema above, YAML, dotted overrides) and the checks the sections share
 
 
 def _type_name(annotation: Any) -> str:
@@ -256,200 +330,131 @@ def _type_name(annotation: Any) -> str:
     return getattr(annotation, "__name__", str(annotation))
 
 
-def _coerce(value: Any, annotation: Any, key: str) -> Any:
-    """Check ``value`` against ``annotation`` and return it in that type; ConfigError naming ``key``
-    otherwise."""
-    origin = get_origin(annotation)
-    if origin in (Union, types.UnionType):
-        options = get_args(annotation)
-        if value is None and type(None) in options:
-            return None
-        # try the non-None alternatives in order; a nested dataclass error names a deeper key, so re-raise it
-        errors: list[ConfigError] = []
-        for option in options:
-            if option is type(None):
-                continue
-            try:
-                return _coerce(value, option, key)
-            except ConfigError as exc:
-                errors.append(exc)
-        deeper = [e for e in errors if not str(e).startswith(f"{key}:")]
-        if deeper:
-            raise deeper[0]
-        raise ConfigError(f"{key}: expected {_type_name(annotation)}, got {type(value).__name__} {value!r}")
-    if origin is Literal:
-        if any(value == option and type(value) is type(option) for option in get_args(annotation)):
-            return value
-        raise ConfigError(f"{key}: expected one of {_type_name(annotation)}, got {value!r}")
-    if origin is list:
-        (item_type,) = get_args(annotation)
-        if not isinstance(value, list):
-            raise ConfigError(
-                f"{key}: expected {_type_name(annotation)}, got {type(value).__name__} {value!r}"
-            )
-        return [_coerce(item, item_type, f"{key}[{i}]") for i, item in enumerate(value)]
-    if dataclasses.is_dataclass(annotation):
-        if not isinstance(value, dict):
-            raise ConfigError(f"{key}: expected a mapping, got {type(value).__name__} {value!r}")
-        return _build_dataclass(annotation, value, key)
-    if annotation is bool:
-        if isinstance(value, bool):
-            return value
-    elif annotation is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-    elif annotation is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-        if isinstance(value, str):  # YAML 1.1 reads "6e-4" (no dot) as a string
-            try:
-                return float(value)
-            except ValueError:
-                pass
-    elif annotation is str:
-        if isinstance(value, str):
-            return value
-    else:  # pragma: no cover - schema uses only the types above
-        raise TypeError(f"unsupported annotation {annotation!r} for {key}")
-    raise ConfigError(f"{key}: expected {_type_name(annotation)}, got {type(value).__name__} {value!r}")
+def _schema_at(dotted: str) -> tuple[type | None, Any]:
+    """``(section class, field annotation)`` of a dotted key of :class:`RunConfig` (None where unknown)."""
+    cls: Any = RunConfig
+    annotation: Any = None
+    for part in dotted.split("."):
+        options = [a for a in get_args(cls) if dataclasses.is_dataclass(a)] if get_origin(cls) else [cls]
+        section = options[0] if options and dataclasses.is_dataclass(options[0]) else None
+        if section is None:
+            return None, None
+        annotation = typing.get_type_hints(section).get(part.split("[")[0])
+        if annotation is None:
+            return section, None
+        cls = annotation
+    return section, annotation
 
 
-def _build_dataclass(cls: type, values: dict[str, Any], prefix: str) -> Any:
-    """Instantiate dataclass ``cls`` from ``values``, rejecting unknown keys and checking every field's
-    type."""
-    hints = typing.get_type_hints(cls)
-    known = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
-    kwargs = {}
-    for name, value in values.items():
-        key = f"{prefix}.{name}" if prefix else str(name)
-        if name not in known:
-            raise ConfigError(
-                f"{key}: unknown key (known keys{' of ' + prefix if prefix else ''}: {', '.join(known)})"
-            )
-        kwargs[name] = _coerce(value, hints[name], key)
-    return cls(**kwargs)
+def _value_at(tree: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
+        tree = tree.get(part) if isinstance(tree, dict) else None
+    return tree
 
 
-def _set_dotted(tree: dict[str, Any], dotted: str, value: Any) -> None:
-    """Set ``tree[a][b][c] = value`` for ``dotted == "a.b.c"``, creating intermediate mappings."""
-    parts = dotted.split(".")
-    node = tree
-    for depth, part in enumerate(parts[:-1]):
-        child = node.get(part)
-        if child is None:
-            child = node[part] = {}
-        elif not isinstance(child, dict):
-            raise ConfigError(f"{'.'.join(parts[: depth + 1])}: is not a section, cannot set {dotted!r}")
-        node = child
-    node[parts[-1]] = value
+def _config_error(exc: Exception, raw: dict[str, Any], source: str | None) -> ConfigError:
+    """An OmegaConf error as a ConfigError naming the dotted key, what it expects and how to fix it."""
+    from omegaconf.errors import ConfigKeyError, MissingMandatoryValue
+
+    key = str(getattr(exc, "full_key", "") or "")
+    first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if not key:
+        return ConfigError(f"{source or 'config'}: {first_line}")
+    if isinstance(exc, MissingMandatoryValue):
+        return ConfigError(f"{key}: required key is missing{f' in {source}' if source else ''}")
+    if isinstance(exc, ConfigKeyError):
+        parent = key.rpartition(".")[0]
+        section, _ = _schema_at(f"{parent}.x") if parent else (RunConfig, None)
+        known = [f.name for f in dataclasses.fields(section)] if section else []
+        close = difflib.get_close_matches(key.rpartition(".")[2], known, n=1)
+        hint = f"; did you mean {parent + '.' if parent else ''}{close[0]}?" if close else ""
+        return ConfigError(
+            f"{key}: unknown key (known keys{' of ' + parent if parent else ''}: {', '.join(known)}){hint}"
+        )
+    _, annotation = _schema_at(key)
+    value = _value_at(raw, key)
+    if annotation is None:
+        return ConfigError(f"{key}: {first_line}")
+    expected = ("one of " if get_origin(annotation) is Literal else "") + _type_name(annotation)
+    return ConfigError(f"{key}: expected {expected}, got {type(value).__name__} {value!r}")
 
 
 def apply_overrides(tree: dict[str, Any], overrides: list[str] | tuple[str, ...]) -> dict[str, Any]:
-    """Apply ``key=value`` overrides (dotted keys, YAML values: ``training.resume=true``) to a raw config
-    tree."""
+    """``tree`` with ``key=value`` overrides applied (dotted keys, YAML values: ``training.resume=true``;
+    OmegaConf's dotlist grammar), as a new plain mapping."""
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
     for item in overrides:
+        dotted = item.split("=", 1)[0].strip()
         if "=" not in item:
             raise ConfigError(
                 f"override {item!r}: expected KEY=VALUE with a dotted key, e.g. training.max_steps=10"
             )
-        dotted, raw = item.split("=", 1)
-        dotted = dotted.strip()
         if not dotted or any(not part for part in dotted.split(".")):
             raise ConfigError(f"override {item!r}: empty key")
-        try:
-            value = yaml.safe_load(raw) if raw.strip() else ""
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"override {item!r}: value is not valid YAML ({exc})") from None
-        _set_dotted(tree, dotted, value)
-    return tree
+    try:
+        merged = OmegaConf.merge(OmegaConf.create(tree), OmegaConf.from_dotlist(list(overrides)))
+        result = OmegaConf.to_container(merged)
+    except OmegaConfBaseException as exc:
+        key = str(getattr(exc, "full_key", "") or "")
+        raise ConfigError(
+            f"override {key or ', '.join(overrides)}: {str(exc).splitlines()[0]}"
+            " (a section cannot be set to a value, nor a value given keys)"
+        ) from None
+    assert isinstance(result, dict)
+    return result
 
 
 def config_from_dict(tree: dict[str, Any], source: str | None = None) -> RunConfig:
-    """Type-check a raw config tree and return the :class:`RunConfig` (no file-system checks)."""
+    """Validate a raw config tree against the schema (types, then each section's and the cross-section
+    checks) and return the :class:`RunConfig` (no file-system checks)."""
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
     if not isinstance(tree, dict):
         raise ConfigError(
             f"{source or 'config'}: expected a mapping at the top level, got {type(tree).__name__}"
         )
-    config = _build_dataclass(RunConfig, tree, "")
+    try:
+        config = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(RunConfig), tree))
+    except OmegaConfBaseException as exc:
+        raise _config_error(exc, tree, source) from None
+    assert isinstance(config, RunConfig)
     config.source = source
     for dotted in REQUIRED_KEYS:
         section, name = dotted.split(".")
         if name not in (tree.get(section) or {}):
             raise ConfigError(f"{dotted}: required key is missing{f' in {source}' if source else ''}")
-    _check_values(config)
     return config
 
 
-def _check_values(config: RunConfig) -> None:
-    """Range and cross-field checks that need no file system."""
-    m, t, s = config.model, config.training, config.stage
-    for section in (m, t, s.lora, config.data):  # NaN/inf pass every comparison below: refuse them first
-        for item in dataclasses.fields(section) if section is not None else ():
-            value = getattr(section, item.name)
-            if isinstance(value, float) and not math.isfinite(value):
-                raise ConfigError(
-                    f"{_section_name(config, section)}.{item.name}: expected a finite number, got {value}"
-                )
-    for key, value in (
-        ("model.max_input_length", m.max_input_length),
-        ("model.max_length", m.max_length),
-        ("training.global_batch_size", t.global_batch_size),
-        ("training.per_device_batch_size", t.per_device_batch_size),
-        ("training.logging_steps", t.logging_steps),
-        ("training.save_steps", t.save_steps),
-    ):
-        if value <= 0:
-            raise ConfigError(f"{key}: expected a positive integer, got {value}")
-    for key, value in (
-        ("data.max_samples", config.data.max_samples),
-        ("training.eval_steps", t.eval_steps),
-        ("model.bridge_hidden_size", m.bridge_hidden_size),
-    ):
+def _check_finite(section_name: str, section: Any) -> None:
+    """NaN/inf pass every range comparison: refuse them before any other check."""
+    for item in dataclasses.fields(section):
+        value = getattr(section, item.name)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"{section_name}.{item.name}: expected a finite number, got {value}")
+
+
+def _check_positive(
+    section_name: str, section: Any, required: Sequence[str], optional: Sequence[str] = ()
+) -> None:
+    """Fields that must be positive integers (``optional`` ones may also be null)."""
+    for name in required:
+        if getattr(section, name) <= 0:
+            raise ConfigError(
+                f"{section_name}.{name}: expected a positive integer, got {getattr(section, name)}"
+            )
+    for name in optional:
+        value = getattr(section, name)
         if value is not None and value <= 0:
-            raise ConfigError(f"{key}: expected a positive integer or null, got {value}")
-    if m.encoder_cache_mb < 0:
-        raise ConfigError(f"model.encoder_cache_mb: expected >= 0 (0 = off), got {m.encoder_cache_mb}")
-    if t.learning_rate <= 0:
-        raise ConfigError(f"training.learning_rate: expected > 0, got {t.learning_rate}")
-    if not 0.0 <= t.warmup_ratio < 1.0:
-        raise ConfigError(f"training.warmup_ratio: expected a fraction in [0, 1), got {t.warmup_ratio}")
-    if t.weight_decay < 0:
-        raise ConfigError(f"training.weight_decay: expected >= 0, got {t.weight_decay}")
-    if t.max_grad_norm < 0:
-        raise ConfigError(f"training.max_grad_norm: expected >= 0 (0 = no clipping), got {t.max_grad_norm}")
-    _check_optimizer(t.optim)
-    if t.num_train_epochs <= 0 and t.max_steps <= 0:
-        raise ConfigError("training.num_train_epochs / training.max_steps: one of them must be positive")
-    if t.lr_scheduler_type not in SCHEDULERS:
-        raise ConfigError(
-            f"training.lr_scheduler_type: unknown scheduler {t.lr_scheduler_type!r}; expected one of"
-            f" {', '.join(SCHEDULERS)}"
-        )
-    if isinstance(t.report_to, str):
-        t.report_to = [t.report_to]
-    for target in t.report_to:
-        if target not in REPORT_TARGETS:
-            raise ConfigError(
-                f"training.report_to: unknown target {target!r}; expected some of {', '.join(REPORT_TARGETS)}"
-            )
-    if t.global_batch_size % t.per_device_batch_size:
-        raise ConfigError(
-            f"training.global_batch_size={t.global_batch_size} is not a multiple of"
-            f" training.per_device_batch_size={t.per_device_batch_size}"
-        )
-    if s.lora is not None:
-        if not s.effective_train_llm:
-            raise ConfigError(
-                "stage.lora: a LoRA adapter is set but stage.train_llm is false (nothing to adapt); to"
-                " freeze the LLM set stage.lora=null as well"
-            )
-        if s.lora.r <= 0 or s.lora.alpha <= 0 or not 0.0 <= s.lora.dropout < 1.0:
-            raise ConfigError(f"stage.lora: expected r > 0, alpha > 0 and 0 <= dropout < 1, got {s.lora}")
-    for key, ref in (("model.encoder", m.encoder), ("model.llm", m.llm)):
-        _check_model_reference(key, ref)
-    if m.architecture == "plain":
-        _check_plain(config)
-        return
+            raise ConfigError(f"{section_name}.{name}: expected a positive integer or null, got {value}")
+
+
+def _check_bridged(config: RunConfig) -> None:
+    """``model.architecture: bridged``: what trains, and where the bridge and the bases come from."""
+    m, s = config.model, config.stage
     if m.bridge_type == "linear" and m.bridge_hidden_size is not None and not s.bridge_checkpoint:
         raise ConfigError(
             f"model.bridge_hidden_size: {m.bridge_hidden_size}, but a linear bridge has no hidden layer;"
@@ -476,12 +481,6 @@ def _check_values(config: RunConfig) -> None:
             " stage.train_bridge=true (the w/o-language-alignment ablation) or stage.bridge_checkpoint=DIR"
             " (the final/ directory of a stage-1 run)"
         )
-
-
-def _section_name(config: RunConfig, section: Any) -> str:
-    if section is config.stage.lora:
-        return "stage.lora"
-    return next(f.name for f in dataclasses.fields(config) if getattr(config, f.name) is section)
 
 
 def _check_optimizer(name: str) -> None:
@@ -686,7 +685,7 @@ def load_config(
         tree = copy.deepcopy(tree)
         if not isinstance(tree, dict):
             raise ConfigError(f"config: expected a mapping at the top level, got {type(tree).__name__}")
-    apply_overrides(tree, overrides)
+    tree = apply_overrides(tree, overrides)
     config = config_from_dict(tree, source=source)
     if check_files:
         check_paths(config)
