@@ -237,3 +237,45 @@ def test_stage1_corpus_from_a_hub_dataset_offline(lexicon_files, tmp_path, monke
     assert [r["output"] for r in records] == [r["sentence"] for r in rows]
     stats = json.loads((tmp_path / "stats.json").read_text(encoding="utf-8"))
     assert stats["filtered"] == {"too_short": 0, "too_long": 0, "duplicate": 2} and stats["sentences"] == 6
+
+
+def test_an_interrupted_build_resumes_to_the_uninterrupted_output(nlp, lexicon_files, tmp_path, monkeypatch):
+    """resume=True: a build killed mid-way continues from OUT.partial at its last progress record and ends
+    byte-identical to a build that never stopped; changed settings or a damaged partial file are refused."""
+    from lingualift.data import stage1 as stage1_module
+
+    monkeypatch.setattr(stage1_module, "RESUME_EVERY", 3)
+    fr, sw = lexicon_files
+    corpus = [f"I buy {n} apples with my money." for n in range(2, 22)] + ["They earn money."] * 3
+    switcher = CodeSwitcher({"fr": fr, "sw": sw}, ratio=1.0, nlp=nlp, batch_size=2)
+    reference = tmp_path / "reference.jsonl"
+    full = build_stage1_dataset(corpus, switcher=switcher, out=reference, dedupe=True)
+
+    def dies_after(count: int):
+        for number, sentence in enumerate(corpus):
+            if number == count:
+                raise KeyboardInterrupt
+            yield sentence
+
+    out = tmp_path / "stage1.jsonl"
+    with pytest.raises(KeyboardInterrupt):
+        build_stage1_dataset(dies_after(11), switcher=switcher, out=out, dedupe=True, resume=True)
+    partial, progress = tmp_path / "stage1.jsonl.partial", tmp_path / "stage1.jsonl.partial.json"
+    assert not out.exists() and partial.is_file()
+    done = json.loads(progress.read_text(encoding="utf-8"))["sentences"]
+    assert 0 < done < 20 and done % 3 == 0
+    other = CodeSwitcher({"fr": fr, "sw": sw}, ratio=0.5, nlp=nlp, batch_size=2)
+    with pytest.raises(ConfigError, match="other settings or inputs \\(switcher\\)"):
+        build_stage1_dataset(corpus, switcher=other, out=out, dedupe=True, resume=True)
+    resumed = build_stage1_dataset(corpus, switcher=switcher, out=out, dedupe=True, resume=True)
+    assert out.read_bytes() == reference.read_bytes()
+    assert not partial.exists() and not progress.exists()
+    assert (resumed.sentences, resumed.records) == (full.sentences, full.records)
+    assert resumed.stats.to_dict() == full.stats.to_dict() and resumed.filtered == full.filtered
+    # a partial file shorter than its progress record says is damaged: refused, never silently continued
+    out.unlink()
+    with pytest.raises(KeyboardInterrupt):
+        build_stage1_dataset(dies_after(11), switcher=switcher, out=out, dedupe=True, resume=True)
+    partial.write_bytes(partial.read_bytes()[:10])
+    with pytest.raises(InputDataError, match="shorter than the"):
+        build_stage1_dataset(corpus, switcher=switcher, out=out, dedupe=True, resume=True)

@@ -73,6 +73,37 @@ class SwitchStats:
     def replaced_share(self) -> float:
         return self.replaced / self.eligible if self.eligible else 0.0
 
+    def state(self) -> dict[str, Any]:
+        """Every counter, losslessly (what a resumed build continues from; :meth:`from_state`)."""
+        return {
+            lang: {
+                "sentences": s.sentences,
+                "switched_sentences": s.switched_sentences,
+                "tokens": s.tokens,
+                "eligible": dict(s.eligible),
+                "replaced": dict(s.replaced),
+                "skipped": dict(s.skipped),
+            }
+            for lang, s in self.languages.items()
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> SwitchStats:
+        """The statistics :meth:`state` recorded."""
+        return cls(
+            {
+                lang: LanguageStats(
+                    sentences=int(v["sentences"]),
+                    switched_sentences=int(v["switched_sentences"]),
+                    tokens=int(v["tokens"]),
+                    eligible=Counter(v["eligible"]),
+                    replaced=Counter(v["replaced"]),
+                    skipped=Counter(v["skipped"]),
+                )
+                for lang, v in state.items()
+            }
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "eligible": self.eligible,

@@ -173,6 +173,27 @@ class CodeSwitcher:
     def languages(self) -> tuple[str, ...]:
         return tuple(self.lexicons)
 
+    def settings(self) -> dict[str, Any]:
+        """Everything a sentence's output depends on besides the sentence and its index: the switching
+        options, the pipeline, and each lexicon's content digest (what a resumed build must match)."""
+        import hashlib
+        import json
+
+        def digest(lexicon: Lexicon) -> str:
+            content = json.dumps(sorted(lexicon.entries.items()), ensure_ascii=False).encode("utf-8")
+            return hashlib.sha256(content).hexdigest()
+
+        return {
+            "ratio": self.ratio,
+            "pos": sorted(self.pos_groups),
+            "choice": self.choice,
+            "seed": self.seed,
+            "protect_stop_words": self.protect_stop_words,
+            "use_lemma": self.use_lemma,
+            "pipeline": self._model or f"{self.nlp.meta.get('name')}-{self.nlp.meta.get('version')}",
+            "lexicons": {lang: digest(lexicon) for lang, lexicon in self.lexicons.items()},
+        }
+
     @property
     def nlp(self):
         """The spaCy pipeline, loaded on first use."""

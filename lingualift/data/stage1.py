@@ -15,11 +15,14 @@ Usage::
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import random
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, islice
+from pathlib import Path
 from typing import Any
 
 from lingualift.codeswitch import CodeSwitcher, SwitchResult, SwitchStats
@@ -28,12 +31,15 @@ from lingualift.data.prompts import stage1_instruction
 from lingualift.data.sources import (
     SentenceFilter,
     check_records_output,
+    is_hub_dataset,
     iter_records,
     iter_sentences,
     write_records,
 )
 from lingualift.errors import ConfigError, InputDataError
-from lingualift.io_utils import path_inputs
+from lingualift.io_utils import atomic_write_json, path_inputs
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -120,6 +126,33 @@ def _interleave(first: Sequence[dict], second: Sequence[dict], rng: random.Rando
     return merged
 
 
+class _RecordMaker:
+    """Counts each :class:`SwitchResult` into a summary and makes its record (None: dropped unswitched)."""
+
+    def __init__(
+        self,
+        switcher: CodeSwitcher,
+        summary: Stage1Summary,
+        language_names: Mapping[str, str] | None,
+        keep_unswitched: bool,
+    ):
+        self.instructions = {lang: stage1_instruction(lang, language_names) for lang in switcher.languages}
+        self.summary, self.keep_unswitched = summary, keep_unswitched
+        self.last_index = -1
+
+    def __call__(self, result: SwitchResult) -> dict[str, Any] | None:
+        summary = self.summary
+        if result.index != self.last_index:
+            summary.sentences += 1
+            self.last_index = result.index
+        summary.stats.add(result)
+        if not result.replacements and not self.keep_unswitched:
+            summary.unswitched_dropped += 1
+            return None
+        summary.records += 1
+        return stage1_record(result, self.instructions[result.lang])
+
+
 def iter_stage1_records(
     switcher: CodeSwitcher,
     sentences: Iterable[str],
@@ -129,25 +162,108 @@ def iter_stage1_records(
     summary: Stage1Summary | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Stream stage-1 records (sentence order); sentences with no replaced word are dropped unless kept."""
-    instructions = {
-        lang: stage1_instruction(lang, language_names) for lang in switcher.languages
-    }  # fail early
     summary = summary if summary is not None else Stage1Summary(stats=SwitchStats())
+    make = _RecordMaker(switcher, summary, language_names, keep_unswitched)  # fails early on a bad language
 
     def generate() -> Iterator[dict[str, Any]]:
-        last_index = -1
         for result in switcher.iter_switch(sentences, assign=assign):
-            if result.index != last_index:
-                summary.sentences += 1
-                last_index = result.index
-            summary.stats.add(result)
-            if not result.replacements and not keep_unswitched:
-                summary.unswitched_dropped += 1
-                continue
-            summary.records += 1
-            yield stage1_record(result, instructions[result.lang])
+            record = make(result)
+            if record is not None:
+                yield record
 
     return generate()
+
+
+RESUME_EVERY = 500  # sentences between the progress records of a resumable build
+
+
+def _corpus_identity(source: str | os.PathLike | Iterable[str]) -> dict[str, Any] | None:
+    """What identifies a corpus for a resumed build: path, size and modification time of a file, the name of
+    a Hub dataset; None for sentences passed in memory."""
+    if not isinstance(source, (str, os.PathLike)):
+        return None
+    if is_hub_dataset(source):
+        return {"hub": os.fspath(source)}
+    stat = Path(source).stat()
+    return {"path": str(Path(source).resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+
+
+def _build_resumably(
+    switcher: CodeSwitcher,
+    stream: Iterable[str],
+    out: Path,
+    settings: dict[str, Any],
+    summary: Stage1Summary,
+    make: _RecordMaker,
+    assign: str,
+) -> None:
+    """Write ``out`` through ``OUT.partial``, recording every :data:`RESUME_EVERY` sentences how far it got
+    (``OUT.partial.json``: sentences done, bytes written, statistics, the settings and inputs); a re-run
+    with the same settings and inputs cuts the partial file back to the last record and continues, one with
+    other settings is refused. Each sentence's output depends only on its index, so the result is the
+    uninterrupted build's."""
+    partial, progress = out.with_name(out.name + ".partial"), out.with_name(out.name + ".partial.json")
+    start = 0
+    if progress.is_file():
+        saved = json.loads(progress.read_text(encoding="utf-8"))
+        if saved.get("settings") != settings:
+            changed = sorted(
+                key
+                for key in set(saved.get("settings", {})) | set(settings)
+                if saved.get("settings", {}).get(key) != settings.get(key)
+            )
+            raise ConfigError(
+                f"{progress}: the interrupted build used other settings or inputs ({', '.join(changed)});"
+                " resume with the same ones, or delete the .partial files to start over"
+            )
+        if not partial.is_file() or partial.stat().st_size < saved["bytes"]:
+            raise InputDataError(
+                f"{partial}: shorter than the {saved['bytes']} bytes {progress} recorded (damaged);"
+                " delete the .partial files to start over"
+            )
+        start = int(saved["sentences"])
+        with open(partial, "r+b") as handle:
+            handle.truncate(saved["bytes"])
+        summary.sentences, summary.records = start, int(saved["records"])
+        summary.unswitched_dropped = int(saved["unswitched_dropped"])
+        summary.stats = SwitchStats.from_state(saved["stats"])
+        make.summary = summary
+        iterator = iter(stream)
+        skipped = sum(1 for _ in islice(iterator, start))
+        if skipped < start:
+            raise InputDataError(
+                f"{progress}: the corpus now has only {skipped} usable sentences, the interrupted build had"
+                f" done {start}; delete the .partial files to start over"
+            )
+        stream = iterator
+        logger.info("resuming the stage-1 build at sentence %d (%s)", start, partial)
+    else:
+        partial.unlink(missing_ok=True)
+
+    def commit(handle: Any, done: int) -> None:
+        handle.flush()
+        os.fsync(handle.fileno())
+        atomic_write_json(
+            progress,
+            {
+                "settings": settings,
+                "sentences": done,
+                "bytes": handle.tell(),
+                "records": summary.records,
+                "unswitched_dropped": summary.unswitched_dropped,
+                "stats": summary.stats.state(),
+            },
+        )
+
+    with open(partial, "a", encoding="utf-8") as handle:
+        for result in switcher.iter_switch(stream, assign=assign, start_index=start):
+            if result.index != make.last_index and result.index > start and result.index % RESUME_EVERY == 0:
+                commit(handle, result.index)  # every earlier sentence is written and counted
+            record = make(result)
+            if record is not None:
+                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+    os.replace(partial, out)
+    progress.unlink(missing_ok=True)
 
 
 def build_stage1_dataset(
@@ -173,6 +289,7 @@ def build_stage1_dataset(
     progress: bool = False,
     switcher: CodeSwitcher | None = None,
     overwrite: bool = False,
+    resume: bool = False,
     **switcher_options: Any,
 ) -> Stage1Summary:
     """Code-switch a corpus (path to .txt/.jsonl with ``field``, or a list of sentences) into stage-1 records.
@@ -185,6 +302,8 @@ def build_stage1_dataset(
     ``switcher_options`` go to :class:`CodeSwitcher` (``model``, ``n_process``, ``batch_size``, ...).
     ``out`` may not be one of the input files and, when it exists, is replaced only with ``overwrite``
     (checked before any work; :func:`lingualift.io_utils.check_output_path`).
+    ``resume``: a JSONL ``out`` is written through ``OUT.partial`` with a progress record, and a build
+    interrupted with the same inputs and settings continues where it stopped (:func:`_build_resumably`).
     """
     if switcher is not None and (switcher_options or lexicons is not None):
         raise ConfigError("pass either switcher= or lexicons/switcher options, not both")
@@ -206,6 +325,11 @@ def build_stage1_dataset(
         raise ConfigError("mix_in_fraction given without mix_in data")
     if limit is not None and limit < 1:
         raise ConfigError(f"limit must be >= 1, got {limit}")
+    if resume and (out is None or mix_in is not None or output_format == "hf" or Path(out).suffix == ""):
+        raise ConfigError(
+            "resume needs a JSONL out file and no mix-in data (an HF dataset or a mixed build is written"
+            " at once)"
+        )
     mix_records = _mix_in_records(mix_in) if mix_in is not None else []
 
     corpus_filter = SentenceFilter(min_words, max_words, dedupe)  # checks its bounds before any work
@@ -225,6 +349,21 @@ def build_stage1_dataset(
     summary = Stage1Summary(
         stats=SwitchStats(), out=str(out) if out is not None else None, filtered=corpus_filter.dropped
     )
+    if resume:
+        assert out is not None
+        settings = {
+            "corpus": _corpus_identity(sentences),
+            "field": field,
+            "switcher": switcher.settings(),
+            "assign": assign,
+            "keep_unswitched": keep_unswitched,
+            "language_names": dict(language_names or {}),
+            "limit": limit,
+            "filter": {"min_words": min_words, "max_words": max_words, "dedupe": dedupe},
+        }
+        make = _RecordMaker(switcher, summary, language_names, keep_unswitched)
+        _build_resumably(switcher, stream, Path(out), settings, summary, make, assign)
+        return summary
     records: Iterable[dict[str, Any]] = iter_stage1_records(
         switcher, stream, assign, language_names, keep_unswitched, summary
     )

@@ -51,6 +51,12 @@ def add_stage1_arguments(parser: argparse.ArgumentParser) -> None:
         "--overwrite", action="store_true", help="replace an existing --out (and --stats-json)"
     )
     parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="write a JSONL --out through OUT.partial with progress records, and continue an interrupted"
+        " build with the same inputs and settings where it stopped",
+    )
+    parser.add_argument(
         "--ratio", type=float, default=0.8, help="share of eligible words replaced (default 0.8)"
     )
     parser.add_argument(
@@ -149,6 +155,7 @@ def run_stage1(args: argparse.Namespace) -> int:
         protect_stop_words=not args.replace_stop_words,
         use_lemma=not args.no_lemma,
         overwrite=args.overwrite,
+        resume=args.resume,
     )
     print(summary.stats.format_table())
     filtered = ", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in summary.filtered.items() if n)
