@@ -157,3 +157,44 @@ def test_step_runner_caches_reruns_missing_outputs_and_refuses_changed_settings(
     with pytest.raises(ConfigError, match=r"step 'data' finished earlier with other settings.*delete"):
         StepRunner(tmp_path / "steps", log=lambda _: None).run("data", make, ("file",), settings={"n": 2})
     assert len(calls) == 2 and (tmp_path / "steps" / "data.json").read_bytes() == record
+
+
+@pytest.mark.slow
+def test_tiny_parallel_language_study(shared_data, tmp_path):
+    """English plus parallel languages on tiny models: every mixture has the English-only run's size and
+    steps, the English-only point is the small-scale run itself, and the analysis is the transfer analysis of
+    the runs' own accuracies; a second run trains nothing."""
+    from lingualift.experiments import ParallelStudy, ParallelStudyConfig
+
+    study = ROOT / "recipes" / "configs" / "experiments" / "parallel_languages_tiny.yaml"
+    base = [f"work_dir={tmp_path / 'base'}", f"out={tmp_path / 'base_out'}"]
+    config = load_experiment_config(
+        study,
+        [
+            f"data_dir={shared_data}",
+            f"work_dir={tmp_path / 'work'}",
+            f"out={tmp_path / 'out'}",
+            f"base_overrides=[{','.join(base)}]",
+        ],
+        schema=ParallelStudyConfig,
+    )
+    runner = ParallelStudy(config, log=lambda _: None)
+    analysis = runner.run()
+    english = runner.base.need("stage2-mono_sft")
+    for label in ("en+fr", "en+de", "en+fr+de"):
+        data = runner.steps.results[f"data-{label}"]
+        assert data["records"] == 701 and set(data["per_language"]) == set(label.split("+"))
+        for system in ("mono_sft", "lingualift"):
+            assert runner.steps.results[f"stage2-{system}-{label}"]["global_step"] == english["global_step"]
+    for system in ("mono_sft", "lingualift"):
+        result = analysis["systems"][system]
+        assert list(result["runs"]) == ["en", "en+fr", "en+de", "en+fr+de"]
+        assert set(result["scaling_points"]) == {1, 2, 3}
+        english_scores = runner.scores(system, "en")
+        french = runner.scores(system, "en+fr")
+        assert result["matrix"]["gain"]["fr"]["hi"] == pytest.approx(french["hi"] - english_scores["hi"])
+        assert (tmp_path / "out" / system / "transfer.md").is_file()
+    assert (tmp_path / "out" / "english_vs_parallel.png").read_bytes()[:4] == b"\x89PNG"
+    before = (tmp_path / "out" / "mono_sft" / "transfer.json").read_bytes()
+    ParallelStudy(config, log=lambda _: None).run()
+    assert (tmp_path / "out" / "mono_sft" / "transfer.json").read_bytes() == before

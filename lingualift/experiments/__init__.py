@@ -1,10 +1,19 @@
 """Experiment recipes built from the package's steps: ``small_scale`` reproduces LinguaLIFT's claim on a
 CPU."""
 
-from lingualift.experiments.config import SmallScaleConfig, load_experiment_config
+from lingualift.experiments.config import ParallelStudyConfig, SmallScaleConfig, load_experiment_config
+from lingualift.experiments.parallel import ParallelStudy
 from lingualift.experiments.small_scale import SmallScaleExperiment
 
-__all__ = ["SmallScaleConfig", "SmallScaleExperiment", "load_experiment_config", "main"]
+__all__ = [
+    "ParallelStudy",
+    "ParallelStudyConfig",
+    "SmallScaleConfig",
+    "SmallScaleExperiment",
+    "load_experiment_config",
+    "main",
+    "main_parallel",
+]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,6 +43,29 @@ def main(argv: list[str] | None = None) -> int:
             experiment.report_so_far()
         else:
             experiment.run(until=args.until)
+    except LinguaLiftError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def main_parallel(argv: list[str] | None = None) -> int:
+    """``python recipes/parallel_languages.py --config FILE [key=value ...]``."""
+    import argparse
+    import sys
+
+    from lingualift.errors import LinguaLiftError
+
+    parser = argparse.ArgumentParser(prog="parallel_languages", description=ParallelStudy.__doc__)
+    parser.add_argument("--config", required=True, help="study YAML (recipes/configs/experiments/)")
+    parser.add_argument(
+        "overrides", nargs="*", metavar="KEY=VALUE", help="dotted overrides, e.g. data_dir=DIR"
+    )
+    args = parser.parse_args(argv)
+    try:
+        config = load_experiment_config(args.config, args.overrides, schema=ParallelStudyConfig)
+        command = " ".join(["python recipes/parallel_languages.py --config", args.config, *args.overrides])
+        ParallelStudy(config, command=command).run()
     except LinguaLiftError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

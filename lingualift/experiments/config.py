@@ -154,8 +154,41 @@ class SmallScaleConfig:
         return [*self.lexicons.induce, *self.lexicons.dictionaries]
 
 
-def load_experiment_config(path: str | os.PathLike, overrides: list[str] | tuple[str, ...] = ()) -> Any:
-    """Read ``path`` into :class:`SmallScaleConfig`, applying ``key=value`` dotted ``overrides``.
+@dataclass
+class ParallelStudyConfig:
+    """A parallel-language study over a small-scale experiment
+    (``recipes/configs/experiments/parallel_languages.yaml``; :mod:`lingualift.experiments.parallel`).
+
+    ``mixtures``: labels ``en+LANG[+LANG...]`` (ISO codes with a SIB-200 folder), each trained for each of
+    ``systems`` at the English-only run's steps; the English-only point is ``base_config``'s run.
+    ``evaluation_languages``: SIB-200 languages scored (default: the base's); ``eval_limit`` items each.
+    """
+
+    base_config: str = "recipes/configs/experiments/small_scale.yaml"
+    base_overrides: list[str] = field(default_factory=list)  # dotted overrides of the base experiment
+    out: str = "experiments/parallel_languages"
+    work_dir: str = "runs/parallel_languages"
+    data_dir: str | None = None
+    systems: list[str] = field(default_factory=lambda: ["mono_sft", "lingualift"])
+    mixtures: list[str] = field(default_factory=lambda: ["en+sw", "en+sw+hi", "en+sw+hi+th+ar"])
+    evaluation_languages: list[str] = field(default_factory=list)
+    eval_limit: int | None = 105
+    # after the base's stage-2 overrides; e.g. model.max_length=512 when a mixture holds scripts whose text
+    # is longer in LLM tokens than the English-only run's cap allows (the cap truncates nothing in English)
+    stage2_overrides: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.mixtures:
+            raise ConfigError("mixtures: name at least one mixture, e.g. [en+sw]")
+        if self.eval_limit is not None and self.eval_limit < 7:
+            raise ConfigError(f"eval_limit must be >= 7 (one per topic) or null, got {self.eval_limit}")
+
+
+def load_experiment_config(
+    path: str | os.PathLike, overrides: list[str] | tuple[str, ...] = (), schema: type = SmallScaleConfig
+) -> Any:
+    """Read ``path`` into ``schema`` (:class:`SmallScaleConfig` by default), applying ``key=value`` dotted
+    ``overrides``.
 
     Unknown keys and wrongly typed values are ConfigErrors naming the key.
     """
@@ -167,12 +200,12 @@ def load_experiment_config(path: str | os.PathLike, overrides: list[str] | tuple
         raise ConfigError(f"{path}: experiment config not found")
     try:
         merged = OmegaConf.merge(
-            OmegaConf.structured(SmallScaleConfig),
+            OmegaConf.structured(schema),
             OmegaConf.load(path),
             OmegaConf.from_dotlist(list(overrides)),
         )
         config = OmegaConf.to_object(merged)
     except OmegaConfBaseException as exc:
         raise ConfigError(f"{path}: {exc}".replace("\n", "; ")) from None
-    assert isinstance(config, SmallScaleConfig)
+    assert isinstance(config, schema)
     return config

@@ -402,51 +402,17 @@ class SmallScaleExperiment:
 
     def evaluate_system(self, system: str) -> dict[str, Any]:
         """SIB-200 per language (one evaluate call each, timed) plus LLM tokens per example."""
-        from lingualift.evaluation import evaluate
-        from lingualift.evaluation.backends import load_backend
-        from lingualift.languages import flores_language_key, is_flores_code
-
         ev = self.c.evaluation
         target = (
             self.need("components")["llm"]
             if system == BARE_LLM
             else self.need(f"stage2-{system}")["final_dir"]
         )
-        backend = load_backend(target)
-        out_dir = self.work / "eval" / system
-        per_language: dict[str, Any] = {}
-        data_dir = self.c.data_path(SIB200_DIR)
         splits = [(ev.sib200_split, lang, ev.sib200_limit) for lang in self.sib200_languages()]
         splits.append(("dev", "eng_Latn", ev.dev_limit))
-        for split, lang, limit in splits:
-            # predictions an earlier (interrupted) process wrote are reused: their time is not measured here
-            key = flores_language_key(lang) if is_flores_code(lang) else lang
-            resumed = (out_dir / split / "predictions" / "sib200" / f"{key}.jsonl").is_file()
-            started = time.perf_counter()
-            summary = evaluate(
-                backend,
-                "sib200",
-                data_dir,
-                [lang],
-                limit=limit,
-                split=split,
-                batch_size=ev.batch_size,
-                out_dir=out_dir / split,
-                progress=True,
-                plots=False,
-                seed=ev.seed,
-            )
-            seconds = time.perf_counter() - started
-            ((key, result),) = summary["languages"].items()
-            predictions = out_dir / split / "predictions" / "sib200" / f"{key}.jsonl"
-            correct = {r["id"].rsplit("-", 1)[-1]: bool(r["correct"]) for _, r in iter_jsonl(predictions)}
-            per_language.setdefault(split, {})[key] = {
-                "accuracy": result["accuracy"],
-                "n": result["n"],
-                "seconds_per_example": None if resumed else round(seconds / max(result["n"], 1), 4),
-                "llm_tokens_per_example": _mean_llm_tokens(backend, data_dir, key, split, limit, ev.seed),
-                "correct": correct,
-            }
+        per_language = evaluate_sib200(
+            target, splits, self.c.data_path(SIB200_DIR), self.work / "eval" / system, ev.batch_size, ev.seed
+        )
         return {"system": system, "target": str(target), "splits": per_language}
 
     # ------------------------------------------------------------------ report
@@ -504,6 +470,54 @@ class SmallScaleExperiment:
             if name == until:
                 break
         return self.r
+
+
+def evaluate_sib200(
+    target: str | Path,
+    splits: list[tuple[str, str, int | None]],
+    data_dir: Path,
+    out_dir: Path,
+    batch_size: int,
+    seed: int,
+) -> dict[str, dict[str, Any]]:
+    """``{split: {language: accuracy, n, seconds and LLM tokens per example, per-item correctness}}`` of a
+    model on SIB-200 ``(split, language, limit)`` items, one evaluate call each (timed; predictions in
+    ``out_dir/split`` that an interrupted process wrote are reused and then not timed)."""
+    from lingualift.evaluation import evaluate
+    from lingualift.evaluation.backends import load_backend
+    from lingualift.languages import flores_language_key, is_flores_code
+
+    backend = load_backend(target)
+    per_language: dict[str, Any] = {}
+    for split, lang, limit in splits:
+        key = flores_language_key(lang) if is_flores_code(lang) else lang
+        predictions = out_dir / split / "predictions" / "sib200" / f"{key}.jsonl"
+        resumed = predictions.is_file()
+        started = time.perf_counter()
+        summary = evaluate(
+            backend,
+            "sib200",
+            data_dir,
+            [lang],
+            limit=limit,
+            split=split,
+            batch_size=batch_size,
+            out_dir=out_dir / split,
+            progress=True,
+            plots=False,
+            seed=seed,
+        )
+        seconds = time.perf_counter() - started
+        ((key, result),) = summary["languages"].items()
+        correct = {r["id"].rsplit("-", 1)[-1]: bool(r["correct"]) for _, r in iter_jsonl(predictions)}
+        per_language.setdefault(split, {})[key] = {
+            "accuracy": result["accuracy"],
+            "n": result["n"],
+            "seconds_per_example": None if resumed else round(seconds / max(result["n"], 1), 4),
+            "llm_tokens_per_example": _mean_llm_tokens(backend, data_dir, key, split, limit, seed),
+            "correct": correct,
+        }
+    return per_language
 
 
 def _mean_llm_tokens(
