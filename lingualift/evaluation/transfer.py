@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from statistics import pstdev
@@ -100,7 +101,7 @@ def fit_scaling_law(points: dict[int, float]) -> dict[str, Any]:
 
         fit_scaling_law({1: 30.0, 2: 40.0, 4: 56.57, 8: 80.0})  # a = 28.28, b = 0.5, FPL 10, MGG -1.72
     """
-    from scipy.optimize import curve_fit
+    from scipy.optimize import OptimizeWarning, curve_fit
 
     points = {check_language_count(n, f"point N={n!r}"): float(v) for n, v in points.items()}
     fit_points = sorted((n, v) for n, v in points.items() if n >= 2)
@@ -114,7 +115,11 @@ def fit_scaling_law(points: dict[int, float]) -> dict[str, Any]:
     n = np.array([p[0] for p in fit_points], dtype=float)
     y = np.array([p[1] for p in fit_points], dtype=float)
     b0, log_a0 = np.polyfit(np.log(n), np.log(y), 1)
-    (a, b), _ = curve_fit(lambda x, a, b: a * np.power(x, b), n, y, p0=(math.exp(log_a0), b0), maxfev=10000)
+    with warnings.catch_warnings():  # two points fit exactly: scipy then has no covariance to estimate
+        warnings.simplefilter("ignore", OptimizeWarning)
+        (a, b), _ = curve_fit(
+            lambda x, a, b: a * np.power(x, b), n, y, p0=(math.exp(log_a0), b0), maxfev=10000
+        )
     predicted = a * np.power(n, b)
     ss_res = float(((y - predicted) ** 2).sum())
     ss_tot = float(((y - y.mean()) ** 2).sum())
