@@ -227,7 +227,6 @@ def _build_resumably(
         summary.sentences, summary.records = start, int(saved["records"])
         summary.unswitched_dropped = int(saved["unswitched_dropped"])
         summary.stats = SwitchStats.from_state(saved["stats"])
-        make.summary = summary
         iterator = iter(stream)
         skipped = sum(1 for _ in islice(iterator, start))
         if skipped < start:

@@ -106,31 +106,12 @@ class ParallelStudy:
         from lingualift.training.run import run_stage2
 
         english = self.base.need(f"stage2-{system}")
-        parts = self.base.need("components")
-        model: dict[str, Any] = {"llm": parts["llm"]}
-        stage: dict[str, Any] = {}
-        if system != "mono_sft":
-            model["encoder"] = parts["encoder"]
-        if system == "lingualift":
-            stage["bridge_checkpoint"] = self.base.need("stage1")["final_dir"]
         data = self._step(f"data-{label}", lambda: self.data(label), ("file",))
-        config = self.base._run_config(
-            self.base.c.training.system_configs[system],
-            [
-                *self.base.c.training.stage2_overrides,
-                *self.c.stage2_overrides,
-                f"training.max_steps={english['global_step']}",
-            ],
-            {
-                "model": model,
-                "stage": stage,
-                "data": {"train_file": data["file"]},
-                "training": {
-                    "output_dir": str(self.work / f"stage2-{system}-{label}"),
-                    "resume": True,
-                    "report_to": ["none"],
-                },
-            },
+        config = self.base.stage2_config(
+            system,
+            data["file"],
+            self.work / f"stage2-{system}-{label}",
+            [*self.c.stage2_overrides, f"training.max_steps={english['global_step']}"],
         )
         result = run_stage2(config)
         return {

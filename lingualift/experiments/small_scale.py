@@ -331,9 +331,15 @@ class SmallScaleExperiment:
         )
         return self._publish(run_stage1(config), "stage1_bridge")
 
-    def stage2(self, system: str) -> dict[str, Any]:
-        from lingualift.training.run import run_stage2
-
+    def stage2_config(
+        self,
+        system: str,
+        train_file: str,
+        output_dir: Path,
+        extra_overrides: list[str] | tuple[str, ...] = (),
+    ) -> Any:
+        """The run config of ``system``'s stage 2 on ``train_file``: its recipe, the shared stage-2 overrides
+        (then ``extra_overrides``), the models, and for LinguaLIFT the stage-1 bridge."""
         parts = self.need("components")
         model: dict[str, Any] = {"llm": parts["llm"]}
         stage: dict[str, Any] = {}
@@ -341,20 +347,21 @@ class SmallScaleExperiment:
             model["encoder"] = parts["encoder"]
         if system == "lingualift":
             stage["bridge_checkpoint"] = self.need("stage1")["final_dir"]
-        config = self._run_config(
+        return self._run_config(
             self.c.training.system_configs[system],
-            self.c.training.stage2_overrides,
+            [*self.c.training.stage2_overrides, *extra_overrides],
             {
                 "model": model,
                 "stage": stage,
-                "data": {"train_file": self.need("stage2data")["file"]},
-                "training": {
-                    "output_dir": str(self.work / f"stage2-{system}"),
-                    "resume": True,
-                    "report_to": ["none"],
-                },
+                "data": {"train_file": train_file},
+                "training": {"output_dir": str(output_dir), "resume": True, "report_to": ["none"]},
             },
         )
+
+    def stage2(self, system: str) -> dict[str, Any]:
+        from lingualift.training.run import run_stage2
+
+        config = self.stage2_config(system, self.need("stage2data")["file"], self.work / f"stage2-{system}")
         return self._publish(run_stage2(config), system)
 
     # ------------------------------------------------------------------ evaluation
