@@ -83,7 +83,7 @@ def main() -> int:
                     summary = evaluate(
                         pair,
                         "mgsm",
-                        DATA,
+                        data_dir=DATA,
                         languages=args.languages,
                         limit=args.examples,
                         batch_size=batch_size,

@@ -9,7 +9,7 @@ import pytest
 
 from lingualift.cli import main
 from lingualift.codeswitch import CodeSwitcher, load_english_pipeline
-from lingualift.data import build_stage1_dataset
+from lingualift.data import Stage1Options, build_stage1_dataset
 from lingualift.errors import ConfigError, InputDataError
 
 pytestmark = pytest.mark.slow
@@ -100,6 +100,34 @@ def test_bad_corpus_inputs(nlp, lexicon_files, tmp_path):
         ["I buy apples."], {"xx": {"apple": "a"}}, nlp=nlp, language_names={"xx": "Klingon"}
     )
     assert named.rows[0]["instruction"] == "Translate the following Klingon text into English:"
+
+
+def test_options_object_equals_keyword_settings_and_bad_settings_are_named(nlp, lexicon_files, tmp_path):
+    """A Stage1Options shared by builds, keyword settings overriding fields, equals all-keyword settings; the
+    CodeSwitcher's own arguments (ratio, seed, nlp) go to the switcher built from the lexicons."""
+    fr, sw = lexicon_files
+    sentences = [f"I buy {n} apples with my money." for n in range(2, 12)] + ["Hi.", "I buy apples."]
+    options = Stage1Options(min_words=3, dedupe=True, assign="all")
+    by_options = build_stage1_dataset(
+        sentences, {"fr": fr, "sw": sw}, None, options, ratio=1.0, nlp=nlp, limit=4
+    )
+    by_keywords = build_stage1_dataset(
+        sentences, {"fr": fr, "sw": sw}, ratio=1.0, nlp=nlp, min_words=3, dedupe=True, assign="all", limit=4
+    )
+    assert by_options.rows == by_keywords.rows and len(by_options.rows) == 8  # 4 sentences x 2 languages
+    assert options.limit is None  # the shared object is unchanged
+    out = tmp_path / "stage1.jsonl"
+    with pytest.raises(ConfigError, match="unknown build_stage1_dataset setting 'ratoi'; did you mean ratio"):
+        build_stage1_dataset(sentences, {"fr": fr}, out, ratoi=0.5, nlp=nlp)
+    with pytest.raises(ConfigError, match="assign must be one of all, balanced, got 'every'"):
+        build_stage1_dataset(sentences, {"fr": fr}, out, assign="every", nlp=nlp)
+    with pytest.raises(ConfigError, match="limit must be an integer >= 1, got 0"):
+        Stage1Options(limit=0)
+    with pytest.raises(ConfigError, match="mix_in_fraction given without mix_in data"):
+        Stage1Options(mix_in_fraction=0.5)
+    with pytest.raises(ConfigError, match="options must be a Stage1Options, got dict"):
+        build_stage1_dataset(sentences, {"fr": fr}, out, {"limit": 3}, nlp=nlp)
+    assert not out.exists()
 
 
 def test_cli_codeswitch_end_to_end(lexicon_files, shared_data, tmp_path, capsys):

@@ -280,7 +280,7 @@ def test_update_card_records_the_evaluation(tiny, shared_data: Path, tmp_path: P
     summary = evaluate(
         str(ckpt),
         "xnli",
-        shared_data / "xnli",
+        data_dir=shared_data / "xnli",
         languages=["fr", "sw"],
         limit=4,
         out_dir=None,
@@ -300,7 +300,7 @@ def test_update_card_records_the_evaluation(tiny, shared_data: Path, tmp_path: P
         evaluate(
             str(tiny["llm"]),
             "xnli",
-            shared_data / "xnli",
+            data_dir=shared_data / "xnli",
             languages=["fr"],
             limit=1,
             out_dir=None,

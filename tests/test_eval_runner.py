@@ -11,7 +11,7 @@ import pytest
 from lingualift.errors import ConfigError
 from lingualift.evaluation.backends import EvaluationBackend
 from lingualift.evaluation.benchmarks import BENCHMARKS, load_benchmark
-from lingualift.evaluation.runner import evaluate
+from lingualift.evaluation.runner import EvaluationOptions, evaluate
 
 MGSM = BENCHMARKS["mgsm"].languages
 PHRASES = {
@@ -99,7 +99,7 @@ def test_gold_answers_in_varied_formats_score_100_on_all_mgsm_languages(shared_d
     summary = evaluate(
         backend,
         "mgsm",
-        shared_data / "mgsm",
+        data_dir=shared_data / "mgsm",
         languages=None,
         batch_size=16,
         out_dir=tmp_path,
@@ -124,7 +124,7 @@ def test_silent_generator_scores_zero_and_counts_failures(shared_data: Path, tmp
     summary = evaluate(
         backend,
         "mgsm",
-        shared_data / "mgsm",
+        data_dir=shared_data / "mgsm",
         languages=list(MGSM),
         limit=20,
         out_dir=tmp_path,
@@ -145,7 +145,7 @@ def test_predictions_per_language_resume_and_reports(shared_data: Path, tmp_path
     evaluate(
         first,
         "mgsm",
-        shared_data / "mgsm",
+        data_dir=shared_data / "mgsm",
         languages="bn,sw",
         limit=10,
         batch_size=4,
@@ -161,7 +161,13 @@ def test_predictions_per_language_resume_and_reports(shared_data: Path, tmp_path
     # a complete re-run generates nothing
     again = ScriptedBackend(table, gold_response)
     summary = evaluate(
-        again, "mgsm", shared_data / "mgsm", languages="bn,sw", limit=10, out_dir=tmp_path, progress=False
+        again,
+        "mgsm",
+        data_dir=shared_data / "mgsm",
+        languages="bn,sw",
+        limit=10,
+        out_dir=tmp_path,
+        progress=False,
     )
     assert again.calls == 0 and summary["languages"]["sw"]["accuracy"] == 100.0
     # an interrupted language resumes from its partial file: only the missing examples are generated
@@ -183,7 +189,13 @@ def test_predictions_per_language_resume_and_reports(shared_data: Path, tmp_path
     (pred / "sw.partial.jsonl").write_text("\n".join(lines) + '\n{"id": "torn', encoding="utf-8")
     resumed = ScriptedBackend(table, gold_response)
     summary = evaluate(
-        resumed, "mgsm", shared_data / "mgsm", languages="bn,sw", limit=10, out_dir=tmp_path, progress=False
+        resumed,
+        "mgsm",
+        data_dir=shared_data / "mgsm",
+        languages="bn,sw",
+        limit=10,
+        out_dir=tmp_path,
+        progress=False,
     )
     assert sum(resumed.batch_sizes) == 4 and summary["languages"]["sw"]["accuracy"] == 100.0
     assert not (pred / "sw.partial.jsonl").exists() and (pred / "sw.jsonl").is_file()
@@ -204,7 +216,7 @@ def test_changed_settings_refuse_to_mix_predictions(shared_data: Path, tmp_path:
     evaluate(
         ScriptedBackend(table, gold_response),
         "mgsm",
-        shared_data / "mgsm",
+        data_dir=shared_data / "mgsm",
         languages="bn",
         limit=3,
         out_dir=tmp_path,
@@ -215,7 +227,7 @@ def test_changed_settings_refuse_to_mix_predictions(shared_data: Path, tmp_path:
         evaluate(
             ScriptedBackend(table, gold_response),
             "mgsm",
-            shared_data / "mgsm",
+            data_dir=shared_data / "mgsm",
             languages="bn",
             limit=3,
             out_dir=tmp_path,
@@ -226,7 +238,7 @@ def test_changed_settings_refuse_to_mix_predictions(shared_data: Path, tmp_path:
     summary = evaluate(
         ScriptedBackend(table, lambda *a: "no idea"),
         "mgsm",
-        shared_data / "mgsm",
+        data_dir=shared_data / "mgsm",
         languages="bn",
         limit=3,
         out_dir=tmp_path,
@@ -244,7 +256,7 @@ def test_classification_by_option_scores(shared_data: Path, tmp_path: Path):
     summary = evaluate(
         ScriptedBackend(table, None),
         "xnli",
-        shared_data / "xnli",
+        data_dir=shared_data / "xnli",
         languages="th,sw",
         limit=30,
         out_dir=tmp_path,
@@ -256,7 +268,7 @@ def test_classification_by_option_scores(shared_data: Path, tmp_path: Path):
     summary = evaluate(
         ScriptedBackend(always_first, None),
         "xnli",
-        shared_data / "xnli",
+        data_dir=shared_data / "xnli",
         languages="th",
         limit=30,
         out_dir=None,
@@ -285,7 +297,12 @@ def test_xnli_from_the_hub_records_the_test_split_and_the_papers_groups(tmp_path
             table[ex.question] = (lang, ex.label if lang != "en" else 0)
     calls.clear()
     summary = evaluate(
-        ScriptedBackend(table, None), "xnli", None, languages=",".join(langs), out_dir=tmp_path, plots=False
+        ScriptedBackend(table, None),
+        "xnli",
+        data_dir=None,
+        languages=",".join(langs),
+        out_dir=tmp_path,
+        plots=False,
     )
     assert {split for _, _, split in calls} == {"test"} and len(calls) == 4
     assert summary["split"] == "test"
@@ -300,8 +317,36 @@ def test_xnli_from_the_hub_records_the_test_split_and_the_papers_groups(tmp_path
 
 def test_bad_inputs_fail_before_any_model_is_loaded(shared_data: Path, tmp_path: Path):
     with pytest.raises(ConfigError, match="unknown benchmark"):
-        evaluate("no-such-model", "gsm9k", shared_data / "mgsm", out_dir=None)
+        evaluate("no-such-model", "gsm9k", data_dir=shared_data / "mgsm", out_dir=None)
     with pytest.raises(ConfigError, match="unknown language code 'xx'"):
-        evaluate("no-such-model", "mgsm", shared_data / "mgsm", languages="bn,xx", out_dir=None)
-    with pytest.raises(ConfigError, match="batch_size must be >= 1"):
-        evaluate("no-such-model", "mgsm", shared_data / "mgsm", batch_size=0, out_dir=None)
+        evaluate("no-such-model", "mgsm", data_dir=shared_data / "mgsm", languages="bn,xx", out_dir=None)
+    with pytest.raises(ConfigError, match="batch_size must be an integer >= 1, got 0"):
+        evaluate("no-such-model", "mgsm", data_dir=shared_data / "mgsm", batch_size=0, out_dir=None)
+    with pytest.raises(ConfigError, match="limit must be an integer >= 1"):
+        evaluate("no-such-model", "mgsm", data_dir=shared_data / "mgsm", limit=-3, out_dir=None)
+    with pytest.raises(
+        ConfigError, match="unknown EvaluationOptions setting 'batchsize'; did you mean batch_size"
+    ):
+        evaluate("no-such-model", "mgsm", data_dir=shared_data / "mgsm", batchsize=4)
+    with pytest.raises(ConfigError, match="options must be a EvaluationOptions, got PosixPath"):
+        evaluate("no-such-model", "mgsm", shared_data / "mgsm")
+
+
+def test_options_object_and_keyword_settings_give_the_same_run(shared_data: Path, tmp_path: Path):
+    """One EvaluationOptions shared by runs, keyword settings overriding single fields, equals passing every
+    setting by keyword."""
+    table = _answer_table(shared_data, limit=6)
+    options = EvaluationOptions(data_dir=shared_data / "mgsm", languages="bn,sw", limit=4, out_dir=None)
+    by_options = evaluate(ScriptedBackend(table, gold_response), "mgsm", options, limit=6, progress=False)
+    by_keywords = evaluate(
+        ScriptedBackend(table, gold_response),
+        "mgsm",
+        data_dir=shared_data / "mgsm",
+        languages="bn,sw",
+        limit=6,
+        out_dir=None,
+        progress=False,
+    )
+    assert options.limit == 4  # the shared object is not changed by the override
+    assert by_options["languages"] == by_keywords["languages"]
+    assert by_options["languages"]["bn"]["n"] == 6 and by_options["languages"]["bn"]["accuracy"] == 100.0

@@ -212,7 +212,14 @@ def test_runner_limit_goes_through_the_sample(shared_data: Path, tmp_path: Path)
     langs = ("swh_Latn", "yor_Latn")
     backend = LookupBackend(_gold(root, langs))
     summary = evaluate(
-        backend, "sib200", root, languages=",".join(langs), limit=21, seed=0, out_dir=tmp_path, plots=False
+        backend,
+        "sib200",
+        data_dir=root,
+        languages=",".join(langs),
+        limit=21,
+        seed=0,
+        out_dir=tmp_path,
+        plots=False,
     )
     assert set(summary["languages"]) == {"sw", "yor_Latn"}
     assert summary["languages"]["sw"] == {"n": 21, "accuracy": 100.0}
@@ -234,7 +241,13 @@ def test_runner_limit_goes_through_the_sample(shared_data: Path, tmp_path: Path)
     assert all(opts == list(SIB200_LABELS) for _, _, options in backend.seen for opts in options)
     # always answering the first label scores exactly the science share of the sample: 3 of 21
     first = evaluate(
-        LookupBackend({}, fixed=0), "sib200", root, languages="sw", limit=21, out_dir=None, progress=False
+        LookupBackend({}, fixed=0),
+        "sib200",
+        data_dir=root,
+        languages="sw",
+        limit=21,
+        out_dir=None,
+        progress=False,
     )
     assert first["languages"]["sw"]["accuracy"] == pytest.approx(100 * 3 / 21, abs=0.01)
 
@@ -265,7 +278,7 @@ def test_folder_names_as_languages_with_and_without_metadata(tmp_path: Path):
     # a run on folder names: keys as above, the report lists languages without metadata after the others
     langs = ("swh_Latn", "yor_Latn", "zho_Hant")
     summary = evaluate(
-        LookupBackend(_gold(root, langs)), "sib200", root, languages=langs, out_dir=tmp_path / "out"
+        LookupBackend(_gold(root, langs)), "sib200", data_dir=root, languages=langs, out_dir=tmp_path / "out"
     )
     assert list(summary["languages"]) == ["sw", "yor_Latn", "zho_Hant"]
     assert summary["groups"]["resource_levels"] == {"LR": 100.0, "MR": None, "HR": None, "Avg": 100.0}
@@ -304,7 +317,7 @@ def test_hub_by_name_offline(tmp_path: Path, monkeypatch):
     summary = evaluate(
         LookupBackend(_gold(root, ("swh_Latn", "yor_Latn"))),
         "sib200",
-        None,
+        data_dir=None,
         languages="sw,yor_Latn",
         limit=7,
         out_dir=None,
@@ -374,7 +387,7 @@ def test_bad_inputs_name_the_folder_file_and_line(tmp_path: Path):
         load_benchmark("sib200", "fr", root)
     # checked before any model is loaded
     with pytest.raises(InputDataError, match="no folder amh_Ethi"):
-        evaluate("no-such-model", "sib200", root, languages="swh_Latn,amh_Ethi", out_dir=None)
+        evaluate("no-such-model", "sib200", data_dir=root, languages="swh_Latn,amh_Ethi", out_dir=None)
     with pytest.raises(ConfigError, match="sib200: language 'xx' is neither a SIB-200 folder name"):
         load_benchmark("sib200", "xx", root)
     with pytest.raises(
@@ -461,7 +474,7 @@ def test_label_scores_match_a_reference_for_bridged_and_plain_models(tiny, tmp_p
         summary = evaluate(
             backend,
             "sib200",
-            tiny["data"],
+            data_dir=tiny["data"],
             languages="swh_Latn",
             limit=4,
             seed=4,
@@ -491,7 +504,7 @@ def test_batched_scores_equal_unbatched(tiny, tmp_path: Path):
         evaluate(
             backend,
             "sib200",
-            tiny["data"],
+            data_dir=tiny["data"],
             languages="eng_Latn,yor_Latn",
             limit=7,
             batch_size=size,

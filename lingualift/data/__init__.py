@@ -8,7 +8,7 @@ from lingualift.data.prompts import (
     STAGE1_INSTRUCTION_TEMPLATE,
     stage1_instruction,
 )
-from lingualift.data.stage1 import Stage1Summary, build_stage1_dataset, iter_stage1_records
+from lingualift.data.stage1 import Stage1Options, Stage1Summary, build_stage1_dataset, iter_stage1_records
 from lingualift.data.stage2 import TASKS, Stage2Summary, build_stage2_dataset, iter_stage2_records
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "NLI_LABELS",
     "STAGE1_INSTRUCTION_TEMPLATE",
     "TASKS",
+    "Stage1Options",
     "Stage1Summary",
     "Stage2Summary",
     "build_stage1_dataset",

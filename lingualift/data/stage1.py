@@ -27,6 +27,7 @@ from typing import Any
 
 from lingualift.codeswitch import CodeSwitcher, SwitchResult, SwitchStats
 from lingualift.codeswitch.lexicon import LexiconSource
+from lingualift.codeswitch.switcher import ASSIGNMENTS
 from lingualift.data.prompts import stage1_instruction
 from lingualift.data.sources import (
     SentenceFilter,
@@ -38,6 +39,7 @@ from lingualift.data.sources import (
 )
 from lingualift.errors import ConfigError, InputDataError
 from lingualift.io_utils import atomic_write_json, path_inputs
+from lingualift.options import with_settings
 
 logger = logging.getLogger(__name__)
 
@@ -265,45 +267,101 @@ def _build_resumably(
     progress.unlink(missing_ok=True)
 
 
+@dataclass(frozen=True)
+class Stage1Options:
+    """How :func:`build_stage1_dataset` reads the corpus, shapes the records and writes them; checked on
+    construction. (How words are switched — ``ratio``, ``pos``, ``choice``, ``seed``, the spaCy ``model`` — is
+    the :class:`CodeSwitcher`'s.)
+
+    Corpus: ``field`` (the text field of a JSONL corpus or Hub dataset), ``min_words``/``max_words``/
+    ``dedupe`` (:class:`lingualift.data.sources.SentenceFilter`), then ``limit``, the sentence budget, takes
+    the first ``limit`` sentences that pass. Records: ``assign`` (``balanced`` spreads the sentences over the
+    languages, ``all`` puts every sentence in every language), ``keep_unswitched``, ``language_names`` for
+    the instruction of languages the package does not know. Mix-in (paper E.6): ``mix_in`` records, of which
+    ``mix_in_fraction`` is the share of the final dataset (None = all of them). Output: ``output_format``,
+    ``overwrite``, ``resume`` (a JSONL output written through ``OUT.partial``; an interrupted build with the
+    same inputs and settings continues), ``progress``.
+    """
+
+    field: str | None = None
+    limit: int | None = None
+    min_words: int = 1
+    max_words: int | None = None
+    dedupe: bool = False
+    assign: str = "balanced"
+    keep_unswitched: bool = False
+    language_names: Mapping[str, str] | None = None
+    mix_in: str | os.PathLike | Iterable[Mapping[str, Any]] | None = None
+    mix_in_fraction: float | None = None
+    output_format: str | None = None
+    overwrite: bool = False
+    resume: bool = False
+    progress: bool = False
+
+    def __post_init__(self) -> None:
+        if self.assign not in ASSIGNMENTS:
+            raise ConfigError(f"assign must be one of {', '.join(ASSIGNMENTS)}, got {self.assign!r}")
+        if self.mix_in_fraction is not None and not 0.0 <= self.mix_in_fraction < 1.0:
+            raise ConfigError(f"mix_in_fraction must be in [0, 1), got {self.mix_in_fraction!r}")
+        if self.mix_in_fraction and self.mix_in is None:
+            raise ConfigError("mix_in_fraction given without mix_in data")
+        if self.limit is not None and (
+            isinstance(self.limit, bool) or not isinstance(self.limit, int) or self.limit < 1
+        ):
+            raise ConfigError(f"limit must be an integer >= 1, got {self.limit!r}")
+        SentenceFilter(self.min_words, self.max_words, self.dedupe)  # checks the bounds
+
+
+def _split_settings(settings: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Keyword settings of :func:`build_stage1_dataset` → (Stage1Options fields, CodeSwitcher arguments)."""
+    import dataclasses
+    import difflib
+    import inspect
+
+    option_names = [f.name for f in dataclasses.fields(Stage1Options)]
+    switcher_names = [n for n in inspect.signature(CodeSwitcher).parameters if n != "lexicons"]
+    for key in settings:
+        if key not in option_names and key not in switcher_names:
+            close = difflib.get_close_matches(key, option_names + switcher_names, n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            raise ConfigError(
+                f"unknown build_stage1_dataset setting {key!r}{hint} (Stage1Options:"
+                f" {', '.join(option_names)}; CodeSwitcher: {', '.join(switcher_names)})"
+            )
+    return (
+        {k: v for k, v in settings.items() if k in option_names},
+        {k: v for k, v in settings.items() if k in switcher_names},
+    )
+
+
 def build_stage1_dataset(
     sentences: str | os.PathLike | Iterable[str],
     lexicons: Mapping[str, LexiconSource] | Iterable[LexiconSource] | None = None,
     out: str | os.PathLike | None = None,
+    options: Stage1Options | None = None,
     *,
-    field: str | None = None,
-    ratio: float = 0.8,
-    pos: str | Iterable[str] | None = None,
-    choice: str = "top1",
-    seed: int = 0,
-    assign: str = "balanced",
-    keep_unswitched: bool = False,
-    mix_in: str | os.PathLike | Iterable[Mapping[str, Any]] | None = None,
-    mix_in_fraction: float | None = None,
-    language_names: Mapping[str, str] | None = None,
-    limit: int | None = None,
-    min_words: int = 1,
-    max_words: int | None = None,
-    dedupe: bool = False,
-    output_format: str | None = None,
-    progress: bool = False,
     switcher: CodeSwitcher | None = None,
-    overwrite: bool = False,
-    resume: bool = False,
-    **switcher_options: Any,
+    **settings: Any,
 ) -> Stage1Summary:
-    """Code-switch a corpus (path to .txt/.jsonl with ``field``, or a list of sentences) into stage-1 records.
+    """Code-switch a corpus (path to .txt/.jsonl, a Hub dataset id, or a list of sentences) into stage-1
+    records.
 
     Writes ``out`` (``.jsonl`` or an HF ``datasets`` folder) when given, else returns the records in
-    ``.rows``.
-    ``mix_in_fraction``: share of the final dataset taken from ``mix_in`` (None = all of it).
-    ``min_words``/``max_words``/``dedupe`` filter the corpus (``data.sources.SentenceFilter``); ``limit``,
-    the sentence budget, then takes the first ``limit`` sentences that pass.
-    ``switcher_options`` go to :class:`CodeSwitcher` (``model``, ``n_process``, ``batch_size``, ...).
+    ``.rows``. ``options``: a :class:`Stage1Options`; keyword ``settings`` override its fields, and the
+    :class:`CodeSwitcher` arguments among them (``ratio``, ``seed``, ``model``, ``n_process``, ...) build the
+    switcher from ``lexicons`` — or pass a ready ``switcher=``.
     ``out`` may not be one of the input files and, when it exists, is replaced only with ``overwrite``
     (checked before any work; :func:`lingualift.io_utils.check_output_path`).
-    ``resume``: a JSONL ``out`` is written through ``OUT.partial`` with a progress record, and a build
-    interrupted with the same inputs and settings continues where it stopped (:func:`_build_resumably`).
     """
+    option_settings, switcher_options = _split_settings(settings)
+    options = with_settings(Stage1Options, options, option_settings)
+    field, limit, assign, mix_in = options.field, options.limit, options.assign, options.mix_in
+    mix_in_fraction, output_format, overwrite = (
+        options.mix_in_fraction,
+        options.output_format,
+        options.overwrite,
+    )
+    keep_unswitched, language_names = options.keep_unswitched, options.language_names
     if switcher is not None and (switcher_options or lexicons is not None):
         raise ConfigError("pass either switcher= or lexicons/switcher options, not both")
     inputs = path_inputs(
@@ -317,21 +375,17 @@ def build_stage1_dataset(
     if switcher is None:
         if lexicons is None:
             raise ConfigError("build_stage1_dataset needs lexicons (or a ready CodeSwitcher via switcher=)")
-        switcher = CodeSwitcher(lexicons, ratio=ratio, pos=pos, choice=choice, seed=seed, **switcher_options)
-    if mix_in_fraction is not None and not 0.0 <= mix_in_fraction < 1.0:
-        raise ConfigError(f"mix_in_fraction must be in [0, 1), got {mix_in_fraction!r}")
-    if mix_in_fraction and mix_in is None:
-        raise ConfigError("mix_in_fraction given without mix_in data")
-    if limit is not None and limit < 1:
-        raise ConfigError(f"limit must be >= 1, got {limit}")
-    if resume and (out is None or mix_in is not None or output_format == "hf" or Path(out).suffix == ""):
+        switcher = CodeSwitcher(lexicons, **switcher_options)
+    if options.resume and (
+        out is None or mix_in is not None or output_format == "hf" or Path(out).suffix == ""
+    ):
         raise ConfigError(
             "resume needs a JSONL out file and no mix-in data (an HF dataset or a mixed build is written"
             " at once)"
         )
     mix_records = _mix_in_records(mix_in) if mix_in is not None else []
 
-    corpus_filter = SentenceFilter(min_words, max_words, dedupe)  # checks its bounds before any work
+    corpus_filter = SentenceFilter(options.min_words, options.max_words, options.dedupe)
     stream = corpus_filter(_sentences(sentences, field))
     if limit is not None:
         stream = islice(stream, limit)
@@ -341,14 +395,14 @@ def build_stage1_dataset(
             f"{sentences if isinstance(sentences, (str, os.PathLike)) else 'input'}: no sentences"
         )
     stream = chain([first], stream)
-    if progress:
+    if options.progress:
         from tqdm.auto import tqdm
 
         stream = tqdm(stream, desc="code-switching", unit=" sent")
     summary = Stage1Summary(
         stats=SwitchStats(), out=str(out) if out is not None else None, filtered=corpus_filter.dropped
     )
-    if resume:
+    if options.resume:
         assert out is not None
         settings = {
             "corpus": _corpus_identity(sentences),
@@ -358,7 +412,11 @@ def build_stage1_dataset(
             "keep_unswitched": keep_unswitched,
             "language_names": dict(language_names or {}),
             "limit": limit,
-            "filter": {"min_words": min_words, "max_words": max_words, "dedupe": dedupe},
+            "filter": {
+                "min_words": options.min_words,
+                "max_words": options.max_words,
+                "dedupe": options.dedupe,
+            },
         }
         make = _RecordMaker(switcher, summary, language_names, keep_unswitched)
         _build_resumably(switcher, stream, Path(out), settings, summary, make, assign)

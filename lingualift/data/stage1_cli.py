@@ -119,7 +119,7 @@ def add_stage1_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_stage1(args: argparse.Namespace) -> int:
     """Build the stage-1 dataset from parsed arguments and print the replacement statistics."""
-    from lingualift.data.stage1 import build_stage1_dataset
+    from lingualift.data.stage1 import Stage1Options, build_stage1_dataset
 
     if args.stats_json:  # checked before the work, like --out (build_stage1_dataset checks that one)
         inputs = path_inputs(args.input, args.mix_in, args.lexicon)
@@ -129,33 +129,36 @@ def run_stage1(args: argparse.Namespace) -> int:
                 " another file"
             )
         check_output_path(args.stats_json, inputs, args.overwrite, what="statistics file")
-    summary = build_stage1_dataset(
-        args.input,
-        args.lexicon,
-        out=args.out,
+    options = Stage1Options(
         field=args.field,
-        ratio=args.ratio,
-        pos=args.pos,
-        choice=args.choice,
-        seed=args.seed,
-        assign=args.assign,
-        keep_unswitched=args.keep_unswitched,
-        mix_in=args.mix_in,
-        mix_in_fraction=args.mix_in_fraction,
-        language_names=dict(_key_value(s) for s in args.language_name),
         limit=args.limit,
         min_words=args.min_words,
         max_words=args.max_words,
         dedupe=args.dedupe,
+        assign=args.assign,
+        keep_unswitched=args.keep_unswitched,
+        language_names=dict(_key_value(s) for s in args.language_name),
+        mix_in=args.mix_in,
+        mix_in_fraction=args.mix_in_fraction,
         output_format=args.format,
+        overwrite=args.overwrite,
+        resume=args.resume,
         progress=not args.no_progress,
+    )
+    summary = build_stage1_dataset(
+        args.input,
+        args.lexicon,
+        out=args.out,
+        options=options,
+        ratio=args.ratio,
+        pos=args.pos,
+        choice=args.choice,
+        seed=args.seed,
         model=args.model,
         n_process=args.n_process,
         batch_size=args.batch_size,
         protect_stop_words=not args.replace_stop_words,
         use_lemma=not args.no_lemma,
-        overwrite=args.overwrite,
-        resume=args.resume,
     )
     print(summary.stats.format_table())
     filtered = ", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in summary.filtered.items() if n)

@@ -4,7 +4,7 @@ metrics.
 Example::
 
     from lingualift.evaluation import evaluate, tatoeba_retrieval
-    summary = evaluate("runs/stage2", benchmark="mgsm", data_dir="../shared/data/mgsm",
+    summary = evaluate("runs/stage2", benchmark="mgsm", data_dir="data/mgsm",
                        languages=["bn", "sw"])
 """
 
@@ -19,7 +19,7 @@ from lingualift.evaluation.benchmarks import (
     sib200_training_records,
     stratified_sample,
 )
-from lingualift.evaluation.runner import evaluate
+from lingualift.evaluation.runner import EvaluationOptions, evaluate
 from lingualift.evaluation.translation import translation_likelihood
 from lingualift.languages import LANGUAGES, MMWP_LANGUAGES, get_language
 
@@ -28,6 +28,7 @@ __all__ = [
     "LANGUAGES",
     "MMWP_LANGUAGES",
     "EvaluationBackend",
+    "EvaluationOptions",
     "TransformersBackend",
     "evaluate",
     "extract_answer",

@@ -2,7 +2,7 @@
 
 Example::
 
-    lingualift evaluate --model runs/stage2 --benchmark mgsm --data-dir ../shared/data/mgsm \\
+    lingualift evaluate --model runs/stage2 --benchmark mgsm --data-dir data/mgsm \\
         --languages bn,sw,th --batch-size 16 --out results/
     lingualift evaluate --model runs/stage2 --benchmark sib200 --data-dir DIR \\
         --languages swh_Latn,yor_Latn --limit 100 --seed 0 --out results/
@@ -158,11 +158,9 @@ def run_analyze_transfer(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     """Run the evaluation described by the parsed arguments and print the summary table."""
     from lingualift.evaluation.report import benchmark_markdown
-    from lingualift.evaluation.runner import evaluate
+    from lingualift.evaluation.runner import EvaluationOptions, evaluate
 
-    summary = evaluate(
-        args.model,
-        benchmark=args.benchmark,
+    options = EvaluationOptions(
         data_dir=args.data_dir,
         languages=args.languages,
         limit=args.limit,
@@ -180,6 +178,7 @@ def run(args: argparse.Namespace) -> int:
         update_card=args.update_card,
         seed=args.seed,
     )
+    summary = evaluate(args.model, args.benchmark, options)
     print(benchmark_markdown(summary))
     print(f"results: {args.out}/summary.json")
     if summary.get("throughput"):

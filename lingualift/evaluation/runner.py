@@ -3,8 +3,11 @@
 Usage::
 
     from lingualift.evaluation import evaluate
-    summary = evaluate("runs/stage2", benchmark="mgsm", data_dir="../shared/data/mgsm",
+    summary = evaluate("runs/stage2", benchmark="mgsm", data_dir="data/mgsm",
                        languages=["bn", "sw"], batch_size=16, out_dir="results/")
+    # or one options object, e.g. shared by several runs
+    options = EvaluationOptions(data_dir="data/mgsm", languages=["bn", "sw"], out_dir="results/")
+    summary = evaluate("runs/stage2", "mgsm", options)
     summary["languages"]["bn"]["accuracy"]
 
 Predictions go to ``out_dir/predictions/{benchmark}/{lang}.jsonl`` as each language finishes; while a language
@@ -20,6 +23,7 @@ import os
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +46,7 @@ from lingualift.evaluation.scoring import (
     summarize_language,
 )
 from lingualift.io_utils import atomic_write_json, atomic_write_jsonl
+from lingualift.options import with_settings
 
 RUN_FILE = "run.json"
 
@@ -135,86 +140,99 @@ def _run_language(
     return [done[ex.id] for ex in examples], len(todo), elapsed
 
 
+@dataclass(frozen=True)
+class EvaluationOptions:
+    """The settings of :func:`evaluate` (the ``lingualift evaluate`` flags), checked on construction.
+
+    Data: ``data_dir`` (a local benchmark folder; None loads the benchmark's public source by name),
+    ``languages`` (codes or SIB-200 folder names; None = all the benchmark has), ``split``, ``limit`` and
+    the ``seed`` of the sample a limit takes where the benchmark samples (SIB-200: topic-balanced, the same
+    items in every language) instead of taking the first rows. Inference: ``batch_size``, ``max_new_tokens``
+    (math answers), ``device``, ``dtype``. Scoring: ``off_target_language`` judges responses against this
+    language (e.g. ``"en"`` for a model meant to reason in English) instead of the query language;
+    ``space`` is Tatoeba's (``bridge``/``encoder``/..., or ``"translation"`` for translation likelihood).
+    Outputs: ``out_dir`` (None writes nothing), ``overwrite``, ``plots``, ``update_card`` (add the
+    per-language accuracy to the model card of the evaluated lingualift checkpoint directory), ``progress``.
+    """
+
+    data_dir: str | Path | None = None
+    languages: Sequence[str] | str | None = None
+    split: str | None = None
+    limit: int | None = None
+    seed: int = 0
+    batch_size: int = 16
+    max_new_tokens: int = 256
+    device: Any = None
+    dtype: Any = None
+    off_target_language: str | None = None
+    space: str | None = None
+    out_dir: str | Path | None = "results"
+    overwrite: bool = False
+    plots: bool = True
+    update_card: bool = False
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("batch_size", "max_new_tokens"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{name} must be an integer >= 1, got {value!r}")
+        if self.limit is not None and (
+            isinstance(self.limit, bool) or not isinstance(self.limit, int) or self.limit < 1
+        ):
+            raise ConfigError(f"limit must be an integer >= 1 (or None for every item), got {self.limit!r}")
+
+
 def evaluate(
     model_or_dir: Any,
     benchmark: str = "mgsm",
-    data_dir: str | Path | None = None,
-    languages: Sequence[str] | str | None = None,
-    limit: int | None = None,
-    batch_size: int = 16,
-    out_dir: str | Path | None = "results",
-    max_new_tokens: int = 256,
-    split: str | None = None,
+    options: EvaluationOptions | None = None,
+    *,
     processor: Any = None,
-    device: Any = None,
-    dtype: Any = None,
-    overwrite: bool = False,
-    progress: bool = True,
-    off_target_language: str | None = None,
-    space: str | None = None,
-    plots: bool = True,
-    update_card: bool = False,
-    seed: int = 0,
+    **settings: Any,
 ) -> dict[str, Any]:
     """Evaluate a model on one benchmark; returns the benchmark summary (also merged into
     ``out_dir/summary.json``).
 
     ``model_or_dir``: a checkpoint directory or Hub id, a ``(model, processor)`` pair, a model with
-    ``processor=``, or an :class:`EvaluationBackend`. ``off_target_language``: judge responses against this
-    language (e.g. ``"en"`` for a model meant to reason in English) instead of the query language.
-    For ``benchmark="tatoeba"`` this runs :func:`lingualift.evaluation.alignment.tatoeba_retrieval` in
-    ``space``, or, with ``space="translation"``,
-    :func:`lingualift.evaluation.translation.translation_likelihood`. ``update_card``: add the per-language
-    accuracy to the model card (``README.md``) of the lingualift checkpoint directory ``model_or_dir``.
-    ``seed``: the sample a ``limit`` takes where the benchmark samples (SIB-200: a topic-balanced sample, the
-    same items in every language) instead of taking the first rows.
+    ``processor=``, or an :class:`EvaluationBackend`. ``options``: an :class:`EvaluationOptions`; keyword
+    ``settings`` override its fields (``evaluate(model, "sib200", data_dir=DIR, limit=50)``). For
+    ``benchmark="tatoeba"`` this runs :func:`lingualift.evaluation.alignment.tatoeba_retrieval` in ``space``,
+    or, with ``space="translation"``, :func:`lingualift.evaluation.translation.translation_likelihood`.
     """
+    options = with_settings(EvaluationOptions, options, settings)
+    data_dir, limit, seed = options.data_dir, options.limit, options.seed
     spec = get_benchmark(benchmark)
-    if space is not None and spec.task != "retrieval":
+    if options.space is not None and spec.task != "retrieval":
         raise ConfigError(
-            f"space={space!r} applies to --benchmark tatoeba only; {spec.name} is scored on the model's"
-            " answers (drop --space, or use --benchmark tatoeba)"
+            f"space={options.space!r} applies to --benchmark tatoeba only; {spec.name} is scored on the"
+            " model's answers (drop --space, or use --benchmark tatoeba)"
         )
-    space = space or "bridge"
-    langs = resolve_languages(spec, languages, data_dir)
-    if batch_size < 1:
-        raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
-    if max_new_tokens < 1:
-        raise ConfigError(f"max_new_tokens must be >= 1, got {max_new_tokens}")
-    if update_card:
+    langs = resolve_languages(spec, options.languages, data_dir)
+    if options.update_card:
         _checkpoint_dir_for_card(model_or_dir)  # fail before any work when there is no card to update
-    split = resolve_split(spec, split, data_dir, langs)  # one split for every language, recorded below
+    split = resolve_split(
+        spec, options.split, data_dir, langs
+    )  # one split for every language, recorded below
     # load the data first: a missing or malformed file fails before any model is loaded
     data = {
         lang: load_benchmark(spec.name, lang, data_dir, split=split, limit=limit, seed=seed) for lang in langs
     }
     if spec.task == "retrieval":
-        return _evaluate_retrieval(
-            model_or_dir,
-            processor,
-            data_dir,
-            langs,
-            limit,
-            batch_size,
-            out_dir,
-            space,
-            plots,
-            update_card,
-            split=split,
-        )
-    backend = load_backend(model_or_dir, processor=processor, device=device, dtype=dtype)
+        return _evaluate_retrieval(model_or_dir, processor, langs, split, options)
+    backend = load_backend(model_or_dir, processor=processor, device=options.device, dtype=options.dtype)
     instruction = instruction_for(spec.name, spec.task)
-    out = Path(out_dir) if out_dir is not None else None
+    out = Path(options.out_dir) if options.out_dir is not None else None
     pred_dir = out / "predictions" / spec.name if out is not None else None
     if pred_dir is not None:
-        settings = {
+        run_settings = {
             "benchmark": spec.name,
             "split": split,
             "backend": backend.describe(),
             "instruction": instruction,
-            "max_new_tokens": max_new_tokens if spec.task == "math" else None,
+            "max_new_tokens": options.max_new_tokens if spec.task == "math" else None,
         }
-        _check_run_settings(pred_dir, settings, overwrite)
+        _check_run_settings(pred_dir, run_settings, options.overwrite)
 
     per_language: dict[str, Any] = {}
     generated, seconds = 0, 0.0
@@ -226,7 +244,7 @@ def evaluate(
             previous = {r["id"]: r for r in _read_partial(final_path).values()}
             if all(ex.id in previous for ex in data[lang]):
                 raw = [previous[ex.id] for ex in data[lang]]
-                per_language[lang] = _score(raw, spec.task, off_target_language, final_path=None)
+                per_language[lang] = _score(raw, spec.task, options.off_target_language, final_path=None)
                 continue
         partial_path = (pred_dir or Path(scratch.name)) / f"{lang}.partial.jsonl"
         if final_path is not None and final_path.is_file():  # a larger --limit than before: extend
@@ -237,14 +255,14 @@ def evaluate(
             data[lang],
             spec.task,
             instruction,
-            batch_size,
-            max_new_tokens,
+            options.batch_size,
+            options.max_new_tokens,
             partial_path,
-            progress,
+            options.progress,
             desc=f"{spec.name}/{lang}",
         )
         generated, seconds = generated + new, seconds + elapsed
-        per_language[lang] = _score(raw, spec.task, off_target_language, final_path=final_path)
+        per_language[lang] = _score(raw, spec.task, options.off_target_language, final_path=final_path)
         partial_path.unlink(missing_ok=True)
     scratch.cleanup()
 
@@ -279,8 +297,8 @@ def evaluate(
     if out is not None:
         from lingualift.evaluation.report import write_reports
 
-        write_reports(out, summary, plots=plots)
-    if update_card:
+        write_reports(out, summary, plots=options.plots)
+    if options.update_card:
         _record_in_card(model_or_dir, getattr(backend, "model", None), summary)
     return summary
 
@@ -317,21 +335,13 @@ def _score(
 
 
 def _evaluate_retrieval(
-    model_or_dir: Any,
-    processor: Any,
-    data_dir: Any,
-    langs: list[str],
-    limit: int | None,
-    batch_size: int,
-    out_dir: Any,
-    space: str,
-    plots: bool,
-    update_card: bool = False,
-    split: str = "test",
+    model_or_dir: Any, processor: Any, langs: list[str], split: str, options: EvaluationOptions
 ) -> dict[str, Any]:
     from lingualift.evaluation.alignment import tatoeba_retrieval
     from lingualift.evaluation.translation import translation_likelihood
 
+    data_dir, limit, batch_size, space = options.data_dir, options.limit, options.batch_size, options.space
+    space = space or "bridge"
     model, processor = _model_and_processor(model_or_dir, processor)
     if space == TRANSLATION_SPACE:
         results = translation_likelihood(
@@ -354,11 +364,11 @@ def _evaluate_retrieval(
             {lang: results[lang][metric] for lang in langs}, metric, benchmark="tatoeba"
         ),
     }
-    if out_dir is not None:
+    if options.out_dir is not None:
         from lingualift.evaluation.report import write_reports
 
-        write_reports(Path(out_dir), summary, plots=plots, key=f"tatoeba_{space}")
-    if update_card and metric == "accuracy":
+        write_reports(Path(options.out_dir), summary, plots=options.plots, key=f"tatoeba_{space}")
+    if options.update_card and metric == "accuracy":
         _record_in_card(model_or_dir, model, summary, name=f"tatoeba ({space})")
     return summary
 

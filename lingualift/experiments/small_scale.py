@@ -504,8 +504,8 @@ def evaluate_sib200(
         summary = evaluate(
             backend,
             "sib200",
-            data_dir,
-            [lang],
+            data_dir=data_dir,
+            languages=[lang],
             limit=limit,
             split=split,
             batch_size=batch_size,
