@@ -144,6 +144,45 @@ def test_a_constant_lr_run_given_more_steps_extends_to_the_longer_run(finished, 
     assert yaml.safe_load((run / RUN_CONFIG_NAME).read_text(encoding="utf-8"))["training"]["max_steps"] == 4
 
 
+@pytest.mark.parametrize("legacy_record", [False, True])
+def test_an_interrupted_extension_resumes_instead_of_returning_the_shorter_run(
+    finished, tmp_path, legacy_record
+):
+    """An extension (max_steps 2 -> 4) killed after checkpoint-4: run_config.yaml already says 4 while
+    final/ and run_result.json are still the 2-step run's. Resuming must continue from checkpoint-4, not
+    return the 2-step final/ as finished (told by the settings kept in run_result.json; for a record
+    written before they were kept, by its step count)."""
+    run = tmp_path / "short"
+    run_stage1(
+        load_config(
+            TINY,
+            [
+                f"training.output_dir={run}",
+                "training.max_steps=2",
+                "training.save_steps=2",
+                "training.resume=true",
+            ],
+        )
+    )
+    shutil.copytree(finished / "checkpoint-4", run / "checkpoint-4")  # the extension's first checkpoint
+    config = yaml.safe_load((run / RUN_CONFIG_NAME).read_text(encoding="utf-8"))
+    config["training"]["max_steps"] = 4  # what the extension wrote when it started
+    (run / RUN_CONFIG_NAME).write_text(yaml.safe_dump(config), encoding="utf-8")
+    if legacy_record:
+        import json
+
+        record = json.loads((run / RUN_RESULT_NAME).read_text(encoding="utf-8"))
+        del record["config"]
+        (run / RUN_RESULT_NAME).write_text(json.dumps(record), encoding="utf-8")
+    result = run_stage1(load_config(TINY, _overrides(run)))
+    assert not result.already_complete
+    assert result.global_step == 4 and result.resumed_from.name == "checkpoint-4"
+    after, want = _bridge(run), _bridge(finished)
+    assert all((after[k] == want[k]).all() for k in want)
+    again = run_stage1(load_config(TINY, _overrides(run)))  # now finished: returned as it is
+    assert again.already_complete and again.global_step == 4
+
+
 def test_a_scheduled_run_given_more_steps_is_refused(tmp_path, caplog):
     """With a cosine schedule the lr of every step depends on the total: more steps are another run (an
     interrupted one is refused, a finished one is returned as it is, with the change named)."""

@@ -284,9 +284,9 @@ RESUMABLE_CHANGES = frozenset(
 EXTENDABLE_BUDGET = ("training.max_steps", "training.num_train_epochs")
 
 
-def _budget_extension(config: RunConfig, saved: Path) -> list[str]:
-    """The budget keys raised since ``saved`` when that is the only change and the lr is constant, else
-    []."""
+def _budget_extension(config: RunConfig, saved: Path | dict[str, Any]) -> list[str]:
+    """The budget keys raised since ``saved`` (a run config file or its tree) when that is the only change
+    and the lr is constant, else []."""
     changed = [key for key in _changed_settings(config, saved) if key not in RESUMABLE_CHANGES]
     if not changed or not set(changed) <= set(EXTENDABLE_BUDGET):
         return []
@@ -334,20 +334,27 @@ def _refuse_changed_settings(config: RunConfig, saved: Path, resume_from: Path) 
         )
 
 
-def _setting_values(saved: Path, keys: list[str]) -> dict[str, Any]:
-    import yaml
-
-    tree = yaml.safe_load(saved.read_text(encoding="utf-8")) or {}
-    return {key: (tree.get(key.split(".")[0]) or {}).get(key.split(".", 1)[1]) for key in keys}
-
-
-def _changed_settings(config: RunConfig, saved: Path) -> list[str]:
-    """Dotted keys whose value differs between ``config`` and the run config saved in ``saved``."""
+def _settings_tree(saved: Path | dict[str, Any]) -> dict[str, Any] | None:
+    """A saved run config as its ``{section: {key: value}}`` tree (None when the file is unreadable)."""
+    if isinstance(saved, dict):
+        return saved
     import yaml
 
     try:
-        before = yaml.safe_load(saved.read_text(encoding="utf-8")) or {}
+        return yaml.safe_load(saved.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError):
+        return None
+
+
+def _setting_values(saved: Path | dict[str, Any], keys: list[str]) -> dict[str, Any]:
+    tree = _settings_tree(saved) or {}
+    return {key: (tree.get(key.split(".")[0]) or {}).get(key.split(".", 1)[1]) for key in keys}
+
+
+def _changed_settings(config: RunConfig, saved: Path | dict[str, Any]) -> list[str]:
+    """Dotted keys whose value differs between ``config`` and the run config saved in ``saved``."""
+    before = _settings_tree(saved)
+    if before is None:
         return []
     now = config.to_dict()
     ignored = {"training.resume", "training.overwrite_output_dir"}
@@ -377,9 +384,19 @@ def completed_run(config: RunConfig) -> StageResult | None:
 
         stages = load_card_data(final).get("stages") or [{}]
         record = {"global_step": stages[-1].get("steps", 0), "train_loss": stages[-1].get("train_loss")}
-    if _budget_extension(config, out / RUN_CONFIG_NAME):
+    # the settings final/ was trained with: run_config.yaml already holds a larger budget once an extension
+    # has started, so an extension interrupted before its end is told by run_result.json's record
+    finished_with: Path | dict[str, Any] = record.get("config") or out / RUN_CONFIG_NAME
+    if _budget_extension(config, finished_with):
         return None  # a constant-lr run given more steps: resume from its last checkpoint
-    changed = _changed_settings(config, out / RUN_CONFIG_NAME)
+    steps = int(record.get("global_step") or 0)
+    if (
+        "config" not in record  # a record from before the settings were kept in it
+        and config.training.lr_scheduler_type == "constant"
+        and 0 < steps < config.training.max_steps
+    ):
+        return None  # final/ holds fewer steps than this budget: an extension was interrupted
+    changed = _changed_settings(config, finished_with)
     logger.warning(
         "training.resume: %s is a finished run (step %s); returning it without training%s"
         " (training.overwrite_output_dir=true trains again)",
@@ -399,9 +416,10 @@ def completed_run(config: RunConfig) -> StageResult | None:
 
 
 def _record_result(
-    out: Path, global_step: int, train_loss: float, trainable: list[str], metrics: dict
+    out: Path, config: RunConfig, global_step: int, train_loss: float, trainable: list[str], metrics: dict
 ) -> None:
-    """Write ``run_result.json`` (after ``final/``): what :func:`completed_run` returns on a later resume."""
+    """Write ``run_result.json`` (after ``final/``): what :func:`completed_run` returns on a later resume,
+    with the settings ``final/`` was trained with."""
     import json
 
     from lingualift.io_utils import atomic_write_json
@@ -412,6 +430,7 @@ def _record_result(
         "train_loss": train_loss,
         "trainable_parameters": trainable,
         "metrics": json.loads(json.dumps(metrics, default=str)),
+        "config": json.loads(json.dumps(config.to_dict(), default=str)),
     }
     atomic_write_json(out / RUN_RESULT_NAME, record)
 
@@ -510,7 +529,7 @@ def run_stage(config: RunConfig, runner: str, callbacks: Iterable[Any] = ()) -> 
                 save_bridge(model, final, processor=processor, overwrite=overwrite)
             else:
                 save_checkpoint(model, final, processor=processor, merge_lora=merge, overwrite=overwrite)
-            _record_result(out, output.global_step, float(output.training_loss), trainable, metrics)
+            _record_result(out, config, output.global_step, float(output.training_loss), trainable, metrics)
     trainer.accelerator.wait_for_everyone()
     return StageResult(
         output_dir=out,
