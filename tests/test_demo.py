@@ -193,3 +193,34 @@ def test_missing_data_is_listed_at_once_before_any_work(tmp_path):
     assert message.startswith(f"{data}: the demo's data is missing (gsm8k/train.jsonl, xnli, tatoeba);")
     assert "--data-dir DIR" in message and "LINGUALIFT_DATA_DIR" in message
     assert not out.exists()
+
+
+def test_without_a_data_dir_every_public_source_is_checked_offline_at_once(tmp_path):
+    """No --data-dir: the demo reads GSM8K and the benchmarks from the Hub by name. Offline with an empty Hub
+    cache it stops before any work, listing every source it could not read and the two fixes."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "LINGUALIFT_DATA_DIR"}
+    env.update(HF_HOME=str(tmp_path / "hf"), HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1")
+    out = tmp_path / "demo"
+    command = [sys.executable, "-m", "lingualift.cli", "demo", "--out", str(out), "--eval-languages", "fr,sw"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0
+    message = done.stderr
+    assert "no --data-dir given, so the demo reads its data from the public sources" in message
+    assert "7 of them could not be read" in message  # gsm8k; mgsm, xnli and tatoeba in fr and sw
+    for source in (
+        "gsm8k (openai/gsm8k:main/train)",
+        "mgsm/fr",
+        "mgsm/sw",
+        "xnli/fr",
+        "xnli/sw",
+        "tatoeba/fr",
+        "tatoeba/sw",
+    ):
+        assert f"\n  {source}: " in message, source
+    assert "connect once to fill the Hub cache" in message and "--data-dir DIR" in message
+    assert "Traceback" not in message
+    assert not out.exists()

@@ -177,15 +177,19 @@ def is_hub_dataset(source: str | os.PathLike) -> bool:
 
 def _in_split(relative: Path, split: str) -> bool:
     """A data file of ``split`` in the Hub's layouts: ``split-00000-of-00004.parquet``, ``split.jsonl``,
-    ``split/...``."""
+    ``split/...``; ``config/split`` takes the files of ``split`` under the folder ``config/`` (datasets with
+    several configurations, e.g. ``openai/gsm8k:main/train``)."""
+    config, _, split = split.rpartition("/")
+    if config and relative.parts[: len(Path(config).parts)] != Path(config).parts:
+        return False
     stem = relative.name.split(".")[0]
     return stem == split or stem.startswith(f"{split}-") or split in relative.parts[:-1]
 
 
 def iter_hub_records(spec: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Records of Hub dataset ``org/name[:split]``: the JSON, JSONL and Parquet files of its snapshot (all of
-    them, or those of ``split``) in name order, Parquet read in row batches (memory flat in the file size).
-    Offline the snapshot comes from the local Hub cache."""
+    """Records of Hub dataset ``org/name[:[config/]split]``: the JSON, JSONL and Parquet files of its
+    snapshot (all of them, or those of ``split``, under ``config/`` when given) in name order, Parquet read
+    in row batches (memory flat in the file size). Offline the snapshot comes from the local Hub cache."""
     repo, _, split = spec.partition(":")
     root = dataset_snapshot(repo, what="task data")
     data_files = [
@@ -199,7 +203,8 @@ def iter_hub_records(spec: str) -> Iterator[tuple[str, dict[str, Any]]]:
         raise InputDataError(
             f"{spec}: no JSON, JSONL or Parquet data files"
             + (f" of split {split!r}" if split else "")
-            + f" in the Hub dataset (it holds: {held}); name a split its files carry (org/name:split)"
+            + f" in the Hub dataset (it holds: {held}); name a split its files carry (org/name:split, or"
+            " org/name:config/split)"
         )
     for rel in chosen:
         label = f"{repo}/{rel}"
