@@ -316,7 +316,7 @@ BAD_INPUTS = [
         "limit-zero",
         INPUTS,
         [*EVALUATE, "--benchmark", "mgsm", "--languages", "fr", "--limit", "0"],
-        ["limit must be >= 1, got 0"],
+        ["limit must be an integer >= 1, got 0"],
     ),
     (
         "space-for-a-generation-benchmark",

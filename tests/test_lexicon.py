@@ -13,6 +13,7 @@ from lingualift.errors import ConfigError, InputDataError
 from lingualift.lexicon import (
     AdversarialOptions,
     Embeddings,
+    InductionOptions,
     RobustOptions,
     evaluate_mapping,
     induce_lexicon,
@@ -285,6 +286,11 @@ def test_identical_and_supervised_methods(tmp_path, synthetic):
         normalize(src.vectors) @ result.mapping, normalize(tgt.vectors), src, tgt_named, renamed_gold
     )
     assert result.success and scores["csls"]["p@1"] >= 0.99
+    # one InductionOptions with a keyword override is the same run as every setting by keyword
+    options = InductionOptions(method="identical", progress=False, lexicon_words=100)
+    same = induce_lexicon(src, tgt_named, options, lexicon_words=3000)
+    assert np.array_equal(same.mapping, result.mapping) and same.entries == result.entries
+    assert options.lexicon_words == 100
     seed_file = tmp_path / "seed.txt"
     seed_file.write_text("".join(f"{s} {gold[s][0]}\n" for s in src.words[:200]), encoding="utf-8")
     supervised = induce_lexicon(src, tgt, method="supervised", seed_dictionary=seed_file, progress=False)
@@ -353,6 +359,12 @@ def test_bad_inputs_have_clear_errors(tmp_path, synthetic):
         induce_lexicon(src, tgt, method="magic")
     with pytest.raises(ConfigError, match="needs seed_dictionary"):
         induce_lexicon(src, tgt, method="supervised", progress=False)
+    with pytest.raises(ConfigError, match="unknown InductionOptions setting 'lexicon_filer'; did you mean"):
+        induce_lexicon(src, tgt, lexicon_filer="mutual")
+    with pytest.raises(ConfigError, match="lexicon_filter must be one of mutual, threshold, got 'best'"):
+        InductionOptions(lexicon_filter="best")
+    with pytest.raises(ConfigError, match="lexicon_k must be an integer >= 1, got 0"):
+        induce_lexicon(src, tgt, InductionOptions(method="identical"), lexicon_k=0)
     np.save(tmp_path / "m.npy", np.eye(8, dtype=np.float32))
     with pytest.raises(InputDataError, match=r"shape \(8, 8\), expected \(64, 64\)"):
         evaluate_mapping(src, tgt, tmp_path / "m.npy", unrelated)

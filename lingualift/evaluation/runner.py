@@ -180,7 +180,7 @@ class EvaluationOptions:
         if self.limit is not None and (
             isinstance(self.limit, bool) or not isinstance(self.limit, int) or self.limit < 1
         ):
-            raise ConfigError(f"limit must be an integer >= 1 (or None for every item), got {self.limit!r}")
+            raise ConfigError(f"limit must be an integer >= 1, got {self.limit!r}")
 
 
 def evaluate(

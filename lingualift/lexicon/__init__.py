@@ -6,7 +6,7 @@ Entry points: :func:`induce_lexicon` (vectors -> mapping + lexicon + report) and
 
 from lingualift.lexicon.adversarial import AdversarialOptions
 from lingualift.lexicon.evaluate import evaluate_mapping, evaluate_translation
-from lingualift.lexicon.induce import METHODS, LexiconResult, induce_lexicon
+from lingualift.lexicon.induce import METHODS, InductionOptions, LexiconResult, induce_lexicon
 from lingualift.lexicon.output import read_lexicon
 from lingualift.lexicon.robust import RobustOptions
 from lingualift.lexicon.selection import FailureThresholds
@@ -17,6 +17,7 @@ __all__ = [
     "AdversarialOptions",
     "Embeddings",
     "FailureThresholds",
+    "InductionOptions",
     "LexiconResult",
     "RobustOptions",
     "evaluate_mapping",

@@ -19,7 +19,7 @@ from lingualift.lexicon.adversarial import (
     GPU_STEPS_PER_EPOCH,
     AdversarialOptions,
 )
-from lingualift.lexicon.induce import METHODS, induce_lexicon
+from lingualift.lexicon.induce import METHODS, InductionOptions, induce_lexicon
 from lingualift.lexicon.output import FILTERS
 from lingualift.lexicon.robust import RobustOptions
 
@@ -161,30 +161,30 @@ def target_languages(specs: list[str]) -> dict[str, str] | None:
     return targets
 
 
-def _induce_options(args: argparse.Namespace) -> dict:
-    """The keyword options of :func:`induce_lexicon` shared by every target."""
-    return {
-        "method": args.method,
-        "seeds": args.seeds,
-        "all_seeds": args.all_seeds,
-        "max_vocab": args.max_vocab,
-        "src_lang": args.src_lang,
-        "seed_dictionary": args.seed_dictionary,
-        "lexicon_words": args.lexicon_words,
-        "lexicon_k": args.k,
-        "lexicon_filter": args.filter,
-        "min_score": args.min_score,
-        "robust": RobustOptions(
+def _induce_options(args: argparse.Namespace) -> InductionOptions:
+    """The :func:`induce_lexicon` settings shared by every target."""
+    return InductionOptions(
+        method=args.method,
+        seeds=args.seeds,
+        all_seeds=args.all_seeds,
+        max_vocab=args.max_vocab,
+        src_lang=args.src_lang,
+        seed_dictionary=args.seed_dictionary,
+        lexicon_words=args.lexicon_words,
+        lexicon_k=args.k,
+        lexicon_filter=args.filter,
+        min_score=args.min_score,
+        robust=RobustOptions(
             dict_vocab=args.dict_vocab, explore_vocab=args.explore_vocab, max_iterations=args.max_iterations
         ),
-        "adversarial": AdversarialOptions(
+        adversarial=AdversarialOptions(
             epochs=args.adv_epochs, steps_per_epoch=args.adv_steps, dis_hidden=args.adv_hidden
         ),
-        "refine_iterations": args.refine_iterations,
-        "evaluate_dictionary": args.evaluate,
-        "progress": not args.quiet,
-        "overwrite": args.overwrite,
-    }
+        refine_iterations=args.refine_iterations,
+        evaluate_dictionary=args.evaluate,
+        progress=not args.quiet,
+        overwrite=args.overwrite,
+    )
 
 
 def run_induce(args: argparse.Namespace) -> int:
@@ -194,7 +194,7 @@ def run_induce(args: argparse.Namespace) -> int:
     if targets is not None:
         return _induce_many(args, targets)
     result = induce_lexicon(
-        args.src, args.tgt[0], out_dir=args.out, tgt_lang=args.tgt_lang, **_induce_options(args)
+        args.src, args.tgt[0], _induce_options(args), out_dir=args.out, tgt_lang=args.tgt_lang
     )
     return _print_run(args.method, args.out, result)
 
@@ -245,9 +245,10 @@ def _induce_many(args: argparse.Namespace, targets: dict[str, str]) -> int:
     for lang, out in outputs.items():
         check_run_output(out, path_inputs(args.src, targets[lang]), args.overwrite)
     source = load_embeddings(args.src, max_vocab=args.max_vocab, lang=args.src_lang)
+    options = _induce_options(args)
     codes = {}
     for lang, spec in targets.items():
-        result = induce_lexicon(source, spec, out_dir=outputs[lang], tgt_lang=lang, **_induce_options(args))
+        result = induce_lexicon(source, spec, options, out_dir=outputs[lang], tgt_lang=lang)
         codes[lang] = _print_run(f"{args.method} {source_name}-{lang}", str(outputs[lang]), result)
     failed = [lang for lang, code in codes.items() if code]
     print(

@@ -21,6 +21,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -29,11 +30,12 @@ from lingualift.io_utils import path_inputs
 from lingualift.lexicon.adversarial import AdversarialOptions, adversarial_mapping
 from lingualift.lexicon.dictionaries import dictionary_pairs, identical_pairs, read_dictionary
 from lingualift.lexicon.evaluate import check_dimensions, evaluate_translation
-from lingualift.lexicon.output import Entry, check_run_output, extract_lexicon, write_run
+from lingualift.lexicon.output import FILTERS, Entry, check_run_output, extract_lexicon, write_run
 from lingualift.lexicon.procrustes import procrustes_from_pairs, refine
 from lingualift.lexicon.robust import RobustOptions, robust_mapping
 from lingualift.lexicon.selection import FailureThresholds, failure_reason, score_mapping
 from lingualift.lexicon.vectors import Embeddings, load_embeddings, normalize
+from lingualift.options import with_settings
 
 logger = logging.getLogger(__name__)
 
@@ -95,42 +97,90 @@ def _fit(
     return mapping, {"seed_pairs": len(pairs), "refine_iterations": iterations}
 
 
+@dataclass(frozen=True)
+class InductionOptions:
+    """The settings of :func:`induce_lexicon` (the ``lingualift lexicon induce`` flags), checked on
+    construction.
+
+    Mapping: ``method`` (``robust``/``adversarial`` unsupervised, ``supervised`` from ``seed_dictionary``,
+    ``identical`` strings), ``seeds`` tried in order (unsupervised methods stop at the first that passes
+    failure detection unless ``all_seeds``), per-method knobs ``robust``/``adversarial``/
+    ``refine_iterations``, failure ``thresholds``. Vectors: ``max_vocab`` most frequent words,
+    ``src_lang``/``tgt_lang`` (language of spaCy/``.vec`` inputs). Lexicon: the ``lexicon_words`` most
+    frequent source words, ``lexicon_k`` translations each, ``lexicon_filter``, ``min_score``.
+    ``evaluate_dictionary``: a gold MUSE dictionary scored into the report. ``overwrite`` replaces an earlier
+    successful run in ``out_dir``.
+    """
+
+    method: str = "robust"
+    seeds: Sequence[int] = (0, 1, 2)
+    all_seeds: bool = False
+    max_vocab: int | None = 200_000
+    src_lang: str | None = None
+    tgt_lang: str | None = None
+    seed_dictionary: str | os.PathLike | None = None
+    lexicon_words: int = 50_000
+    lexicon_k: int = 3
+    lexicon_filter: str = "mutual"
+    min_score: float | None = None
+    robust: RobustOptions | None = None
+    adversarial: AdversarialOptions | None = None
+    refine_iterations: int | None = None
+    thresholds: FailureThresholds | None = None
+    evaluate_dictionary: str | os.PathLike | None = None
+    progress: bool = True
+    overwrite: bool = False
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ConfigError(f"unknown method {self.method!r} (expected one of {', '.join(METHODS)})")
+        if not self.seeds:
+            raise ConfigError("seeds must name at least one random seed")
+        for name in ("lexicon_words", "lexicon_k"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{name} must be an integer >= 1, got {value!r}")
+        if self.max_vocab is not None and (not isinstance(self.max_vocab, int) or self.max_vocab < 1):
+            raise ConfigError(
+                f"max_vocab must be an integer >= 1 (or None for every word), got {self.max_vocab!r}"
+            )
+        if self.lexicon_filter not in FILTERS:
+            raise ConfigError(
+                f"lexicon_filter must be one of {', '.join(FILTERS)}, got {self.lexicon_filter!r}"
+            )
+
+
 def induce_lexicon(
     src: str | os.PathLike | Embeddings,
     tgt: str | os.PathLike | Embeddings,
-    method: str = "robust",
+    options: InductionOptions | None = None,
+    *,
     out_dir: str | os.PathLike | None = None,
-    seeds: Sequence[int] = (0, 1, 2),
-    all_seeds: bool = False,
-    max_vocab: int | None = 200_000,
-    src_lang: str | None = None,
-    tgt_lang: str | None = None,
-    seed_dictionary: str | os.PathLike | None = None,
-    lexicon_words: int = 50_000,
-    lexicon_k: int = 3,
-    lexicon_filter: str = "mutual",
-    min_score: float | None = None,
-    robust: RobustOptions | None = None,
-    adversarial: AdversarialOptions | None = None,
-    refine_iterations: int | None = None,
-    thresholds: FailureThresholds | None = None,
-    evaluate_dictionary: str | os.PathLike | None = None,
-    progress: bool = True,
-    overwrite: bool = False,
+    **settings: Any,
 ) -> LexiconResult:
     """Induce a bilingual lexicon from two monolingual vector spaces (``src``/``tgt``: specs or Embeddings).
 
-    Unsupervised methods try ``seeds`` in order; by default they stop at the first run that passes failure
-    detection (``all_seeds=True`` runs every seed), and the run with the best unsupervised criterion is kept.
-    When it still looks failed, nothing but ``report.json`` is written and ``success`` is False.
-    ``evaluate_dictionary`` (optional) adds P@k against a gold MUSE dictionary to the report.
-    An earlier successful run in ``out_dir`` is refused before any work unless ``overwrite``; a failed run
-    leaves it untouched and writes ``report.failed.json`` beside it (see :mod:`lingualift.lexicon.output`).
+    ``options``: an :class:`InductionOptions`; keyword ``settings`` override its fields
+    (``induce_lexicon(src, tgt, method="robust", seeds=(0,))``). Unsupervised methods try the seeds in order
+    and keep the run with the best unsupervised criterion; when it still looks failed, nothing but
+    ``report.json`` is written and ``success`` is False. An earlier successful run in ``out_dir`` is refused
+    before any work unless ``overwrite``; a failed run leaves it untouched and writes ``report.failed.json``
+    beside it (see :mod:`lingualift.lexicon.output`).
     """
-    if method not in METHODS:
-        raise ConfigError(f"unknown method {method!r} (expected one of {', '.join(METHODS)})")
-    if not seeds:
-        raise ConfigError("seeds must name at least one random seed")
+    options = with_settings(InductionOptions, options, settings)
+    method, seeds, seed_dictionary = options.method, tuple(options.seeds), options.seed_dictionary
+    max_vocab, evaluate_dictionary, progress = (
+        options.max_vocab,
+        options.evaluate_dictionary,
+        options.progress,
+    )
+    lexicon_words, lexicon_k, lexicon_filter = (
+        options.lexicon_words,
+        options.lexicon_k,
+        options.lexicon_filter,
+    )
+    min_score, refine_iterations = options.min_score, options.refine_iterations
+    robust, adversarial, thresholds = options.robust, options.adversarial, options.thresholds
     robust, adversarial = robust or RobustOptions(), adversarial or AdversarialOptions()
     thresholds = thresholds or FailureThresholds()
     inputs = path_inputs(
@@ -139,11 +189,11 @@ def induce_lexicon(
         evaluate_dictionary,
     )
     if out_dir is not None:  # before loading the vectors: a refused output costs nothing
-        check_run_output(out_dir, inputs, overwrite)
+        check_run_output(out_dir, inputs, options.overwrite)
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    src_emb = load_embeddings(src, max_vocab=max_vocab, lang=src_lang)
-    tgt_emb = load_embeddings(tgt, max_vocab=max_vocab, lang=tgt_lang)
+    src_emb = load_embeddings(src, max_vocab=max_vocab, lang=options.src_lang)
+    tgt_emb = load_embeddings(tgt, max_vocab=max_vocab, lang=options.tgt_lang)
     check_dimensions(src_emb, tgt_emb)
     x, z = normalize(src_emb.vectors), normalize(tgt_emb.vectors)
     timings["load_seconds"] = time.perf_counter() - started
@@ -187,7 +237,7 @@ def induce_lexicon(
         )
         if best is None or score.criterion > best[0]["criterion"]:
             best = (run, mapping)
-        if reason is None and not all_seeds:
+        if reason is None and not options.all_seeds:
             break
     timings["mapping_seconds"] = time.perf_counter() - mapping_started
     assert best is not None
@@ -256,7 +306,7 @@ def induce_lexicon(
             report,
             mapping if success else None,
             entries if success else None,
-            overwrite=overwrite,
+            overwrite=options.overwrite,
             inputs=inputs,
         )
     if not success:
