@@ -84,6 +84,27 @@ class LanguageAlignmentBridge(nn.Module):
     def out_features(self) -> int:
         return self.enc_start.shape[0]
 
-    def forward(self, encoder_states: torch.Tensor) -> torch.Tensor:
-        """Map ``(batch, length, d_encoder)`` states to ``(batch, length, d_llm)``."""
-        return self.proj(encoder_states.to(self.proj[0].weight.dtype))
+    def forward(
+        self,
+        encoder_states: torch.Tensor | None,
+        embeds: torch.Tensor | None = None,
+        encoder_mask: torch.Tensor | None = None,
+        placeholders: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None,
+    ) -> torch.Tensor | None:
+        """Map ``(batch, length, d_encoder)`` states to ``(batch, length, d_llm)``.
+
+        With ``embeds`` (the LLM's input embeddings) and ``placeholders`` (the ``<enc_start>``, ``<enc>``,
+        ``<enc_end>`` position masks), return ``embeds`` with the mapped states of the ``encoder_mask`` rows
+        written at the ``<enc>`` positions and the boundary embeddings at theirs. All of the bridge's
+        parameters are used inside this call, so a sharded bridge (FSDP) gathers them once for all of it.
+        """
+        mapped = None if encoder_states is None else self.proj(encoder_states.to(self.proj[0].weight.dtype))
+        if embeds is None:
+            return mapped
+        assert placeholders is not None
+        is_start, is_enc, is_end = placeholders
+        if mapped is not None:
+            rows = mapped[encoder_mask.bool()] if encoder_mask is not None else mapped.flatten(0, 1)
+            embeds = embeds.masked_scatter(is_enc.unsqueeze(-1), rows.to(embeds.dtype))
+        embeds = torch.where(is_start.unsqueeze(-1), self.enc_start.to(embeds.dtype), embeds)
+        return torch.where(is_end.unsqueeze(-1), self.enc_end.to(embeds.dtype), embeds)

@@ -203,14 +203,18 @@ class LinguaLiftForCausalLM(LinguaLiftPreTrainedModel, GenerationMixin):
         self, encoder_input_ids: torch.Tensor, encoder_attention_mask: torch.Tensor | None = None
     ) -> torch.Tensor:
         """Frozen encoder (no autograd graph) → bridge: ``(batch, n_enc, d_llm)`` bridged states."""
+        return self.bridge(self._encoder_states(encoder_input_ids, encoder_attention_mask))
+
+    def _encoder_states(
+        self, encoder_input_ids: torch.Tensor, encoder_attention_mask: torch.Tensor | None
+    ) -> torch.Tensor:
+        """The frozen encoder's last hidden states (no autograd graph; from the encoder cache when on)."""
         with torch.no_grad():
             if self.encoder_cache is not None:
-                states = self.encoder_cache.encode(self.encoder, encoder_input_ids, encoder_attention_mask)
-            else:
-                states = self.encoder(
-                    input_ids=encoder_input_ids, attention_mask=encoder_attention_mask
-                ).last_hidden_state
-        return self.bridge(states)
+                return self.encoder_cache.encode(self.encoder, encoder_input_ids, encoder_attention_mask)
+            return self.encoder(
+                input_ids=encoder_input_ids, attention_mask=encoder_attention_mask
+            ).last_hidden_state
 
     def embed_inputs(
         self,
@@ -228,6 +232,7 @@ class LinguaLiftForCausalLM(LinguaLiftPreTrainedModel, GenerationMixin):
         if not bool(special.any()):  # decoding steps and plain text
             return embedding(input_ids)
         embeds = embedding(input_ids.masked_fill(special, 0))
+        states = None
         if bool(is_enc.any()):
             if encoder_input_ids is None:
                 raise InputDataError(
@@ -244,13 +249,9 @@ class LinguaLiftForCausalLM(LinguaLiftPreTrainedModel, GenerationMixin):
                     "placeholder count does not match the encoder length: <enc> tokens per row "
                     f"{n_placeholders.tolist()} vs encoder tokens per row {n_encoder.tolist()}"
                 )
-            bridged = self.encode(encoder_input_ids, encoder_attention_mask)
-            states = bridged[encoder_attention_mask.bool()].to(embeds.dtype)
-            embeds = embeds.masked_scatter(is_enc.unsqueeze(-1), states)
-        dtype = embeds.dtype
-        embeds = torch.where(is_start.unsqueeze(-1), self.bridge.enc_start.to(dtype), embeds)
-        embeds = torch.where(is_end.unsqueeze(-1), self.bridge.enc_end.to(dtype), embeds)
-        return embeds
+            states = self._encoder_states(encoder_input_ids, encoder_attention_mask)
+        # one bridge call maps the states and places them and the boundary embeddings (FSDP: one gather)
+        return self.bridge(states, embeds, encoder_attention_mask, (is_start, is_enc, is_end))
 
     # ------------------------------------------------------------------ forward / generation
     def forward(
