@@ -1,0 +1,157 @@
+"""ParScale wrapper: exactness against the base model, batched == unbatched, KV-cached generation, save/load
+through the Auto classes, and the recycling stage's gradients, on tiny random models of four families."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from transformers import AutoConfig, AutoModelForCausalLM
+
+import lingualift  # noqa: F401  (registers the Auto classes)
+from lingualift.errors import ConfigError
+from lingualift.modeling import ParScaleConfig, ParScaleForCausalLM
+from lingualift.modeling.tiny import LLM_FAMILIES, build_tiny_components
+
+
+@pytest.fixture(scope="module")
+def bases(tmp_path_factory) -> dict[str, str]:
+    root = tmp_path_factory.mktemp("parscale")
+    return {family: str(build_tiny_components(root, llm=family)[1]) for family in LLM_FAMILIES}
+
+
+def _base(bases, family: str):
+    return AutoModelForCausalLM.from_pretrained(bases[family]).eval()
+
+
+def _scrambled(model: ParScaleForCausalLM, seed: int = 0) -> ParScaleForCausalLM:
+    """Random prefixes and a random aggregator (the fresh ones are small / uniform)."""
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            if not name.startswith("language_model."):
+                param.copy_(torch.randn(param.shape, generator=generator) * 0.5)
+    return model
+
+
+IDS = torch.tensor([[5, 17, 40, 23, 61, 12, 9], [8, 33, 27, 90, 14, 71, 52]])
+
+
+@pytest.mark.parametrize("family", LLM_FAMILIES)
+def test_one_stream_without_prefix_is_the_base_model(bases, family):
+    base = _base(bases, family)
+    with torch.no_grad():
+        want = base(input_ids=IDS).logits
+        model = ParScaleForCausalLM.from_base(base, parscale_streams=1, prefix_length=0).eval()
+        assert torch.equal(model(input_ids=IDS).logits, want)
+
+
+@pytest.mark.parametrize("family", LLM_FAMILIES)
+def test_identical_streams_with_uniform_weights_are_the_base_distribution(bases, family):
+    """P = 3 streams without prefixes are identical; the fresh aggregator weighs them uniformly: the mixture
+    is the base model's next-token distribution."""
+    base = _base(bases, family)
+    with torch.no_grad():
+        want = torch.log_softmax(base(input_ids=IDS).logits.float(), dim=-1)
+        model = ParScaleForCausalLM.from_base(base, parscale_streams=3, prefix_length=0).eval()
+        output = model(input_ids=IDS, return_stream_weights=True)
+    assert torch.allclose(output["stream_weights"], torch.full((2, 7, 3), 1 / 3))
+    assert (output.logits - want).abs().max().item() <= 1e-5
+
+
+def test_identical_prefixes_make_the_weights_irrelevant(bases):
+    """With every stream's prefix equal, any aggregation weights give the same mixture: the streams' common
+    distribution."""
+    model = _scrambled(
+        ParScaleForCausalLM.from_base(_base(bases, "llama"), parscale_streams=2, prefix_length=4)
+    )
+    with torch.no_grad():
+        model.prefix_keys[:, 1] = model.prefix_keys[:, 0]
+        model.prefix_values[:, 1] = model.prefix_values[:, 0]
+        first = model(input_ids=IDS, return_stream_weights=True)
+        model.aggregator[-1].bias.add_(torch.tensor([3.0, -3.0]))  # other weights
+        second = model(input_ids=IDS, return_stream_weights=True)
+    assert (first["stream_weights"] - second["stream_weights"]).abs().max().item() > 0.1
+    assert (first.logits - second.logits).abs().max().item() <= 1e-5
+
+
+@pytest.mark.parametrize("family", LLM_FAMILIES)
+def test_batched_with_left_padding_equals_one_by_one(bases, family):
+    model = _scrambled(
+        ParScaleForCausalLM.from_base(_base(bases, family), parscale_streams=2, prefix_length=3)
+    )
+    model.eval()
+    short, long = IDS[0, 3:], IDS[1]
+    pad = int(model.language_model.config.pad_token_id or 0)
+    batch = torch.stack([torch.cat([torch.full((3,), pad), short]), long])
+    mask = torch.tensor([[0] * 3 + [1] * 4, [1] * 7])
+    with torch.no_grad():
+        together = model(input_ids=batch, attention_mask=mask).logits
+        alone = [model(input_ids=row[None]).logits[0] for row in (short, long)]
+    assert (together[0, 3:] - alone[0]).abs().max().item() <= 1e-4
+    assert (together[1] - alone[1]).abs().max().item() <= 1e-4
+
+
+@pytest.mark.parametrize("family", LLM_FAMILIES)
+def test_generate_with_the_kv_cache_equals_greedy_recomputation(bases, family):
+    """``generate`` keeps P streams in the cache (prefixes cached once); each greedy token equals the argmax
+    of a full forward over the sequence so far."""
+    model = _scrambled(
+        ParScaleForCausalLM.from_base(_base(bases, family), parscale_streams=3, prefix_length=2)
+    )
+    model.eval()
+    with torch.no_grad():
+        generated = model.generate(
+            input_ids=IDS, attention_mask=torch.ones_like(IDS), max_new_tokens=6, do_sample=False
+        )
+        sequence = IDS
+        for _ in range(6):
+            token = model(input_ids=sequence).logits[:, -1].argmax(-1, keepdim=True)
+            sequence = torch.cat([sequence, token], dim=1)
+    assert torch.equal(generated, sequence)
+
+
+def test_save_and_load_through_the_auto_classes(bases, tmp_path):
+    model = _scrambled(
+        ParScaleForCausalLM.from_base(
+            _base(bases, "qwen2"), parscale_streams=2, prefix_length=5, aggregation_smoothing=0.1
+        )
+    ).eval()
+    model.save_pretrained(tmp_path / "ps")
+    config = AutoConfig.from_pretrained(tmp_path / "ps")
+    assert isinstance(config, ParScaleConfig) and config.parscale_streams == 2 and config.prefix_length == 5
+    loaded = AutoModelForCausalLM.from_pretrained(tmp_path / "ps").eval()
+    assert isinstance(loaded, ParScaleForCausalLM)
+    with torch.no_grad():
+        assert torch.equal(loaded(input_ids=IDS).logits, model(input_ids=IDS).logits)
+
+
+def test_recycling_trains_only_prefixes_and_aggregator_and_lowers_the_loss(bases):
+    model = ParScaleForCausalLM.from_base(_base(bases, "llama"), parscale_streams=2, prefix_length=4)
+    trainable = model.configure_parscale_stage(train_llm=False)
+    assert set(trainable) == {
+        "prefix_keys",
+        "prefix_values",
+        *(f"aggregator.{i}.{p}" for i in (0, 2) for p in ("weight", "bias")),
+    }
+    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-2)
+    losses = []
+    for _ in range(15):
+        loss = model(input_ids=IDS, labels=IDS).loss
+        optimizer.zero_grad()
+        loss.backward()
+        assert all(p.grad is None for n, p in model.named_parameters() if n.startswith("language_model."))
+        assert model.prefix_keys.grad.abs().sum() > 0 and model.aggregator[2].weight.grad.abs().sum() > 0
+        optimizer.step()
+        losses.append(float(loss.detach()))
+    assert losses[-1] < losses[0] - 0.05
+    everything = model.configure_parscale_stage(train_llm=True)
+    assert len(everything) == len(list(model.parameters()))
+
+
+def test_bad_settings_are_named():
+    with pytest.raises(ConfigError, match="parscale_streams: expected an integer >= 1, got 0"):
+        ParScaleConfig(parscale_streams=0)
+    with pytest.raises(ConfigError, match=r"aggregation_smoothing: expected a number in \[0, 1\), got 1.5"):
+        ParScaleConfig(aggregation_smoothing=1.5)
+    with pytest.raises(ConfigError, match="prefix_length: expected an integer >= 0"):
+        ParScaleConfig(prefix_length=-1)
