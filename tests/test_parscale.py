@@ -155,3 +155,34 @@ def test_bad_settings_are_named():
         ParScaleConfig(aggregation_smoothing=1.5)
     with pytest.raises(ConfigError, match="prefix_length: expected an integer >= 0"):
         ParScaleConfig(prefix_length=-1)
+
+
+def test_a_parscale_llm_is_the_decoder_of_a_bridged_model(tmp_path):
+    """A saved ParScale LLM loads as the LLM of ``LinguaLiftForCausalLM.from_components``: with identical
+    streams and uniform weights the bridged model's next-token distribution is the one with the base LLM, and
+    it generates with the KV cache."""
+    from transformers import AutoTokenizer
+
+    from lingualift.modeling import LinguaLiftForCausalLM
+
+    encoder, llm = build_tiny_components(tmp_path / "components")
+    streams = ParScaleForCausalLM.from_base(
+        AutoModelForCausalLM.from_pretrained(llm), parscale_streams=3, prefix_length=0
+    )
+    streams.save_pretrained(tmp_path / "parscale-llm")
+    AutoTokenizer.from_pretrained(llm).save_pretrained(tmp_path / "parscale-llm")
+    torch.manual_seed(0)
+    plain = LinguaLiftForCausalLM.from_components(encoder=encoder, llm=llm).eval()
+    torch.manual_seed(0)
+    bridged = LinguaLiftForCausalLM.from_components(encoder=encoder, llm=tmp_path / "parscale-llm").eval()
+    assert isinstance(bridged.language_model, ParScaleForCausalLM)
+    batch = plain.processor(
+        ["Translate:", "Answer."], ["Le chat dort.", "Deux et trois ?"], padding_side="left"
+    )
+    with torch.no_grad():
+        want = torch.log_softmax(plain(**batch).logits.float(), dim=-1)
+        got = bridged(**batch).logits
+        mask = batch["attention_mask"].bool()
+        assert (got[mask] - want[mask]).abs().max().item() <= 1e-5
+        generated = bridged.generate(**batch, max_new_tokens=4, do_sample=False)
+        assert torch.equal(generated, plain.generate(**batch, max_new_tokens=4, do_sample=False))

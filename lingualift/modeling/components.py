@@ -18,6 +18,7 @@ from transformers import AutoConfig, AutoModelForCausalLM, PretrainedConfig, Pre
 
 from lingualift.errors import CheckpointError, ConfigError
 from lingualift.hub import check_local_source
+from lingualift.modeling.configuration import LinguaLiftConfig
 
 _T5_ENCODERS = {"t5": "T5EncoderModel", "mt5": "MT5EncoderModel", "umt5": "UMT5EncoderModel"}
 
@@ -63,10 +64,12 @@ def check_roles(
     if isinstance(encoder, (str, os.PathLike)):
         encoder_class_for(_config_of(encoder, encoder_revision, "encoder"))
     if isinstance(llm, (str, os.PathLike)):
-        from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
+        from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING
 
         config = _config_of(llm, llm_revision, "LLM")
-        if config.model_type not in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES:
+        # transformers' causal LMs and those registered with AutoModelForCausalLM (a ParScale LLM), but not a
+        # bridged model itself
+        if type(config) not in MODEL_FOR_CAUSAL_LM_MAPPING or isinstance(config, LinguaLiftConfig):
             raise ConfigError(
                 f"llm: {os.fspath(llm)!r} is a {config.model_type!r} model, which is not a causal LM"
                 " (AutoModelForCausalLM cannot load it); pass a decoder LLM (Llama, Qwen2, Gemma, GPT-2, ...)"

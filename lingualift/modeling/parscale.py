@@ -73,6 +73,24 @@ class ParScaleConfig(PreTrainedConfig):
         if not self.tie_word_embeddings and getattr(self.text_config, "tie_word_embeddings", False):
             self.tie_word_embeddings = True
 
+    # the wrapped decoder's sizes, read through: code that sizes things by an LLM config (a bridge's output
+    # width, position limits) works on a ParScale LLM unchanged
+    @property
+    def hidden_size(self) -> int:
+        return int(self.text_config.hidden_size)
+
+    @property
+    def vocab_size(self) -> int:
+        return int(self.text_config.vocab_size)
+
+    @property
+    def max_position_embeddings(self) -> int | None:
+        return getattr(self.text_config, "max_position_embeddings", None)
+
+    @property
+    def initializer_range(self) -> float:
+        return float(getattr(self.text_config, "initializer_range", 0.02) or 0.02)
+
 
 def _attention_shape(config: PreTrainedConfig) -> tuple[int, int, int]:
     """``(layers, key/value heads, head dim)`` of a decoder config (Llama/Qwen2/Gemma/GPT-2 names)."""
