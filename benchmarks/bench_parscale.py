@@ -1,6 +1,6 @@
-"""ParScale generation cost on SmolLM2-135M (CPU): per-token latency and peak memory for P = 1, 2, 4, 8 streams
-at batch 1 and 8, next to a plain model built from SmolLM2's config with more layers (the "more parameters"
-alternative ParScale is compared with), and training throughput per P.
+"""ParScale generation cost on SmolLM2-135M (CPU): per-token latency and peak memory for P = 1, 2, 4, 8
+streams at batch 1 and 8, next to a plain model built from SmolLM2's config with more layers (the "more
+parameters" alternative ParScale is compared with), and training throughput per P.
 
     python benchmarks/bench_parscale.py [--new-tokens 16] [--prompt 32] [--streams 1,2,4,8] [--batches 1,8]
 
