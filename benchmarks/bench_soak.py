@@ -8,7 +8,8 @@ checkpoint every 200 steps, so that the loop, the step log and checkpointing all
 ``lingualift codeswitch`` command over a corpus that outlasts the soak (GSM8K questions repeated with a MUSE
 en-fr lexicon when ``--data`` holds them, else the tiny stage-1 corpus and a built-in lexicon). Reported per
 path: samples, first and peak RSS, peak / first, and the least-squares slope in MB per minute over the samples
-after the first minute (warm-up excluded). Writes benchmarks/results/bench_soak.json.
+after the first two minutes (warm-up excluded), and the CPU seconds the path got. Writes
+benchmarks/results/bench_soak.json.
 """
 
 from __future__ import annotations
@@ -40,8 +41,9 @@ def slope_mb_per_minute(samples: list[tuple[float, float]]) -> float:
     return 60.0 * cov / var if var else float("nan")
 
 
-def soak(command: list[str], minutes: float, interval: float, log: Path) -> dict:
-    """Run ``command`` for ``minutes`` (stopped then), sampling its tree's RSS every ``interval`` seconds."""
+def soak(command: list[str], minutes: float, interval: float, log: Path, warmup: float = 120.0) -> dict:
+    """Run ``command`` for ``minutes`` (stopped then), sampling its tree's RSS every ``interval`` seconds; the
+    slope is fitted to the samples after ``warmup`` seconds (model / spaCy loading, first batches)."""
     with open(log, "w", encoding="utf-8") as handle:
         child = subprocess.Popen(command, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT)
     process = psutil.Process(child.pid)
@@ -50,15 +52,24 @@ def soak(command: list[str], minutes: float, interval: float, log: Path) -> dict
         samples.append((elapsed, tree_rss_mb(child.pid)))
         time.sleep(interval)
     ended_early = child.poll() is not None
+    cpu_seconds = 0.0
+    for proc in [*process.children(recursive=True), process]:
+        try:
+            times = proc.cpu_times()
+            cpu_seconds += times.user + times.system
+        except psutil.Error:
+            pass
     for proc in [*process.children(recursive=True), process]:
         try:
             proc.kill()
         except psutil.Error:
             pass
     child.wait()
-    after_warmup = [(t, m) for t, m in samples if t >= 60] or samples
+    after_warmup = [(t, m) for t, m in samples if t >= warmup] or samples
     return {
         "minutes": round((time.monotonic() - start) / 60, 2),
+        "cpu_seconds": round(cpu_seconds, 1),  # what the path got to do (the machine may be shared)
+        "warmup_s": warmup,
         "ended_before_the_soak": ended_early,
         "samples_mb": [[round(t), round(m, 1)] for t, m in samples],
         "first_mb": round(samples[0][1], 1) if samples else None,
