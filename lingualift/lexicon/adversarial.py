@@ -14,7 +14,7 @@ the best kept after refinement. At this budget a single game converges only now 
 synthetic rotation 1 or 2 games in 16 per seed), so it is the number of games that makes a seed succeed; a
 64-unit discriminator costs about a quarter of a 256-unit one per game, and 16 such games cost about what 4
 wide ones did (measured: 16 × 64 in 7.6 s per 150 updates vs 4 × 256 in 5.5 s, while 4 × 256 failed seed 3
-and 16 × 64 converged for seeds 0-5; see ``CPU_GAMES``). The training loop runs torch with ``cpu_threads``
+and 16 × 64 converged for seeds 0-7; see ``CPU_GAMES``). The training loop runs torch with ``cpu_threads``
 (default 1) intra-op threads: its matrices are tiny (32×300 to 64×64), and multithreaded OpenMP on shared
 cores made each step 35× slower (measured: 2.8 ms vs 103 ms per discriminator step at 512 units, load
 average 4 on 2 cores).
@@ -49,7 +49,7 @@ CPU_STEPS_PER_EPOCH = 600
 CPU_HIDDEN = 64
 # independent games trained side by side on a CPU; at the bounded CPU schedule a game converges only now and
 # then (1-2 in 16 per seed on the synthetic rotation), so the best of many by the unsupervised criterion is
-# kept: 16 narrow games cost about what 4 games of 256 units did, and converged for seeds 0-5 where 4 wide
+# kept: 16 narrow games cost about what 4 games of 256 units did, and converged for seeds 0-7 where 4 wide
 # ones had failed seed 3 (README, lexicon induction)
 CPU_GAMES = 16
 # MUSE's map learning rate (0.1) is tuned for its 156k updates; the bounded CPU schedule has ~26x fewer, and
