@@ -186,3 +186,47 @@ def test_a_parscale_llm_is_the_decoder_of_a_bridged_model(tmp_path):
         assert (got[mask] - want[mask]).abs().max().item() <= 1e-5
         generated = bridged.generate(**batch, max_new_tokens=4, do_sample=False)
         assert torch.equal(generated, plain.generate(**batch, max_new_tokens=4, do_sample=False))
+
+
+def test_the_recycling_recipe_trains_prefixes_and_aggregator_only(tmp_path):
+    """``recipes/configs/stage2/tiny_parscale_recycling.yaml``: the tiny LLM as 4 streams,
+    stage.train_llm=false; the loss goes down, the LLM weights in ``final/`` are the base's, and ``final/``
+    loads through the Auto classes as a 4-stream model."""
+    from pathlib import Path
+
+    from safetensors.torch import load_file
+
+    from lingualift.io_utils import read_jsonl
+    from lingualift.training import load_config, run_stage2
+    from lingualift.training.run import resolve_sources
+
+    recipe = Path(__file__).resolve().parents[1] / "recipes/configs/stage2/tiny_parscale_recycling.yaml"
+    config = load_config(recipe, [f"training.output_dir={tmp_path / 'run'}"])
+    result = run_stage2(config)
+    losses = [row["loss"] for row in read_jsonl(tmp_path / "run" / "train_log.jsonl") if "loss" in row]
+    assert sum(losses[-5:]) / 5 < sum(losses[:5]) / 5
+    _, llm = resolve_sources(config)
+    base = AutoModelForCausalLM.from_pretrained(llm).state_dict()
+    saved = load_file(str(result.final_dir / "model.safetensors"))
+    assert {"prefix_keys", "prefix_values"} <= set(saved)
+    for name, tensor in base.items():
+        key = f"language_model.{name}"
+        if key in saved:
+            assert torch.equal(saved[key], tensor), name
+    loaded = AutoModelForCausalLM.from_pretrained(result.final_dir)
+    assert isinstance(loaded, ParScaleForCausalLM) and loaded.config.parscale_streams == 4
+    assert loaded.config.prefix_length == 8 and loaded.config.aggregation_smoothing == 0.1
+
+
+def test_parscale_run_settings_are_checked_before_training(tmp_path):
+    from pathlib import Path
+
+    from lingualift.training import load_config
+
+    recipe = Path(__file__).resolve().parents[1] / "recipes/configs/stage2/tiny_parscale_recycling.yaml"
+    with pytest.raises(ConfigError, match="a LoRA adapter on a ParScale model"):
+        load_config(recipe, ["stage.train_llm=true", "stage.lora.r=8"])
+    with pytest.raises(ConfigError, match="model.parscale_smoothing: expected a number in"):
+        load_config(recipe, ["model.parscale_smoothing=1.0"])
+    with pytest.raises(ConfigError, match="model.parscale_streams"):
+        load_config(recipe, ["model.parscale_streams=0"])

@@ -289,11 +289,16 @@ class ParScaleForCausalLM(PreTrainedModel, GenerationMixin):
         mixture = torch.logsumexp(log_probs + torch.log(weights).unsqueeze(-1), dim=2)  # (B, T, V)
         loss = None
         if labels is not None:
+            # the Trainer passes the token count of the whole accumulated batch: sum / count, as HF LMs do
+            num_items = kwargs.get("num_items_in_batch")
             loss = nn.functional.nll_loss(
                 mixture[:, :-1].reshape(-1, mixture.shape[-1]),
                 labels[:, 1:].reshape(-1).to(mixture.device),
                 ignore_index=-100,
+                reduction="mean" if num_items is None else "sum",
             )
+            if num_items is not None:
+                loss = loss / torch.as_tensor(num_items, device=loss.device, dtype=loss.dtype)
         result = CausalLMOutputWithPast(
             loss=loss, logits=mixture, past_key_values=past_key_values if use_cache is not False else None
         )

@@ -103,12 +103,27 @@ class ModelConfig:
     # memoise the frozen encoder's states per training row up to this many MB of CPU memory (0: off); pays off
     # from the second epoch on, for datasets whose encoder states fit in memory
     encoder_cache_mb: float = 0.0
+    # ParScale (architecture plain): P > 1 runs the LLM as P parallel streams with learnable prefixes and a
+    # learned aggregation (lingualift.modeling.parscale); 1 = off
+    parscale_streams: int = 1
+    parscale_prefix_length: int = 48
+    parscale_smoothing: float = 0.0
 
     def __post_init__(self) -> None:
         _check_finite("model", self)
-        _check_positive("model", self, ("max_input_length", "max_length"), ("bridge_hidden_size",))
+        _check_positive(
+            "model", self, ("max_input_length", "max_length", "parscale_streams"), ("bridge_hidden_size",)
+        )
         if self.encoder_cache_mb < 0:
             raise ConfigError(f"model.encoder_cache_mb: expected >= 0 (0 = off), got {self.encoder_cache_mb}")
+        if self.parscale_prefix_length < 0:
+            raise ConfigError(
+                f"model.parscale_prefix_length: expected >= 0, got {self.parscale_prefix_length}"
+            )
+        if not 0.0 <= self.parscale_smoothing < 1.0:
+            raise ConfigError(
+                f"model.parscale_smoothing: expected a number in [0, 1), got {self.parscale_smoothing}"
+            )
         for key, ref in (("model.encoder", self.encoder), ("model.llm", self.llm)):
             _check_model_reference(key, ref)
 
@@ -295,6 +310,12 @@ class RunConfig:
         if self.model.architecture == "plain":
             _check_plain(self)
         else:
+            if self.model.parscale_streams > 1:
+                raise ConfigError(
+                    f"model.parscale_streams: {self.model.parscale_streams} needs model.architecture=plain;"
+                    " for a bridged model save the ParScale LLM (save_pretrained) and name that directory as"
+                    " model.llm"
+                )
             _check_bridged(self)
 
     def to_dict(self) -> dict[str, Any]:
@@ -524,8 +545,16 @@ def _check_plain(config: RunConfig) -> None:
         raise ConfigError(
             f"model.encoder_cache_mb: {m.encoder_cache_mb} but {plain} has no encoder to cache; set it to 0"
         )
-    if not s.effective_train_llm:
-        raise ConfigError(f"stage.train_llm: false, but the LLM is all {plain} trains; remove the flag")
+    if m.parscale_streams > 1 and s.lora:
+        raise ConfigError(
+            "stage.lora: a LoRA adapter on a ParScale model (model.parscale_streams > 1) is not supported;"
+            " set stage.lora=null (stage.train_llm=false trains the prefixes and the aggregator only)"
+        )
+    if not s.effective_train_llm and m.parscale_streams == 1:
+        raise ConfigError(
+            f"stage.train_llm: false, but the LLM is all {plain} trains; remove the flag (with"
+            " model.parscale_streams > 1 it trains the ParScale prefixes and aggregator only)"
+        )
 
 
 def _check_model_reference(key: str, ref: str | None) -> None:

@@ -153,6 +153,15 @@ def build_model(config: RunConfig):
         from lingualift.modeling.components import load_llm
 
         model = load_llm(llm, dtype=dtype, attn_implementation=attn)
+        if m.parscale_streams > 1:
+            from lingualift.modeling import ParScaleForCausalLM
+
+            model = ParScaleForCausalLM.from_base(
+                model,
+                parscale_streams=m.parscale_streams,
+                prefix_length=m.parscale_prefix_length,
+                aggregation_smoothing=m.parscale_smoothing,
+            )
         model.processor = LinguaLiftProcessor.for_plain_llm(llm, max_length=m.max_length)
         return model
     if config.stage.bridge_checkpoint:
@@ -471,7 +480,10 @@ def run_stage(config: RunConfig, runner: str, callbacks: Iterable[Any] = ()) -> 
     if plain:
         from lingualift.modeling.stages import configure_plain_llm
 
-        model, trainable = configure_plain_llm(model, lora=lora)  # PEFT-wrapped with LoRA
+        if config.model.parscale_streams > 1:  # recycling (prefixes + aggregator) or all of it
+            trainable = model.configure_parscale_stage(train_llm=stage.effective_train_llm)
+        else:
+            model, trainable = configure_plain_llm(model, lora=lora)  # PEFT-wrapped with LoRA
         card_data: dict[str, Any] = {}
     else:
         trainable = model.configure_stage(
