@@ -182,3 +182,23 @@ def fingerprints_match(expected: list[float], actual: list[float], tol: float = 
     return len(expected) == len(actual) and all(
         abs(a - b) <= tol * max(1.0, abs(a)) for a, b in zip(expected, actual)
     )
+
+
+class WrapsLanguageModel:
+    """Mixin of a model that wraps a causal LM as ``self.language_model`` (the bridged model, the ParScale
+    wrapper): the input/output embeddings and the decoder are the wrapped LLM's, for ``generate``,
+    ``resize_token_embeddings`` and weight tying."""
+
+    language_model: PreTrainedModel
+
+    def get_input_embeddings(self) -> torch.nn.Module:
+        return self.language_model.get_input_embeddings()
+
+    def set_input_embeddings(self, value: torch.nn.Module) -> None:
+        self.language_model.set_input_embeddings(value)
+
+    def get_output_embeddings(self) -> torch.nn.Module | None:
+        return self.language_model.get_output_embeddings()
+
+    def get_decoder(self) -> PreTrainedModel:
+        return self.language_model

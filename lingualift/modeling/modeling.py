@@ -30,6 +30,7 @@ from lingualift.errors import ConfigError, InputDataError
 from lingualift.modeling.bridge import LanguageAlignmentBridge
 from lingualift.modeling.components import (
     Source,
+    WrapsLanguageModel,
     build_encoder_from_config,
     fingerprint,
     load_encoder,
@@ -66,7 +67,7 @@ class LinguaLiftPreTrainedModel(PreTrainedModel):
                 return
 
 
-class LinguaLiftForCausalLM(LinguaLiftPreTrainedModel, GenerationMixin):
+class LinguaLiftForCausalLM(WrapsLanguageModel, LinguaLiftPreTrainedModel, GenerationMixin):
     """Encoder-bridged causal LM (LinguaLIFT). See the module docstring for the data flow."""
 
     def __init__(
@@ -161,19 +162,6 @@ class LinguaLiftForCausalLM(LinguaLiftPreTrainedModel, GenerationMixin):
         model = cls(config, encoder=encoder_model, language_model=llm_model)
         model.processor = processor
         return model
-
-    # ------------------------------------------------------------------ embeddings
-    def get_input_embeddings(self) -> nn.Module:
-        return self.language_model.get_input_embeddings()
-
-    def set_input_embeddings(self, value: nn.Module) -> None:
-        self.language_model.set_input_embeddings(value)
-
-    def get_output_embeddings(self) -> nn.Module | None:
-        return self.language_model.get_output_embeddings()
-
-    def get_decoder(self):
-        return self.language_model
 
     def train(self, mode: bool = True) -> LinguaLiftForCausalLM:
         """Like ``nn.Module.train`` but the frozen encoder always stays in eval mode (no dropout)."""

@@ -31,6 +31,7 @@ from transformers.modeling_outputs import CausalLMOutputWithPast
 from transformers.modeling_utils import PreTrainedModel
 
 from lingualift.errors import ConfigError
+from lingualift.modeling.components import WrapsLanguageModel
 from lingualift.modeling.modeling import _cache_keyword
 
 
@@ -101,7 +102,7 @@ def _attention_shape(config: PreTrainedConfig) -> tuple[int, int, int]:
     return layers, kv_heads, head_dim
 
 
-class ParScaleForCausalLM(PreTrainedModel, GenerationMixin):
+class ParScaleForCausalLM(WrapsLanguageModel, PreTrainedModel, GenerationMixin):
     """A causal LM run as P parallel streams with learnable prefixes and a dynamic aggregation of their
     next-token distributions. Build one around a pretrained LLM with :meth:`from_base`."""
 
@@ -188,16 +189,6 @@ class ParScaleForCausalLM(PreTrainedModel, GenerationMixin):
             aggregation_smoothing=aggregation_smoothing,
         )
         return cls(config, language_model=model)
-
-    # ------------------------------------------------------------------ embeddings (for generate, resizing)
-    def get_input_embeddings(self) -> nn.Module:
-        return self.language_model.get_input_embeddings()
-
-    def set_input_embeddings(self, value: nn.Module) -> None:
-        self.language_model.set_input_embeddings(value)
-
-    def get_output_embeddings(self) -> nn.Module | None:
-        return self.language_model.get_output_embeddings()
 
     # ------------------------------------------------------------------ training stages
     def configure_parscale_stage(self, train_llm: bool = False) -> list[str]:
