@@ -325,6 +325,35 @@ def test_wo_alignment_checkpoint_holds_the_trained_bridge(wo_alignment):
     assert stage["trains"] == "bridge, LLM" and stage["steps"] == 8
 
 
+def test_bridged_checkpoint_bases_resolve_to_the_artefact_cache_when_moved(components, monkeypatch):
+    """A bridge checkpoint made on artefact copies names their directories (e.g. a committed experiment
+    checkpoint made on another machine); where they are absent, the loader uses this machine's artefact cache
+    and still checks the bases' fingerprints, so the reloaded model equals the saved one."""
+    from lingualift import artefacts
+    from lingualift.modeling import LinguaLiftForCausalLM
+
+    model = LinguaLiftForCausalLM.from_components(components["encoder"], components["llm"])
+    moved = components["root"] / "moved-bridge"
+    model.save_bridge(moved)
+    config_path = moved / "config.json"
+    config = json.loads(config_path.read_text())
+    config["encoder_name_or_path"] = f"/elsewhere/cache/{artefacts.MULTILINGUAL_E5.name}"
+    config["llm_name_or_path"] = f"/elsewhere/cache/{artefacts.SMOLLM2.name}"
+    config_path.write_text(json.dumps(config))
+    by_key = {"multilingual-e5": components["encoder"], "smollm2": components["llm"]}
+    calls = []
+    monkeypatch.setattr(artefacts, "import_artefact", lambda key: calls.append(key) or by_key[key])
+    reloaded = LinguaLiftForCausalLM.from_checkpoint(moved)
+    assert sorted(calls) == ["multilingual-e5", "smollm2"]
+    saved = model.state_dict()
+    assert saved.keys() == reloaded.state_dict().keys()
+    assert all(torch.equal(v, saved[k]) for k, v in reloaded.state_dict().items())
+
+    by_key["smollm2"] = components["root"] / "components" / "tiny-llama-32-llm"  # the unfitted LLM
+    with pytest.raises(CheckpointError, match="has different weights"):
+        LinguaLiftForCausalLM.from_checkpoint(moved)
+
+
 @pytest.fixture
 def no_model_loading(monkeypatch):
     """Make any attempt to build or load a model fail the test."""

@@ -368,9 +368,11 @@ def load_bridge(
     check_config_matches_weights(directory, "bridge")
     config = LinguaLiftConfig.from_pretrained(str(directory))
     fps = config.base_fingerprints or {}
-    encoder_model = load_encoder(encoder or config.encoder_name_or_path, config.encoder_revision, dtype=dtype)
+    encoder_model = load_encoder(
+        encoder or recorded_base(config.encoder_name_or_path), config.encoder_revision, dtype=dtype
+    )
     llm_model = load_llm(
-        llm or config.llm_name_or_path,
+        llm or recorded_base(config.llm_name_or_path),
         config.llm_revision,
         dtype=dtype,
         attn_implementation=attn_implementation,
@@ -477,13 +479,28 @@ def save_plain_checkpoint(
     return form
 
 
+def recorded_base(recorded: str) -> str:
+    """A base model as a checkpoint recorded it, made loadable on this machine: an existing directory or a
+    Hub id as is; a lingualift artefact directory that is not at the recorded path here (a checkpoint made
+    on another machine, or committed to a repository) becomes the same artefact in this machine's artefact
+    cache, converted on demand. The base's fingerprint is checked after loading, so a different model is
+    never accepted silently."""
+    from lingualift import artefacts
+
+    path = Path(recorded).expanduser()
+    if path.is_dir():
+        return recorded
+    for key, spec in artefacts.ARTEFACTS.items():
+        if path.name == spec.name:
+            return str(artefacts.import_artefact(key))
+    return recorded
+
+
 def resolve_adapter_base(directory: str | os.PathLike) -> str:
     """The base LLM of a plain LoRA adapter directory: ``base_model_name_or_path`` of its
     ``adapter_config.json`` as recorded, or, when that was a lingualift artefact directory that is not at
     the recorded path on this machine, the same artefact in this machine's artefact cache (converted on
     demand)."""
-    from lingualift import artefacts
-
     config_path = Path(directory) / ADAPTER_CONFIG
     try:
         base = json.loads(config_path.read_text(encoding="utf-8")).get("base_model_name_or_path")
@@ -497,9 +514,9 @@ def resolve_adapter_base(directory: str | os.PathLike) -> str:
     path = Path(base).expanduser()
     if path.is_dir():
         return str(path)
-    for key, spec in artefacts.ARTEFACTS.items():
-        if path.name == spec.name:
-            return str(artefacts.import_artefact(key))
+    resolved = recorded_base(base)
+    if resolved != base:
+        return resolved
     if path.is_absolute() or base.startswith((".", "~")) or base.count("/") >= 2:
         raise CheckpointError(
             f"{config_path}: base_model_name_or_path={base!r} does not exist on this machine; set it to the"
