@@ -39,10 +39,10 @@ def sentences(count: int) -> list[str]:
 
 
 def measure(name: str, examples: int, batch: int, repeats: int, workdir: Path) -> dict:
-    model = build(name, workdir)
+    model, processor = build(name, workdir)
     texts = sentences(examples)
     batches = [
-        model.processor(["Translate the following text into English:"] * len(chunk), chunk, responses=chunk)
+        processor(["Translate the following text into English:"] * len(chunk), chunk, responses=chunk)
         for chunk in (texts[i : i + batch] for i in range(0, len(texts), batch))
     ]
     batches = [{k: v.to(model.device) for k, v in b.items()} for b in batches]

@@ -32,13 +32,14 @@ from _common import (
     write_results,
 )
 
-from lingualift import LinguaLiftForCausalLM
+from lingualift import LinguaLiftForCausalLM, LinguaLiftProcessor
 
 SENTENCE = "Janet's ducks lay sixteen eggs per day and she sells the remainder at the market every morning"
 
 
-def build(name: str, workdir: Path) -> LinguaLiftForCausalLM:
-    """The bridged model for a named configuration (tiny random, or the real SmolLM2 + multilingual-e5)."""
+def build(name: str, workdir: Path) -> tuple[LinguaLiftForCausalLM, LinguaLiftProcessor]:
+    """The bridged model and its processor for a named configuration (tiny random, or the real SmolLM2 +
+    multilingual-e5)."""
     if name == "tiny":
         from lingualift.modeling.tiny import build_tiny_components
 
@@ -48,22 +49,23 @@ def build(name: str, workdir: Path) -> LinguaLiftForCausalLM:
 
         enc, llm = multilingual_e5_dir(), smollm2_dir()
     dtype = torch.bfloat16 if torch.cuda.is_available() else None
-    model = LinguaLiftForCausalLM.from_components(encoder=enc, llm=llm, dtype=dtype)
-    return model.to("cuda" if torch.cuda.is_available() else "cpu").eval()
+    processor = LinguaLiftProcessor.from_components(enc, llm)
+    model = LinguaLiftForCausalLM.from_components(encoder=enc, llm=llm, processor=processor, dtype=dtype)
+    return model.to("cuda" if torch.cuda.is_available() else "cpu").eval(), processor
 
 
-def make_batches(model: LinguaLiftForCausalLM, batch: int, input_words: int):
+def make_batches(model: LinguaLiftForCausalLM, processor: LinguaLiftProcessor, batch: int, input_words: int):
     """A bridged batch and a bare-LLM batch with identical shapes and attention masks."""
     words = (SENTENCE.split() * (input_words // 10 + 1))[:input_words]
     inputs = [" ".join(words[: input_words - i]) for i in range(batch)]
-    bridged = model.processor(["Translate the following text into English:"] * batch, inputs)
-    bridged_train = model.processor(
+    bridged = processor(["Translate the following text into English:"] * batch, inputs)
+    bridged_train = processor(
         ["Translate the following text into English:"] * batch, inputs, responses=inputs
     )
     device = model.device
     bridged = {k: v.to(device) for k, v in bridged.items()}
     bridged_train = {k: v.to(device) for k, v in bridged_train.items()}
-    vocab = model.processor.llm_tokenizer.vocab_size
+    vocab = processor.llm_tokenizer.vocab_size
     gen = torch.Generator().manual_seed(0)
     bare = {
         "input_ids": torch.randint(10, vocab - 10, bridged["input_ids"].shape, generator=gen).to(device),
@@ -80,9 +82,9 @@ def make_batches(model: LinguaLiftForCausalLM, batch: int, input_words: int):
 
 
 def measure(name: str, batch: int, input_words: int, new_tokens: int, repeats: int, workdir: Path) -> dict:
-    model = build(name, workdir)
+    model, processor = build(name, workdir)
     llm = model.language_model
-    bridged, bare, bridged_train, bare_train = make_batches(model, batch, input_words)
+    bridged, bare, bridged_train, bare_train = make_batches(model, processor, batch, input_words)
     gen_kwargs = {"max_new_tokens": new_tokens, "min_new_tokens": new_tokens, "do_sample": False}
     n_new = batch * new_tokens
 
@@ -144,8 +146,8 @@ def measure(name: str, batch: int, input_words: int, new_tokens: int, repeats: i
 
 def _peak_memory_child(name, mode, batch, input_words, new_tokens, workdir, queue):
     torch.manual_seed(0)
-    model = build(name, Path(workdir))
-    bridged, bare, bridged_train, bare_train = make_batches(model, batch, input_words)
+    model, processor = build(name, Path(workdir))
+    bridged, bare, bridged_train, bare_train = make_batches(model, processor, batch, input_words)
     import gc
 
     gc.collect()

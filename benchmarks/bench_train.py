@@ -68,11 +68,11 @@ def worker_step_ratio(config_path: str, overrides: list[str], repeats: int) -> d
 
     config = load_config(config_path, overrides)
     torch.manual_seed(0)
-    model = build_model(config)
+    model, processor = build_model(config)
     model.configure_stage("align")
     model.train()
     records = load_records(config.data.train_file)[: config.training.per_device_batch_size]
-    batch = InstructionCollator(model.processor)(records)
+    batch = InstructionCollator(processor)(records)
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
 
     def step() -> None:

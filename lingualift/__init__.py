@@ -8,5 +8,13 @@ __version__ = "0.1.0"
 
 from lingualift import persistence  # registers save/load of every checkpoint form on the model
 from lingualift.modeling import LinguaLiftConfig, LinguaLiftForCausalLM, LinguaLiftProcessor
+from lingualift.persistence import load_with_processor
 
-__all__ = ["LinguaLiftConfig", "LinguaLiftForCausalLM", "LinguaLiftProcessor", "__version__", "persistence"]
+__all__ = [
+    "LinguaLiftConfig",
+    "LinguaLiftForCausalLM",
+    "LinguaLiftProcessor",
+    "__version__",
+    "load_with_processor",
+    "persistence",
+]

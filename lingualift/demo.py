@@ -279,18 +279,21 @@ class DemoRun:
     def align_before(self) -> dict[str, Any]:
         import torch
 
-        from lingualift import LinguaLiftForCausalLM
+        from lingualift import LinguaLiftForCausalLM, LinguaLiftProcessor
 
         parts = self.results["model"]
         torch.manual_seed(self.s.seed)
-        model = LinguaLiftForCausalLM.from_components(encoder=parts["encoder"], llm=parts["llm"]).eval()
+        processor = LinguaLiftProcessor.from_components(parts["encoder"], parts["llm"])
+        model = LinguaLiftForCausalLM.from_components(
+            encoder=parts["encoder"], llm=parts["llm"], processor=processor
+        ).eval()
         spaces = tuple(
             dict.fromkeys(("bridge", *self.s.tatoeba_spaces))
         )  # the bridge is what stage 1 changes
-        result = self._tatoeba(model, model.processor, spaces)
+        result = self._tatoeba(model, processor, spaces)
         if self.s.translation_limit:
             result["translation"] = {
-                "bridged": self._translation((model, model.processor)),
+                "bridged": self._translation((model, processor)),
                 "bare": self._translation(parts["llm"]),
             }
         return result
@@ -365,12 +368,13 @@ class DemoRun:
         )
 
     def align_after(self) -> dict[str, Any]:
-        from lingualift import LinguaLiftForCausalLM
+        from lingualift import load_with_processor
 
-        model = LinguaLiftForCausalLM.from_checkpoint(self.results["stage1"]["final_dir"]).eval()
-        result = self._tatoeba(model, model.processor, ("bridge",))
+        model, processor = load_with_processor(self.results["stage1"]["final_dir"])
+        model.eval()
+        result = self._tatoeba(model, processor, ("bridge",))
         if self.s.translation_limit:
-            result["translation"] = {"bridged": self._translation((model, model.processor))}
+            result["translation"] = {"bridged": self._translation((model, processor))}
         return result
 
     def stage2(self) -> dict[str, Any]:

@@ -18,15 +18,15 @@ def build(components: str, stage: str):
     from pathlib import Path
 
     import lingualift  # noqa: F401  (registers persistence)
-    from lingualift.modeling import LinguaLiftForCausalLM
+    from lingualift.modeling import LinguaLiftForCausalLM, LinguaLiftProcessor
 
     root = Path(components)
     torch.manual_seed(0)
-    model = LinguaLiftForCausalLM.from_components(
-        encoder=root / "tiny-mt5-encoder", llm=root / "tiny-llama-32-llm"
-    )
+    encoder, llm = root / "tiny-mt5-encoder", root / "tiny-llama-32-llm"
+    processor = LinguaLiftProcessor.from_components(encoder, llm)
+    model = LinguaLiftForCausalLM.from_components(encoder=encoder, llm=llm, processor=processor)
     model.configure_stage(stage)
-    return model, model.processor
+    return model, processor
 
 
 def summed_loss(model, processor, examples) -> torch.Tensor:

@@ -75,6 +75,15 @@ def test_imports_follow_the_rules():
     assert broken == [], "imports against docs/ARCHITECTURE.md"
 
 
+def test_model_and_processor_import_neither_each_other_nor_persistence():
+    """docs/ARCHITECTURE.md, modeling: the model never builds or holds a processor; neither saves itself."""
+    graph = import_graph()
+    model, processor = "lingualift.modeling.modeling", "lingualift.modeling.processing"
+    assert processor not in graph[model] and model not in graph[processor]
+    for module in (model, processor):
+        assert not any(area(target) == "persistence" for target in graph[module]), module
+
+
 def test_no_import_cycles():
     graph = import_graph()
     cycles = []

@@ -84,7 +84,7 @@ def test_yaml_bridge_hidden_size_builds_and_round_trips(tree, tmp_path: Path):
         path, [f"training.output_dir={tmp_path / 'out'}", f"data.train_file={tree['data']['train_file']}"]
     )
     assert (config.model.bridge_hidden_size, config.model.bridge_activation) == (64, "relu")
-    model = build_model(config)
+    model, processor = build_model(config)
     linears = [m for m in model.bridge.proj if isinstance(m, torch.nn.Linear)]
     llm_width = model.config.llm_hidden_size
     assert [(m.in_features, m.out_features) for m in linears] == [
@@ -94,7 +94,7 @@ def test_yaml_bridge_hidden_size_builds_and_round_trips(tree, tmp_path: Path):
     assert isinstance(model.bridge.proj[1], torch.nn.ReLU) and llm_width != 64
     assert (model.config.bridge_hidden_size, model.config.bridge_activation) == (64, "relu")
     bridge_dir = tmp_path / "bridge"
-    model.save_bridge(bridge_dir)
+    model.save_bridge(bridge_dir, processor)
     assert json.loads((bridge_dir / "config.json").read_text())["bridge_hidden_size"] == 64
     loaded = LinguaLiftForCausalLM.from_bridge(bridge_dir)
     assert (loaded.config.bridge_hidden_size, loaded.config.bridge_activation) == (64, "relu")
@@ -118,6 +118,6 @@ def test_yaml_bridge_hidden_size_builds_and_round_trips(tree, tmp_path: Path):
 
 
 def test_default_bridge_width_is_the_llm_width(tree):
-    model = build_model(load_config(tree=tree))
+    model, _ = build_model(load_config(tree=tree))
     assert model.config.bridge_hidden_size is None and model.config.bridge_activation == "gelu"
     assert model.bridge.proj[0].out_features == model.config.llm_hidden_size

@@ -13,12 +13,15 @@ INSTRUCTION = "Translate the following text into English:"
 
 
 @pytest.fixture(scope="module", params=["mt5", "bert"])
-def model(request, tmp_path_factory):
-    return build_tiny_model(tmp_path_factory.mktemp(f"cache-{request.param}"), encoder=request.param).eval()
+def bridged(request, tmp_path_factory):
+    model, processor = build_tiny_model(
+        tmp_path_factory.mktemp(f"cache-{request.param}"), encoder=request.param
+    )
+    return model.eval(), processor
 
 
-def _batch(model, inputs, responses=None):
-    return model.processor([INSTRUCTION] * len(inputs), inputs, responses=responses)
+def _batch(processor, inputs, responses=None):
+    return processor([INSTRUCTION] * len(inputs), inputs, responses=responses)
 
 
 def _logits(model, batch):
@@ -26,13 +29,14 @@ def _logits(model, batch):
         return model(**batch).logits
 
 
-def test_cached_rows_give_the_same_logits_and_skip_the_encoder(model):
+def test_cached_rows_give_the_same_logits_and_skip_the_encoder(bridged):
+    model, processor = bridged
     calls = []
     hook = model.encoder.register_forward_hook(lambda module, args, output: calls.append(1))
     try:
-        first = _batch(model, ["le chat noir dort sur le canapé", "bonjour"])
+        first = _batch(processor, ["le chat noir dort sur le canapé", "bonjour"])
         second = _batch(
-            model,
+            processor,
             ["bonjour", "il pleut beaucoup aujourd'hui à Paris et à Lyon", "le chat noir dort sur le canapé"],
         )
         reference = [_logits(model, first), _logits(model, second)]
@@ -52,9 +56,12 @@ def test_cached_rows_give_the_same_logits_and_skip_the_encoder(model):
         model.disable_encoder_cache()
 
 
-def test_bridge_gradients_are_unchanged_by_the_cache(model):
+def test_bridge_gradients_are_unchanged_by_the_cache(bridged):
+    model, processor = bridged
     batch = _batch(
-        model, ["le chat noir dort", "bonjour tout le monde"], responses=["the black cat sleeps", "hello all"]
+        processor,
+        ["le chat noir dort", "bonjour tout le monde"],
+        responses=["the black cat sleeps", "hello all"],
     )
     model.configure_stage("align")
 
@@ -74,8 +81,9 @@ def test_bridge_gradients_are_unchanged_by_the_cache(model):
         model.zero_grad(set_to_none=True)
 
 
-def test_budget_and_non_right_padded_masks(model):
-    batch = _batch(model, ["le chat noir dort sur le canapé", "bonjour"])
+def test_budget_and_non_right_padded_masks(bridged):
+    model, processor = bridged
+    batch = _batch(processor, ["le chat noir dort sur le canapé", "bonjour"])
     reference = _logits(model, batch)
     cache = model.enable_encoder_cache(max_megabytes=1e-9)  # nothing fits
     try:
@@ -104,7 +112,7 @@ def test_training_config_switch(tmp_path):
         "training": {"output_dir": str(tmp_path)},
         "stage": {"name": "align"},
     }
-    model = build_model(config_from_dict(tree))
+    model, _ = build_model(config_from_dict(tree))
     assert model.encoder_cache is not None and model.encoder_cache.max_megabytes == 16
     tree["model"]["encoder_cache_mb"] = -1
     with pytest.raises(ConfigError, match="model.encoder_cache_mb: expected >= 0"):

@@ -54,10 +54,11 @@ def _backend(root, family: str) -> TransformersBackend:
     if family == "bridged":
         enc, llm = build_tiny_components(root, encoder="mt5", llm="llama")
         torch.manual_seed(0)
-        model = LinguaLiftForCausalLM.from_components(encoder=enc, llm=llm)
+        processor = LinguaLiftProcessor.from_components(enc, llm)
+        model = LinguaLiftForCausalLM.from_components(encoder=enc, llm=llm, processor=processor)
         _sharpen(model.language_model)
         _sharpen(model.bridge, seed=2)
-        return TransformersBackend(model, model.processor)
+        return TransformersBackend(model, processor)
     _, llm = build_tiny_components(root, encoder="mt5", llm=family)
     model = AutoModelForCausalLM.from_pretrained(llm)
     _sharpen(model)

@@ -15,10 +15,15 @@ from transformers import AutoModelForCausalLM
 from lingualift.cli import main
 from lingualift.errors import CheckpointError, ConfigError
 from lingualift.evaluation.backends import load_backend
-from lingualift.modeling import LinguaLiftForCausalLM
+from lingualift.modeling import LinguaLiftForCausalLM, LinguaLiftProcessor
 from lingualift.modeling.stages import attach_lora, configure_plain_llm
 from lingualift.modeling.tiny import build_tiny_model
-from lingualift.persistence.checkpoints import load_plain_llm, resolve_checkpoint, save_plain_checkpoint
+from lingualift.persistence.checkpoints import (
+    load_plain_llm,
+    load_with_processor,
+    resolve_checkpoint,
+    save_plain_checkpoint,
+)
 from lingualift.training import load_config
 
 LORA = {"r": 4, "alpha": 8, "dropout": 0.0, "target_modules": ["q_proj", "v_proj"]}
@@ -31,23 +36,23 @@ def checkpoints(tmp_path_factory) -> dict[str, Path]:
     """One directory per checkpoint form, written by the package's own save functions."""
     root = tmp_path_factory.mktemp("forms")
     torch.manual_seed(0)
-    model = build_tiny_model(root / "components")
+    model, processor = build_tiny_model(root / "components")
     with torch.no_grad():  # a trained-looking bridge, so that bridge weights matter to the logits
         for param in model.bridge.parameters():
             param.add_(0.05 * torch.randn_like(param))
     out = {"bridge": root / "bridge", "full": root / "full"}
-    model.save_bridge(out["bridge"])
-    model.save_checkpoint(out["full"])
+    model.save_bridge(out["bridge"], processor)
+    model.save_checkpoint(out["full"], processor)
     plain_llm = model.language_model
-    save_plain_checkpoint(plain_llm, root / "plain", model.processor)
+    save_plain_checkpoint(plain_llm, root / "plain", processor)
     out["plain"] = root / "plain"
     lora_llm, _ = configure_plain_llm(AutoModelForCausalLM.from_pretrained(root / "plain"), LORA)
     _randomise_lora(lora_llm)
-    save_plain_checkpoint(lora_llm, root / "plain+lora", model.processor)
+    save_plain_checkpoint(lora_llm, root / "plain+lora", processor)
     out["plain+lora"] = root / "plain+lora"
     attach_lora(model, LORA)
     _randomise_lora(model.language_model)
-    model.save_checkpoint(root / "bridge+lora")
+    model.save_checkpoint(root / "bridge+lora", processor)
     out["bridge+lora"] = root / "bridge+lora"
     return out
 
@@ -76,8 +81,7 @@ def _repo(form: str) -> str:
     return f"org/{form.replace('+', '-')}"
 
 
-def _logits(model, processor=None) -> torch.Tensor:
-    processor = processor or model.processor
+def _logits(model, processor) -> torch.Tensor:
     batch = processor(["Answer:"], ["le chat est noir"], return_tensors="pt")
     with torch.no_grad():
         return model.eval()(**batch).logits
@@ -85,23 +89,26 @@ def _logits(model, processor=None) -> torch.Tensor:
 
 @pytest.mark.parametrize("form", LINGUALIFT_FORMS)
 def test_lingualift_forms_load_by_repo_id_with_identical_logits(hub_cache, checkpoints, form):
-    reference = _logits(LinguaLiftForCausalLM.from_checkpoint(checkpoints[form]))
+    local_processor = LinguaLiftProcessor.from_pretrained(checkpoints[form])
+    reference = _logits(LinguaLiftForCausalLM.from_checkpoint(checkpoints[form]), local_processor)
     resolved = resolve_checkpoint(_repo(form))
     assert resolved.form == form and resolved.directory.is_relative_to(hub_cache)
+    hub_processor = LinguaLiftProcessor.from_pretrained(_repo(form))
     loaders = {
-        "from_checkpoint": lambda: LinguaLiftForCausalLM.from_checkpoint(_repo(form)),
-        "AutoModelForCausalLM": lambda: AutoModelForCausalLM.from_pretrained(_repo(form)),
-        "load_backend": lambda: load_backend(_repo(form)).model,
+        "from_checkpoint": lambda: (LinguaLiftForCausalLM.from_checkpoint(_repo(form)), hub_processor),
+        "AutoModelForCausalLM": lambda: (AutoModelForCausalLM.from_pretrained(_repo(form)), hub_processor),
+        "load_backend": lambda: (lambda b: (b.model, b.processor))(load_backend(_repo(form))),
+        "load_with_processor": lambda: load_with_processor(_repo(form)),
     }
     if form != "full":
-        loaders["from_bridge"] = lambda: LinguaLiftForCausalLM.from_bridge(_repo(form))
+        loaders["from_bridge"] = lambda: (LinguaLiftForCausalLM.from_bridge(_repo(form)), hub_processor)
     for name, load in loaders.items():
-        model = load()
+        model, processor = load()
         assert isinstance(model, LinguaLiftForCausalLM), name
         expected = reference
         if name == "from_bridge" and form == "bridge+lora":  # the bridge alone, without the adapter
-            expected = _logits(LinguaLiftForCausalLM.from_bridge(checkpoints[form]))
-        torch.testing.assert_close(_logits(model), expected, rtol=0, atol=0, msg=name)
+            expected = _logits(LinguaLiftForCausalLM.from_bridge(checkpoints[form]), local_processor)
+        torch.testing.assert_close(_logits(model, processor), expected, rtol=0, atol=0, msg=name)
 
 
 @pytest.mark.parametrize("form", PLAIN_FORMS)

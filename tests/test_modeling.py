@@ -12,6 +12,7 @@ import lingualift
 from lingualift import LinguaLiftConfig, LinguaLiftForCausalLM, LinguaLiftProcessor
 from lingualift.errors import CheckpointError, ConfigError, InputDataError
 from lingualift.modeling.tiny import LLM_FAMILIES, build_tiny_components
+from lingualift.persistence import load_card_data
 
 INSTRUCTIONS = ["Translate the following French text into English:", "Answer the question."]
 INPUTS = ["Le chat noir mange la souris.", "Combien de pommes? 12 * 5 = 60, donc la réponse est 60."]
@@ -24,12 +25,14 @@ def tiny_root(tmp_path_factory):
 
 
 def make_model(root, encoder="mt5", llm="llama", bridge_type="mlp2", seed=0, **kwargs):
+    """``(model, processor)``: a tiny bridged model (eval mode) and its processor."""
     enc_dir, llm_dir = build_tiny_components(root, encoder=encoder, llm=llm)
     torch.manual_seed(seed)
+    processor = LinguaLiftProcessor.from_components(enc_dir, llm_dir)
     model = LinguaLiftForCausalLM.from_components(
-        encoder=enc_dir, llm=llm_dir, bridge_type=bridge_type, **kwargs
+        encoder=enc_dir, llm=llm_dir, processor=processor, bridge_type=bridge_type, **kwargs
     )
-    return model.eval()
+    return model.eval(), processor
 
 
 def reference_logits(model, processor, instruction, text):
@@ -55,8 +58,7 @@ def reference_logits(model, processor, instruction, text):
 
 @pytest.mark.parametrize("bridge_type", ["linear", "mlp2", "mlp3"])
 def test_shapes_and_reference_parity(tiny_root, bridge_type):
-    model = make_model(tiny_root, bridge_type=bridge_type)
-    processor = model.processor
+    model, processor = make_model(tiny_root, bridge_type=bridge_type)
     batch = processor(INSTRUCTIONS, INPUTS, RESPONSES)
     out = model(**batch)
     vocab = model.config.text_config.vocab_size
@@ -76,8 +78,7 @@ def test_shapes_and_reference_parity(tiny_root, bridge_type):
 
 @pytest.mark.parametrize("llm", LLM_FAMILIES)
 def test_batched_generation_equals_unbatched(tiny_root, llm):
-    model = make_model(tiny_root, llm=llm)
-    processor = model.processor
+    model, processor = make_model(tiny_root, llm=llm)
     calls = []
     model.encoder.register_forward_hook(lambda *a: calls.append(1))
     batch = processor(INSTRUCTIONS, INPUTS)
@@ -100,8 +101,8 @@ def prefill(model, batch):
 def test_kv_cache_under_either_name(tiny_root):
     """forward takes the KV cache as ``cache`` (generate() from transformers 5.24) or ``past_key_values``
     (before), passes it to the LLM under the name the LLM takes, and counts it in the length check."""
-    model = make_model(tiny_root)
-    batch = model.processor(INSTRUCTIONS[1], INPUTS[1])
+    model, processor = make_model(tiny_root)
+    batch = processor(INSTRUCTIONS[1], INPUTS[1])
     ids, mask = batch["input_ids"], batch["attention_mask"]
     prefix = {**batch, "input_ids": ids[:, :-1], "attention_mask": mask[:, :-1]}
     with torch.no_grad():
@@ -120,25 +121,24 @@ def test_kv_cache_under_either_name(tiny_root):
 
 @pytest.mark.parametrize("encoder", ["bert", "xlmr"])
 def test_bert_style_encoders(tiny_root, encoder):
-    model = make_model(tiny_root, encoder=encoder)
+    model, processor = make_model(tiny_root, encoder=encoder)
     assert type(model.encoder).__name__ in ("BertModel", "XLMRobertaModel")
     assert getattr(model.encoder, "pooler", None) is None
-    batch = model.processor(INSTRUCTIONS, INPUTS)
+    batch = processor(INSTRUCTIONS, INPUTS)
     gen = model.generate(**batch, max_new_tokens=4, do_sample=False, min_new_tokens=4)
-    alone = model.processor(INSTRUCTIONS[0], INPUTS[0])
+    alone = processor(INSTRUCTIONS[0], INPUTS[0])
     gen0 = model.generate(**alone, max_new_tokens=4, do_sample=False, min_new_tokens=4)
     assert gen0[0, alone["input_ids"].shape[1] :].tolist() == gen[0, batch["input_ids"].shape[1] :].tolist()
 
 
 def test_mt5_uses_encoder_only_class(tiny_root):
-    model = make_model(tiny_root)
+    model, _ = make_model(tiny_root)
     assert type(model.encoder).__name__ == "MT5EncoderModel"
     assert not any(name.startswith("encoder.decoder") for name, _ in model.named_parameters())
 
 
 def test_processor_labels_padding_and_pad_equals_eos(tiny_root):
-    model = make_model(tiny_root, llm="gpt2")  # GPT-2: no pad token, pad reuses eos
-    processor = model.processor
+    model, processor = make_model(tiny_root, llm="gpt2")  # GPT-2: no pad token, pad reuses eos
     tok = processor.llm_tokenizer
     assert tok.pad_token_id == tok.eos_token_id
     batch = processor(INSTRUCTIONS, INPUTS, RESPONSES)
@@ -155,8 +155,8 @@ def test_processor_labels_padding_and_pad_equals_eos(tiny_root):
 
 
 def test_chat_template_is_used_when_present(tiny_root):
-    model = make_model(tiny_root, llm="qwen2")
-    text = model.processor.render_prompt("Do it.", "Le chat")
+    _, processor = make_model(tiny_root, llm="qwen2")
+    text = processor.render_prompt("Do it.", "Le chat")
     assert text == "<|im_start|>user\nDo it.\nLe chat<|im_end|>\n<|im_start|>assistant\n"
     plain = LinguaLiftProcessor.for_plain_llm(build_tiny_components(tiny_root, llm="llama")[1])
     assert plain.render_prompt("Do it.", "Le chat").startswith("### Instruction:\nDo it.")
@@ -170,14 +170,14 @@ def test_chat_template_is_used_when_present(tiny_root):
 
 
 def test_stage_policies_and_optimizer(tiny_root):
-    model = make_model(tiny_root)
+    model, processor = make_model(tiny_root)
     trainable = model.configure_stage("align")
     assert trainable and all(n.startswith("bridge.") for n in trainable)
     assert {"bridge.enc_start", "bridge.enc_end"} <= set(trainable)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=1e-2)
     before = {n: p.detach().clone() for n, p in model.named_parameters()}
-    batch = model.processor(INSTRUCTIONS, INPUTS, RESPONSES)
+    batch = processor(INSTRUCTIONS, INPUTS, RESPONSES)
     model.train()
     loss = model(**batch).loss
     loss.backward()
@@ -208,14 +208,14 @@ def test_stage_policies_and_optimizer(tiny_root):
 
 
 def test_lora_stage_trains_only_adapter(tiny_root):
-    model = make_model(tiny_root)
+    model, _ = make_model(tiny_root)
     trainable = model.configure_stage(
         "task", lora={"r": 4, "alpha": 8, "target_modules": ["q_proj", "v_proj"]}
     )
     assert trainable and all("lora_" in n for n in trainable)
     assert model.has_lora
     with pytest.raises(ConfigError, match="unknown key"):
-        LinguaLiftForCausalLM.configure_stage(make_model(tiny_root), "task", lora={"rank": 4})
+        LinguaLiftForCausalLM.configure_stage(make_model(tiny_root)[0], "task", lora={"rank": 4})
 
 
 def _logits(model, batch):
@@ -224,22 +224,23 @@ def _logits(model, batch):
 
 
 def test_checkpoint_round_trips(tiny_root, tmp_path):
-    model = make_model(tiny_root, seed=3)
-    batch = model.processor(INSTRUCTIONS, INPUTS, RESPONSES)
+    model, processor = make_model(tiny_root, seed=3)
+    batch = processor(INSTRUCTIONS, INPUTS, RESPONSES)
     expected = _logits(model, batch)
 
-    model.save_bridge(tmp_path / "bridge")
+    model.save_bridge(tmp_path / "bridge", processor)
     files = {p.name for p in (tmp_path / "bridge").iterdir()}
     assert {"bridge.safetensors", "config.json", "llm_tokenizer", "encoder_tokenizer"} <= files
     assert not any(
         name.startswith("model") and name.endswith(".safetensors") for name in files
     )  # no LLM weights
     loaded = LinguaLiftForCausalLM.from_bridge(tmp_path / "bridge").eval()
+    reloaded_processor = LinguaLiftProcessor.from_pretrained(tmp_path / "bridge")
     torch.testing.assert_close(
-        _logits(loaded, loaded.processor(INSTRUCTIONS, INPUTS, RESPONSES)), expected, rtol=0, atol=0
+        _logits(loaded, reloaded_processor(INSTRUCTIONS, INPUTS, RESPONSES)), expected, rtol=0, atol=0
     )
 
-    model.save_checkpoint(tmp_path / "full")
+    model.save_checkpoint(tmp_path / "full", processor)
     for loaded in (
         LinguaLiftForCausalLM.from_checkpoint(tmp_path / "full"),
         AutoModelForCausalLM.from_pretrained(tmp_path / "full"),
@@ -256,7 +257,7 @@ def test_checkpoint_round_trips(tiny_root, tmp_path):
                 param.normal_(std=0.5)
     tuned = _logits(model.eval(), batch)
     assert not torch.allclose(tuned, expected)
-    model.save_checkpoint(tmp_path / "lora")
+    model.save_checkpoint(tmp_path / "lora", processor)
     assert (tmp_path / "lora" / "llm_adapter" / "adapter_config.json").is_file()
     torch.testing.assert_close(
         _logits(LinguaLiftForCausalLM.from_checkpoint(tmp_path / "lora").eval(), batch),
@@ -264,17 +265,17 @@ def test_checkpoint_round_trips(tiny_root, tmp_path):
         rtol=1e-5,
         atol=1e-5,
     )
-    model.save_checkpoint(tmp_path / "merged", merge_lora=True)
+    model.save_checkpoint(tmp_path / "merged", processor, merge_lora=True)
     assert not model.has_lora
     merged = AutoModelForCausalLM.from_pretrained(tmp_path / "merged").eval()
     torch.testing.assert_close(_logits(merged, batch), tuned, rtol=1e-4, atol=1e-4)
 
 
 def test_tied_embeddings_survive_round_trip(tiny_root, tmp_path):
-    model = make_model(tiny_root, llm="qwen2")
+    model, processor = make_model(tiny_root, llm="qwen2")
     lm = model.language_model
     assert lm.lm_head.weight.data_ptr() == lm.get_input_embeddings().weight.data_ptr()
-    model.save_checkpoint(tmp_path / "full")
+    model.save_checkpoint(tmp_path / "full", processor)
     loaded = AutoModelForCausalLM.from_pretrained(tmp_path / "full")
     lm = loaded.language_model
     assert lm.lm_head.weight.data_ptr() == lm.get_input_embeddings().weight.data_ptr()
@@ -285,7 +286,7 @@ def test_push_to_hub_uploads_checkpoint_files(tiny_root, monkeypatch):
     tokenizers."""
     from huggingface_hub import HfApi, ModelCard
 
-    model = make_model(tiny_root)
+    model, processor = make_model(tiny_root)
     calls = {}
 
     def create_repo(self, repo_id, **kwargs):
@@ -305,7 +306,7 @@ def test_push_to_hub_uploads_checkpoint_files(tiny_root, monkeypatch):
     # huggingface_hub's public API, faked where it reaches the network
     monkeypatch.setattr(HfApi, "create_repo", create_repo)
     monkeypatch.setattr(HfApi, "create_commit", create_commit)
-    assert model.push_to_hub("someone/tiny-lingualift") == "commit-url"
+    assert model.push_to_hub("someone/tiny-lingualift", processor) == "commit-url"
     assert calls["repo"] == "someone/tiny-lingualift" and calls["message"] == "Upload LinguaLiftForCausalLM"
     assert calls["card_metadata"]["library_name"] == "lingualift"
     files = calls["files"]
@@ -325,8 +326,7 @@ def test_push_to_hub_uploads_checkpoint_files(tiny_root, monkeypatch):
 
 
 def test_bad_inputs_give_clear_errors(tiny_root, tmp_path):
-    model = make_model(tiny_root)
-    processor = model.processor
+    model, processor = make_model(tiny_root)
     batch = processor(INSTRUCTIONS, INPUTS)
     broken = dict(batch)
     broken["encoder_attention_mask"] = batch["encoder_attention_mask"].clone()
@@ -366,7 +366,7 @@ def test_bad_inputs_give_clear_errors(tiny_root, tmp_path):
     with pytest.raises(InputDataError, match="longer than the LLM's max_position_embeddings=1024"):
         model(input_ids=long_ids)
     # a bridge loaded onto another base
-    model.save_bridge(tmp_path / "bridge")
+    model.save_bridge(tmp_path / "bridge", processor)
     other_llm = build_tiny_components(tmp_path / "other", llm="llama", seed=1)[1]
     with pytest.raises(CheckpointError, match="different weights"):
         LinguaLiftForCausalLM.from_bridge(tmp_path / "bridge", llm=other_llm)
@@ -376,6 +376,22 @@ def test_bad_inputs_give_clear_errors(tiny_root, tmp_path):
         LinguaLiftForCausalLM.from_bridge(tmp_path / "bridge", llm=_wider_llm(tmp_path))
     with pytest.raises(CheckpointError, match="not a lingualift checkpoint"):
         LinguaLiftForCausalLM.from_checkpoint(tmp_path)
+
+
+def test_model_and_processor_are_separate_objects(tiny_root, tmp_path):
+    """As in transformers, the model neither builds nor holds a processor: assembling needs one, saving
+    needs one, and each is refused with the fix when missing (nothing written)."""
+    model, _ = make_model(tiny_root)
+    assert not hasattr(model, "processor") and not hasattr(model, "card_data")
+    enc_dir, llm_dir = build_tiny_components(tiny_root)
+    with pytest.raises(
+        ConfigError, match=r"build it with LinguaLiftProcessor\.from_components\(encoder, llm\)"
+    ):
+        LinguaLiftForCausalLM.from_components(encoder=enc_dir, llm=llm_dir, processor=None)
+    for save in (model.save_bridge, model.save_checkpoint):
+        with pytest.raises(CheckpointError, match=r"no processor to save: pass processor=\.\.\."):
+            save(tmp_path / "out", None)
+        assert not (tmp_path / "out").exists()
 
 
 def _wider_llm(tmp_path):
@@ -388,18 +404,18 @@ def test_import_registers_auto_classes():
 
 
 def test_model_card_written_with_checkpoint(tiny_root, tmp_path):
-    model = make_model(tiny_root)
-    model.card_data = {
+    model, processor = make_model(tiny_root)
+    card_data = {
         "languages": ["fr", "sw"],
         "stages": [{"name": "stage 1 (align)", "examples": 128, "epochs": 3, "final_loss": 2.5}],
         "evaluation": {"mgsm": {"fr": 0.25, "sw": 0.125}},
     }
-    model.save_bridge(tmp_path / "b")
+    model.save_bridge(tmp_path / "b", processor, card_data=card_data)
     card = (tmp_path / "b" / "README.md").read_text()
     assert "- fr\n- sw" in card and "stage 1 (align)" in card and "final_loss: 2.5" in card
     assert "| 25.0 | 12.5 |" in card and "bridge" in card
     assert str(model.config.llm_name_or_path) in card
-    assert LinguaLiftForCausalLM.from_bridge(tmp_path / "b").card_data == model.card_data
+    assert load_card_data(tmp_path / "b") == card_data
     # the snippet loads from where the card lives; local bases are not named as Hub base_model ids
     assert f'from_checkpoint("{tmp_path / "b"}")' in card
     assert "base_model:\n- unknown\n" in card

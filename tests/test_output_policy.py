@@ -49,13 +49,16 @@ def tiny(tmp_path_factory) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def model(tiny):
+def bridged(tiny):
     import torch
 
-    from lingualift.modeling import LinguaLiftForCausalLM
+    from lingualift.modeling import LinguaLiftForCausalLM, LinguaLiftProcessor
 
     torch.manual_seed(0)
-    return LinguaLiftForCausalLM.from_components(encoder=tiny["enc"], llm=tiny["llm"])
+    processor = LinguaLiftProcessor.from_components(tiny["enc"], tiny["llm"])
+    return LinguaLiftForCausalLM.from_components(
+        encoder=tiny["enc"], llm=tiny["llm"], processor=processor
+    ), processor
 
 
 def _build(tiny: dict[str, str], out: Path, *extra: str) -> int:
@@ -268,13 +271,15 @@ def test_bridge_checkpoint_overwrite_replaces_only_lingualift_output(tiny, tmp_p
 
 
 @pytest.mark.parametrize("save", ["save_bridge", "save_checkpoint", "save_plain_checkpoint"])
-def test_save_functions_follow_the_policy(save, model, tmp_path):
+def test_save_functions_follow_the_policy(save, bridged, tmp_path):
+    model, processor = bridged
+
     def call(target, **kwargs):
         if save == "save_bridge":
-            return save_bridge(model, target, **kwargs)
+            return save_bridge(model, target, processor, **kwargs)
         if save == "save_checkpoint":
-            return save_checkpoint(model, target, **kwargs)
-        return save_plain_checkpoint(model.language_model, target, model.processor, **kwargs)
+            return save_checkpoint(model, target, processor, **kwargs)
+        return save_plain_checkpoint(model.language_model, target, processor, **kwargs)
 
     foreign = tmp_path / "u"
     make_files(tmp_path, {"u/thesis.txt": "x\n"})

@@ -163,7 +163,7 @@ def test_a_parscale_llm_is_the_decoder_of_a_bridged_model(tmp_path):
     it generates with the KV cache."""
     from transformers import AutoTokenizer
 
-    from lingualift.modeling import LinguaLiftForCausalLM
+    from lingualift.modeling import LinguaLiftForCausalLM, LinguaLiftProcessor
 
     encoder, llm = build_tiny_components(tmp_path / "components")
     streams = ParScaleForCausalLM.from_base(
@@ -171,14 +171,15 @@ def test_a_parscale_llm_is_the_decoder_of_a_bridged_model(tmp_path):
     )
     streams.save_pretrained(tmp_path / "parscale-llm")
     AutoTokenizer.from_pretrained(llm).save_pretrained(tmp_path / "parscale-llm")
+    processor = LinguaLiftProcessor.from_components(encoder, llm)
     torch.manual_seed(0)
-    plain = LinguaLiftForCausalLM.from_components(encoder=encoder, llm=llm).eval()
+    plain = LinguaLiftForCausalLM.from_components(encoder=encoder, llm=llm, processor=processor).eval()
     torch.manual_seed(0)
-    bridged = LinguaLiftForCausalLM.from_components(encoder=encoder, llm=tmp_path / "parscale-llm").eval()
+    bridged = LinguaLiftForCausalLM.from_components(
+        encoder=encoder, llm=tmp_path / "parscale-llm", processor=processor
+    ).eval()
     assert isinstance(bridged.language_model, ParScaleForCausalLM)
-    batch = plain.processor(
-        ["Translate:", "Answer."], ["Le chat dort.", "Deux et trois ?"], padding_side="left"
-    )
+    batch = processor(["Translate:", "Answer."], ["Le chat dort.", "Deux et trois ?"], padding_side="left")
     with torch.no_grad():
         want = torch.log_softmax(plain(**batch).logits.float(), dim=-1)
         got = bridged(**batch).logits

@@ -289,9 +289,14 @@ def test_stage2_full_finetune_changes_only_the_llm(stage2_runs, stage1_run):
     reloaded = LinguaLiftForCausalLM.from_checkpoint(full.final_dir)
     _assert_bitwise_equal(_state(reloaded.language_model), llm_after, "reloaded LLM")
     # the model card records both stages (stage 1's entry carried over from the bridge checkpoint)
-    stages = [stage["name"] for stage in reloaded.card_data["stages"]]
-    assert stages == ["stage 1 (language alignment)", "stage 2 (task transfer)"]
-    assert reloaded.card_data["stages"][1]["steps"] == full.global_step
+    from lingualift.persistence import load_card_data
+
+    recorded = load_card_data(full.final_dir)["stages"]
+    assert [stage["name"] for stage in recorded] == [
+        "stage 1 (language alignment)",
+        "stage 2 (task transfer)",
+    ]
+    assert recorded[1]["steps"] == full.global_step
     card = (full.final_dir / "README.md").read_text(encoding="utf-8")
     assert "stage 1 (language alignment)" in card and "stage 2 (task transfer)" in card
 

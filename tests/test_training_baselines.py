@@ -18,6 +18,7 @@ from transformers import set_seed
 
 from lingualift.errors import CheckpointError, ConfigError
 from lingualift.io_utils import read_jsonl
+from lingualift.persistence import load_card_data
 from lingualift.training import load_config, run_stage2
 from lingualift.training.callbacks import loss_curve
 
@@ -255,7 +256,7 @@ def test_plain_training_processor_uses_the_chat_template_like_the_evaluator(comp
 
     encoder, llm = build_tiny_components(tmp_path / "qwen", encoder="mt5", llm="qwen2")
     config = load_config(MONO_SFT, [f"model.llm={llm}", f"training.output_dir={tmp_path / 'out'}"])
-    training = build_model(config).processor
+    _, training = build_model(config)
     evaluation = load_backend(str(llm)).processor
     record = read_jsonl(DATA)[0]
     args = ([record["instruction"]], [record["input"]])
@@ -288,7 +289,7 @@ def wo_alignment(components):
         ],
     )
     set_seed(config.training.seed)  # what run_stage does before building: the fresh bridge is reproducible
-    fresh_bridge = _state(build_model(config).bridge)
+    fresh_bridge = _state(build_model(config)[0].bridge)
     before = {
         "encoder": _state(load_encoder(components["encoder"])),
         "llm": _state(load_llm(components["llm"])),
@@ -320,7 +321,7 @@ def test_wo_alignment_checkpoint_holds_the_trained_bridge(wo_alignment):
     reloaded = LinguaLiftForCausalLM.from_checkpoint(result.final_dir)
     trained = _state(result.trainer.model.bridge)
     assert all(torch.equal(v, trained[k]) for k, v in _state(reloaded.bridge).items())
-    (stage,) = reloaded.card_data["stages"]
+    (stage,) = load_card_data(result.final_dir)["stages"]
     assert stage["name"] == "stage 2 (task transfer, w/o language alignment: fresh bridge)"
     assert stage["trains"] == "bridge, LLM" and stage["steps"] == 8
 
@@ -330,11 +331,12 @@ def test_bridged_checkpoint_bases_resolve_to_the_artefact_cache_when_moved(compo
     checkpoint made on another machine); where they are absent, the loader uses this machine's artefact cache
     and still checks the bases' fingerprints, so the reloaded model equals the saved one."""
     from lingualift import artefacts
-    from lingualift.modeling import LinguaLiftForCausalLM
+    from lingualift.modeling import LinguaLiftForCausalLM, LinguaLiftProcessor
 
-    model = LinguaLiftForCausalLM.from_components(components["encoder"], components["llm"])
+    processor = LinguaLiftProcessor.from_components(components["encoder"], components["llm"])
+    model = LinguaLiftForCausalLM.from_components(components["encoder"], components["llm"], processor)
     moved = components["root"] / "moved-bridge"
-    model.save_bridge(moved)
+    model.save_bridge(moved, processor)
     config_path = moved / "config.json"
     config = json.loads(config_path.read_text())
     config["encoder_name_or_path"] = f"/elsewhere/cache/{artefacts.MULTILINGUAL_E5.name}"

@@ -331,18 +331,16 @@ def load_backend(
     """A backend from a backend, a ``(model, processor)`` pair, a model + ``processor``, or a checkpoint
     dir/id.
 
-    A lingualift checkpoint (full, bridge-only or bridge + LoRA) loads through
-    ``LinguaLiftForCausalLM.from_checkpoint`` with its saved processor; any other causal LM, or a PEFT LoRA
-    adapter directory of one (base from its ``adapter_config.json``), loads through
-    :func:`lingualift.persistence.checkpoints.load_plain_llm` with ``LinguaLiftProcessor.for_plain_llm`` (the
-    plain baseline, Mono-SFT).
+    A checkpoint loads through :func:`lingualift.persistence.checkpoints.load_with_processor`: a lingualift
+    form (full, bridge-only or bridge + LoRA) with its saved processor; any other causal LM, or a PEFT LoRA
+    adapter directory of one (base from its ``adapter_config.json``), with
+    ``LinguaLiftProcessor.for_plain_llm`` (the plain baseline, Mono-SFT).
     """
     if isinstance(model_or_dir, EvaluationBackend):
         return model_or_dir
     if isinstance(model_or_dir, tuple) and len(model_or_dir) == 2:
         model_or_dir, processor = model_or_dir
     if not isinstance(model_or_dir, (str, os.PathLike)):
-        processor = processor if processor is not None else getattr(model_or_dir, "processor", None)
         if processor is None:
             raise CheckpointError("an in-memory model needs its processor: pass (model, processor)")
         return TransformersBackend(model_or_dir, processor, device=device)
@@ -350,16 +348,10 @@ def load_backend(
 
 
 def _load_checkpoint(source: str, device: Any, dtype: Any) -> EvaluationBackend:
-    from lingualift.modeling import LinguaLiftForCausalLM
-    from lingualift.persistence.checkpoints import load_plain_llm, resolve_checkpoint
+    from lingualift.persistence.checkpoints import load_with_processor
 
-    resolved = resolve_checkpoint(source)  # a local directory or a Hub id, the same rule as every loader
-    try:
-        if resolved.is_plain:  # a plain causal LM, or a PEFT LoRA adapter of one (the Mono-SFT baseline)
-            model, processor = load_plain_llm(resolved.directory, dtype=dtype)
-        else:  # full, bridge or bridge + LoRA
-            model = LinguaLiftForCausalLM.from_checkpoint(resolved.directory, dtype=dtype)
-            processor = model.processor
+    try:  # a local directory or a Hub id, the same rule as every loader
+        model, processor = load_with_processor(source, dtype=dtype)
     except CheckpointError:
         raise
     except (OSError, ValueError, KeyError) as exc:

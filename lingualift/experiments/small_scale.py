@@ -369,7 +369,7 @@ class SmallScaleExperiment:
         """Tatoeba xx→en NLL/chrF: the bare LLM reading the text vs the bridge before and after stage 1."""
         import torch
 
-        from lingualift import LinguaLiftForCausalLM
+        from lingualift import LinguaLiftForCausalLM, LinguaLiftProcessor
         from lingualift.evaluation import translation_likelihood
 
         ev = self.c.evaluation
@@ -382,12 +382,19 @@ class SmallScaleExperiment:
         }
         tatoeba = self.c.data_path("tatoeba")
         torch.manual_seed(self.c.seed)  # the same fresh bridge init as stage 1 started from
-        fresh = LinguaLiftForCausalLM.from_components(encoder=parts["encoder"], llm=parts["llm"]).eval()
-        before = translation_likelihood((fresh, fresh.processor), tatoeba, ev.translation_languages, **kwargs)
+        processor = LinguaLiftProcessor.from_components(parts["encoder"], parts["llm"])
+        fresh = LinguaLiftForCausalLM.from_components(
+            encoder=parts["encoder"], llm=parts["llm"], processor=processor
+        ).eval()
+        before = translation_likelihood((fresh, processor), tatoeba, ev.translation_languages, **kwargs)
         del fresh
-        aligned = LinguaLiftForCausalLM.from_bridge(self.need("stage1")["final_dir"]).eval()
+        bridge_dir = self.need("stage1")["final_dir"]
+        aligned = LinguaLiftForCausalLM.from_bridge(bridge_dir).eval()
         after = translation_likelihood(
-            (aligned, aligned.processor), tatoeba, ev.translation_languages, **kwargs
+            (aligned, LinguaLiftProcessor.from_pretrained(bridge_dir)),
+            tatoeba,
+            ev.translation_languages,
+            **kwargs,
         )
         del aligned
         bare = translation_likelihood(parts["llm"], tatoeba, ev.translation_languages, **kwargs)

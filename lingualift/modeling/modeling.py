@@ -9,8 +9,11 @@ prefill step.
 
 Example::
 
-    model = LinguaLiftForCausalLM.from_components(encoder="google/mt5-xl", llm="meta-llama/Llama-2-7b-hf")
-    batch = model.processor(["Answer step by step."], ["Swali kwa Kiswahili ..."])
+    processor = LinguaLiftProcessor.from_components(encoder="google/mt5-xl", llm="meta-llama/Llama-2-7b-hf")
+    model = LinguaLiftForCausalLM.from_components(
+        encoder="google/mt5-xl", llm="meta-llama/Llama-2-7b-hf", processor=processor
+    )
+    batch = processor(["Answer step by step."], ["Swali kwa Kiswahili ..."])
     out = model.generate(**batch, max_new_tokens=256)
 """
 
@@ -98,9 +101,7 @@ class LinguaLiftForCausalLM(WrapsLanguageModel, LinguaLiftPreTrainedModel, Gener
                 sub_config._attn_implementation = attn[part] or self.config._attn_implementation or "sdpa"
         self.encoder.requires_grad_(False)
         self.encoder.eval()
-        self.processor = None  # set by from_components / from_checkpoint for convenience
         self.encoder_cache: EncoderCache | None = None  # see enable_encoder_cache
-        self.card_data: dict[str, Any] = {}  # languages, stages, evaluation: written into the model card
         self.post_init()
 
     def _check_widths(self) -> None:
@@ -123,7 +124,7 @@ class LinguaLiftForCausalLM(WrapsLanguageModel, LinguaLiftPreTrainedModel, Gener
         cls,
         encoder: Source,
         llm: Source,
-        processor: Any = None,
+        processor: Any,
         bridge_type: str = "mlp2",
         bridge_hidden_size: int | None = None,
         bridge_activation: str = "gelu",
@@ -135,14 +136,16 @@ class LinguaLiftForCausalLM(WrapsLanguageModel, LinguaLiftPreTrainedModel, Gener
     ) -> LinguaLiftForCausalLM:
         """Assemble a fresh bridged model from an encoder and an LLM (hub ids, local dirs or model objects).
 
-        The bridge is newly initialised; the processor (built from the same sources unless given) is attached
-        as ``model.processor`` and fixes the placeholder token ids.
+        The bridge is newly initialised; ``processor`` (``LinguaLiftProcessor.from_components`` of the same
+        sources) fixes the placeholder token ids. Model and processor are separate objects, as in
+        transformers: the model never builds or holds one.
         """
-        from lingualift.modeling.processing import LinguaLiftProcessor
-
-        if processor is None:
-            processor = LinguaLiftProcessor.from_components(
-                encoder, llm, encoder_revision=encoder_revision, llm_revision=llm_revision
+        placeholder_ids = getattr(processor, "placeholder_token_ids", None)
+        if not isinstance(placeholder_ids, dict):
+            raise ConfigError(
+                "from_components needs the processor of the same encoder and LLM, got"
+                f" {type(processor).__name__}; build it with"
+                " LinguaLiftProcessor.from_components(encoder, llm)"
             )
         encoder_model = load_encoder(encoder, encoder_revision, dtype=encoder_dtype or dtype)
         llm_model = load_llm(llm, llm_revision, dtype=dtype, attn_implementation=attn_implementation)
@@ -157,11 +160,9 @@ class LinguaLiftForCausalLM(WrapsLanguageModel, LinguaLiftPreTrainedModel, Gener
             llm_name_or_path=_name_of(llm),
             llm_revision=llm_revision,
             base_fingerprints={"encoder": fingerprint(encoder_model), "llm": fingerprint(llm_model)},
-            **processor.placeholder_token_ids,
+            **placeholder_ids,
         )
-        model = cls(config, encoder=encoder_model, language_model=llm_model)
-        model.processor = processor
-        return model
+        return cls(config, encoder=encoder_model, language_model=llm_model)
 
     def train(self, mode: bool = True) -> LinguaLiftForCausalLM:
         """Like ``nn.Module.train`` but the frozen encoder always stays in eval mode (no dropout)."""
@@ -311,30 +312,50 @@ class LinguaLiftForCausalLM(WrapsLanguageModel, LinguaLiftPreTrainedModel, Gener
         return configure_stage(self, stage, **options)
 
     def save_bridge(
-        self, save_directory: str | os.PathLike, processor: Any = None, overwrite: bool = False
+        self,
+        save_directory: str | os.PathLike,
+        processor: Any,
+        overwrite: bool = False,
+        card_data: dict[str, Any] | None = None,
     ) -> None:
-        """Write a bridge checkpoint (bridge weights + config naming the bases + both tokenizers); an existing
-        lingualift checkpoint there is replaced only with ``overwrite``, anything else is refused."""
-        _persistence("save_bridge")(self, save_directory, processor=processor, overwrite=overwrite)
+        """Write a bridge checkpoint (bridge weights + config naming the bases + both tokenizers from
+        ``processor``); an existing lingualift checkpoint there is replaced only with ``overwrite``, anything
+        else is refused. ``card_data``: languages, stages, evaluation for the model card."""
+        _persistence("save_bridge")(
+            self, save_directory, processor=processor, overwrite=overwrite, card_data=card_data
+        )
 
     def save_checkpoint(
         self,
         save_directory: str | os.PathLike,
-        processor: Any = None,
+        processor: Any,
         merge_lora: bool = False,
         overwrite: bool = False,
+        card_data: dict[str, Any] | None = None,
     ) -> None:
         """Write the stage-2 form: full ``save_pretrained`` (LoRA merged on request) or bridge + adapter; an
         existing lingualift checkpoint there is replaced only with ``overwrite``."""
         _persistence("save_checkpoint")(
-            self, save_directory, processor=processor, merge_lora=merge_lora, overwrite=overwrite
+            self,
+            save_directory,
+            processor=processor,
+            merge_lora=merge_lora,
+            overwrite=overwrite,
+            card_data=card_data,
         )
 
-    def push_to_hub(self, repo_id: str, processor: Any = None, merge_lora: bool = False, **hub_kwargs: Any):
-        """Push the checkpoint (weights or adapter, config, both tokenizers, model card) to the Hugging Face
-        Hub."""
+    def push_to_hub(
+        self,
+        repo_id: str,
+        processor: Any = None,
+        merge_lora: bool = False,
+        card_data: dict[str, Any] | None = None,
+        **hub_kwargs: Any,
+    ):
+        """Push the checkpoint (weights or adapter, config, both tokenizers from ``processor``, model card) to
+        the Hugging Face Hub."""
         return _persistence("push_checkpoint_to_hub")(
-            self, repo_id, processor=processor, merge_lora=merge_lora, **hub_kwargs
+            self, repo_id, processor=processor, merge_lora=merge_lora, card_data=card_data, **hub_kwargs
         )
 
     @classmethod
@@ -361,8 +382,9 @@ class LinguaLiftForCausalLM(WrapsLanguageModel, LinguaLiftPreTrainedModel, Gener
 
     @classmethod
     def from_checkpoint(cls, directory: str | os.PathLike, **kwargs: Any):
-        """Load any lingualift checkpoint form (bridge, bridge + LoRA adapter, full) with its processor,
-        from a directory or a Hub id (``revision=`` optional)."""
+        """Load any lingualift checkpoint form (bridge, bridge + LoRA adapter, full) from a directory or a Hub
+        id (``revision=`` optional); its processor: ``LinguaLiftProcessor.from_pretrained`` of the same
+        source."""
         return _persistence("load_checkpoint")(directory, **kwargs)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import torch
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
@@ -215,10 +216,14 @@ def build_tiny_model(
     llm: str = "llama",
     bridge_type: str = "mlp2",
     seed: int = 0,
-):
-    """A tiny bridged model with its processor attached (``model.processor``)."""
-    from lingualift.modeling import LinguaLiftForCausalLM
+) -> tuple[Any, Any]:
+    """``(model, processor)``: a tiny bridged model and its processor."""
+    from lingualift.modeling import LinguaLiftForCausalLM, LinguaLiftProcessor
 
     enc_dir, llm_dir = build_tiny_components(directory, encoder=encoder, llm=llm, seed=seed)
     torch.manual_seed(seed)
-    return LinguaLiftForCausalLM.from_components(encoder=enc_dir, llm=llm_dir, bridge_type=bridge_type)
+    processor = LinguaLiftProcessor.from_components(enc_dir, llm_dir)
+    model = LinguaLiftForCausalLM.from_components(
+        encoder=enc_dir, llm=llm_dir, processor=processor, bridge_type=bridge_type
+    )
+    return model, processor

@@ -73,11 +73,12 @@ def _checkpoint_directory(save_directory: str | os.PathLike, overwrite: bool):
     return atomic_directory(save_directory, overwrite=overwrite, marker=CHECKPOINT_MARKERS, what="checkpoint")
 
 
-def _processor_of(model: Any, processor: Any) -> Any:
-    processor = processor if processor is not None else getattr(model, "processor", None)
+def _checked_processor(processor: Any) -> Any:
+    """The processor to save beside the weights (a checkpoint must hold both tokenizers)."""
     if processor is None:
         raise CheckpointError(
-            "no processor to save: pass processor=... (a checkpoint must hold both tokenizers)"
+            "no processor to save: pass processor=... (LinguaLiftProcessor.from_pretrained(<checkpoint>) or"
+            " LinguaLiftProcessor.from_components(encoder, llm)); a checkpoint must hold both tokenizers"
         )
     return processor
 
@@ -121,10 +122,16 @@ def model_facts(model: Any) -> ModelFacts:
     )
 
 
-def _write_card(model: Any, directory: Path, form: str, location: str | os.PathLike | None = None) -> None:
-    """README.md and card data of a bridged checkpoint (``location``: how users load it; default the
-    directory)."""
-    data = dict(getattr(model, "card_data", None) or {})
+def _write_card(
+    model: Any,
+    directory: Path,
+    form: str,
+    card_data: dict[str, Any] | None,
+    location: str | os.PathLike | None = None,
+) -> None:
+    """README.md and card data of a bridged checkpoint (``card_data``: languages, stages, evaluation;
+    ``location``: how users load it; default the directory)."""
+    data = dict(card_data or {})
     text = render_model_card(model_facts(model), form, data, location=str(location or directory))
     write_model_card(directory, text, data)
 
@@ -137,14 +144,18 @@ def _save_bridge_files(model: Any, directory: Path, processor: Any) -> None:
 
 
 def save_bridge(
-    model: Any, save_directory: str | os.PathLike, processor: Any = None, overwrite: bool = False
+    model: Any,
+    save_directory: str | os.PathLike,
+    processor: Any = None,
+    overwrite: bool = False,
+    card_data: dict[str, Any] | None = None,
 ) -> None:
     """Write a bridge checkpoint (form a) atomically; an existing lingualift checkpoint there is replaced only
     with ``overwrite``, any other non-empty directory is refused."""
-    processor = _processor_of(model, processor)
+    processor = _checked_processor(processor)
     with _checkpoint_directory(save_directory, overwrite) as tmp:
         _save_bridge_files(model, tmp, processor)
-        _write_card(model, tmp, "bridge", save_directory)
+        _write_card(model, tmp, "bridge", card_data, save_directory)
         _write_meta(tmp, "bridge", model)
 
 
@@ -155,15 +166,17 @@ def save_checkpoint(
     merge_lora: bool = False,
     card_location: str | None = None,
     overwrite: bool = False,
+    card_data: dict[str, Any] | None = None,
 ) -> None:
     """Write the stage-2 form: full, or bridge + LoRA adapter (merged into full when ``merge_lora``).
 
     ``card_location``: where the model card tells users to load it from (default: ``save_directory``).
-    An existing lingualift checkpoint there is replaced only with ``overwrite``.
+    An existing lingualift checkpoint there is replaced only with ``overwrite``. ``card_data``: languages,
+    stages, evaluation for the model card.
     """
     from lingualift.modeling.stages import merge_lora as merge
 
-    processor = _processor_of(model, processor)
+    processor = _checked_processor(processor)
     check_checkpoint_output(save_directory, overwrite)  # before merging: a refusal leaves the model as it was
     if model.has_lora and merge_lora:
         merge(model)
@@ -176,7 +189,7 @@ def save_checkpoint(
             model.save_pretrained(tmp)
             processor.save_pretrained(tmp)
             form = "full"
-        _write_card(model, tmp, form, card_location or save_directory)
+        _write_card(model, tmp, form, card_data, card_location or save_directory)
         _write_meta(tmp, form, model)
 
 
@@ -353,13 +366,12 @@ def load_bridge(
     llm: Source | None = None,
     dtype: torch.dtype | str | None = None,
     attn_implementation: str | None = None,
-    processor: Any = None,
     revision: str | None = None,
 ):
     """Rebuild a bridged model from a bridge checkpoint (directory or Hub id at ``revision``) on its
-    recorded (or given, but checked) bases."""
+    recorded (or given, but checked) bases. Its processor: ``LinguaLiftProcessor.from_pretrained`` of the
+    same source; its card data: :func:`load_card_data`."""
     from lingualift.modeling.modeling import LinguaLiftForCausalLM
-    from lingualift.modeling.processing import LinguaLiftProcessor
 
     directory = local_directory(directory, revision)
     weights = directory / BRIDGE_WEIGHTS
@@ -391,30 +403,16 @@ def load_bridge(
             f"{weights}: bridge weights do not match the config (missing {missing}, unexpected {unexpected})"
         )
     model.bridge.to(next(iter(state.values())).dtype)
-    model.processor = processor or LinguaLiftProcessor.from_pretrained(directory)
-    model.card_data = load_card_data(directory)
     return model
 
 
 def from_pretrained(model_class: type, source: str | os.PathLike, hf_from_pretrained: Any, **kwargs: Any):
     """``LinguaLiftForCausalLM.from_pretrained`` for a directory or Hub id: a full checkpoint through
-    transformers' own loader (``hf_from_pretrained``), then its saved processor and card data attached; the
-    bridge forms through :func:`load_checkpoint`."""
+    transformers' own loader (``hf_from_pretrained``); the bridge forms through :func:`load_checkpoint`."""
     resolved = resolve_checkpoint(source, kwargs.get("revision"))
     if resolved.form != "full":
         return load_checkpoint(resolved.directory, dtype=kwargs.get("dtype"))
-    model = hf_from_pretrained(str(resolved.directory), **kwargs)
-    attach_saved_processor(model, resolved.directory)
-    return model
-
-
-def attach_saved_processor(model: Any, directory: str | os.PathLike) -> None:
-    """``model.processor`` and ``model.card_data`` from a checkpoint directory that holds them."""
-    from lingualift.modeling.processing import PROCESSOR_CONFIG, LinguaLiftProcessor
-
-    if (Path(directory) / PROCESSOR_CONFIG).is_file():
-        model.processor = LinguaLiftProcessor.from_pretrained(directory)
-        model.card_data = load_card_data(directory)
+    return hf_from_pretrained(str(resolved.directory), **kwargs)
 
 
 def load_checkpoint(
@@ -442,6 +440,23 @@ def load_checkpoint(
                 model.language_model, str(directory / ADAPTER_DIR)
             )
     return model
+
+
+def load_with_processor(
+    source: str | os.PathLike,
+    dtype: torch.dtype | str | None = None,
+    revision: str | None = None,
+) -> tuple[Any, Any]:
+    """``(model, processor)`` from any checkpoint, directory or Hub id: a lingualift form (full, bridge,
+    bridge + LoRA) with its saved ``LinguaLiftProcessor``, or a plain causal LM / PEFT LoRA adapter of one
+    (:func:`load_plain_llm`) with the plain-LLM processor."""
+    from lingualift.modeling.processing import LinguaLiftProcessor
+
+    resolved = resolve_checkpoint(source, revision)
+    if resolved.is_plain:
+        return load_plain_llm(resolved.directory, dtype=dtype)
+    model = load_checkpoint(resolved.directory, dtype=dtype)
+    return model, LinguaLiftProcessor.from_pretrained(resolved.directory)
 
 
 def save_plain_checkpoint(
@@ -560,15 +575,24 @@ def push_checkpoint_to_hub(
     processor: Any = None,
     merge_lora: bool = False,
     commit_message: str | None = None,
+    card_data: dict[str, Any] | None = None,
     **hub_kwargs: Any,
 ):
     """Save the stage-2 checkpoint form (with processor and model card) and push it as one commit."""
     import tempfile
 
+    processor = _checked_processor(processor)  # before any work
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / "checkpoint"
         # the card names the repo, not the temporary directory
-        save_checkpoint(model, target, processor=processor, merge_lora=merge_lora, card_location=repo_id)
+        save_checkpoint(
+            model,
+            target,
+            processor=processor,
+            merge_lora=merge_lora,
+            card_location=repo_id,
+            card_data=card_data,
+        )
         return upload_folder(target, repo_id, commit_message or "Upload LinguaLiftForCausalLM", **hub_kwargs)
 
 
@@ -579,12 +603,11 @@ def record_evaluation(
     under ``name`` (default: the benchmark's)."""
     directory = Path(directory)
     form = checkpoint_form(directory)
-    data = model.card_data
-    data.update({k: v for k, v in load_card_data(directory).items() if k not in data})
+    data = load_card_data(directory)
     scores = {
         lang: result["accuracy"] / 100.0
         for lang, result in summary["languages"].items()
         if result.get("accuracy") is not None
     }
     data.setdefault("evaluation", {})[name or summary["benchmark"]] = scores
-    _write_card(model, directory, form)
+    _write_card(model, directory, form, data)

@@ -45,19 +45,24 @@ def _build(args: argparse.Namespace) -> int:
     import torch
 
     from lingualift.modeling.modeling import LinguaLiftForCausalLM
+    from lingualift.modeling.processing import LinguaLiftProcessor
     from lingualift.persistence.checkpoints import check_checkpoint_output, save_bridge
 
     check_checkpoint_output(args.out, args.overwrite)  # before loading any model
     torch.manual_seed(args.seed)
+    processor = LinguaLiftProcessor.from_components(
+        args.encoder, args.llm, encoder_revision=args.encoder_revision, llm_revision=args.llm_revision
+    )
     model = LinguaLiftForCausalLM.from_components(
         encoder=args.encoder,
         llm=args.llm,
+        processor=processor,
         bridge_type=args.bridge_type,
         bridge_hidden_size=args.bridge_hidden_size,
         encoder_revision=args.encoder_revision,
         llm_revision=args.llm_revision,
     )
-    save_bridge(model, args.out, overwrite=args.overwrite)
+    save_bridge(model, args.out, processor=processor, overwrite=args.overwrite)
     print(
         f"wrote bridge checkpoint {args.out} "
         f"({sum(p.numel() for p in model.bridge.parameters()):,} bridge parameters)"
@@ -96,12 +101,14 @@ def _info(args: argparse.Namespace) -> int:
 
 def _generate(args: argparse.Namespace) -> int:
     from lingualift.modeling.modeling import LinguaLiftForCausalLM
+    from lingualift.modeling.processing import LinguaLiftProcessor
 
     if args.max_new_tokens < 1:
         raise ConfigError(f"--max-new-tokens: expected >= 1, got {args.max_new_tokens}")
     model = LinguaLiftForCausalLM.from_checkpoint(args.checkpoint).eval()
-    batch = model.processor([args.instruction] * len(args.input), args.input)
+    processor = LinguaLiftProcessor.from_pretrained(args.checkpoint)
+    batch = processor([args.instruction] * len(args.input), args.input)
     out = model.generate(**batch, max_new_tokens=args.max_new_tokens, do_sample=False)
-    for text, source in zip(model.processor.batch_decode(out[:, batch["input_ids"].shape[1] :]), args.input):
+    for text, source in zip(processor.batch_decode(out[:, batch["input_ids"].shape[1] :]), args.input):
         print(json.dumps({"input": source, "output": text.strip()}, ensure_ascii=False))
     return 0

@@ -1,7 +1,7 @@
 """Model cards: every saved checkpoint gets a ``README.md`` describing bases, languages, training and
 evaluation.
 
-The facts come from the config (bases, bridge) and ``model.card_data``, a dict that training and evaluation
+The facts come from the config (bases, bridge) and the card data, a dict that training and evaluation
 fill (``languages``, ``stages`` (list of dicts), ``evaluation`` (markdown or
 ``{benchmark: {lang: accuracy}}``)). The card data is also saved as ``lingualift_card.json`` so later stages
 extend rather than replace it.

@@ -138,11 +138,10 @@ def _artefact_dir(ref: str | None) -> str | None:
     return str(loader())
 
 
-def build_model(config: RunConfig):
-    """The model of this run with its processor as ``model.processor``: the bridged model (fresh bridge, or
-    loaded from stage 1), or with ``model.architecture: plain`` the LLM alone (``AutoModelForCausalLM``) with
-    the plain-LLM processor, which inlines the task input exactly as the evaluator prompts a plain causal
-    LM."""
+def build_model(config: RunConfig) -> tuple[Any, Any]:
+    """``(model, processor)`` of this run: the bridged model (fresh bridge, or loaded from stage 1) with its
+    processor, or with ``model.architecture: plain`` the LLM alone (``AutoModelForCausalLM``) with the
+    plain-LLM processor, which inlines the task input exactly as the evaluator prompts a plain causal LM."""
     from lingualift.modeling import LinguaLiftForCausalLM, LinguaLiftProcessor
 
     encoder, llm = resolve_sources(config)
@@ -162,14 +161,14 @@ def build_model(config: RunConfig):
                 prefix_length=m.parscale_prefix_length,
                 aggregation_smoothing=m.parscale_smoothing,
             )
-        model.processor = LinguaLiftProcessor.for_plain_llm(llm, max_length=m.max_length)
-        return model
+        return model, LinguaLiftProcessor.for_plain_llm(llm, max_length=m.max_length)
     if config.stage.bridge_checkpoint:
         model = LinguaLiftForCausalLM.from_bridge(
             config.stage.bridge_checkpoint, encoder=encoder, llm=llm, dtype=dtype, attn_implementation=attn
         )
-        model.processor.max_input_length = m.max_input_length
-        model.processor.max_length = m.max_length
+        processor = LinguaLiftProcessor.from_pretrained(config.stage.bridge_checkpoint)
+        processor.max_input_length = m.max_input_length
+        processor.max_length = m.max_length
     else:
         processor = LinguaLiftProcessor.from_components(
             encoder, llm, max_input_length=m.max_input_length, max_length=m.max_length
@@ -186,7 +185,18 @@ def build_model(config: RunConfig):
         )
     if m.encoder_cache_mb > 0:
         model.enable_encoder_cache(m.encoder_cache_mb)
-    return model
+    return model, processor
+
+
+def _bridge_card_data(config: RunConfig) -> dict[str, Any]:
+    """The model-card data of the stage-1 bridge this run starts from (its stages, languages), which the run
+    extends; empty for a fresh bridge."""
+    if not config.stage.bridge_checkpoint:
+        return {}
+    from lingualift.hub import local_directory
+    from lingualift.persistence.model_card import load_card_data
+
+    return load_card_data(local_directory(config.stage.bridge_checkpoint))
 
 
 def training_arguments(config: RunConfig, gradient_accumulation_steps: int):
@@ -472,8 +482,7 @@ def run_stage(config: RunConfig, runner: str, callbacks: Iterable[Any] = ()) -> 
     is_main = args.process_index == 0
     resume_from = _prepare_output_dir(config, is_main)
     set_seed(config.training.seed)  # the fresh bridge's initialisation depends on it
-    model = build_model(config)
-    processor = model.processor
+    model, processor = build_model(config)
     stage = config.stage
     plain = config.model.architecture == "plain"
     lora = stage.lora.options() if stage.lora else None
@@ -492,7 +501,7 @@ def run_stage(config: RunConfig, runner: str, callbacks: Iterable[Any] = ()) -> 
             train_llm=stage.effective_train_llm,
             train_bridge=stage.effective_train_bridge,
         )
-        card_data = model.card_data
+        card_data = _bridge_card_data(config)
     train_dataset = build_dataset(train_records, processor)
     eval_dataset = build_dataset(eval_records, processor) if eval_records is not None else None
     out = Path(config.training.output_dir)
@@ -538,9 +547,16 @@ def run_stage(config: RunConfig, runner: str, callbacks: Iterable[Any] = ()) -> 
                     model, final, processor, merge_lora=merge, card_data=card_data, overwrite=overwrite
                 )
             elif stage.name == "align":
-                save_bridge(model, final, processor=processor, overwrite=overwrite)
+                save_bridge(model, final, processor=processor, overwrite=overwrite, card_data=card_data)
             else:
-                save_checkpoint(model, final, processor=processor, merge_lora=merge, overwrite=overwrite)
+                save_checkpoint(
+                    model,
+                    final,
+                    processor=processor,
+                    merge_lora=merge,
+                    overwrite=overwrite,
+                    card_data=card_data,
+                )
             _record_result(out, config, output.global_step, float(output.training_loss), trainable, metrics)
     trainer.accelerator.wait_for_everyone()
     return StageResult(
