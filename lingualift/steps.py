@@ -32,6 +32,13 @@ class StepRunner:
         """Whether ``name`` finished in this or an earlier run."""
         return (self.steps_dir / f"{name}.json").is_file() and not self.fresh
 
+    def recorded(self, name: str) -> dict[str, Any] | None:
+        """The cached result of a finished step as recorded (its output files unchecked), or None: what a
+        report quotes about a step it does not need to run again."""
+        if name not in self.results and self.done(name):
+            self.results[name] = json.loads((self.steps_dir / f"{name}.json").read_text(encoding="utf-8"))
+        return self.results.get(name)
+
     def run(
         self,
         name: str,

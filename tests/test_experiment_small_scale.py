@@ -4,6 +4,7 @@ config errors, and the whole pipeline end to end on tiny random models over the 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -114,10 +115,16 @@ def test_tiny_pipeline_end_to_end_and_resume(shared_data, tmp_path):
     SmallScaleExperiment(config, log=lambda _: None).run()
     assert (tmp_path / "out" / "results.json").read_bytes() == before
     # a report from the finished steps of a run stopped before the last evaluations names what is missing
+    # (and, as in a fresh checkout, without the scratch files: nothing is rebuilt, the recorded corpus and
+    # stage-1 data statistics are still quoted)
     for system in ("bare_llm", "wo_alignment"):
         (tmp_path / "out" / "steps" / f"eval-{system}.json").unlink()
-    SmallScaleExperiment(config, log=lambda _: None).report_so_far()
+    shutil.rmtree(tmp_path / "work")
+    ran: list[str] = []
+    SmallScaleExperiment(config, log=ran.append).report_so_far()
+    assert not [line for line in ran if "running" in line] and not (tmp_path / "work").exists()
     partial = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert partial["stage1_data"] == data["stage1_data"] and partial["stage1_data"] is not None
     assert set(partial["accuracy"]) == {"lingualift", "mono_sft"}
     assert partial["missing_systems"] == ["w/o alignment", "bare LLM"]
     assert partial["accuracy"]["lingualift"] == data["accuracy"]["lingualift"]
