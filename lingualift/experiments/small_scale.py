@@ -369,7 +369,7 @@ class SmallScaleExperiment:
         """Tatoeba xx→en NLL/chrF: the bare LLM reading the text vs the bridge before and after stage 1."""
         import torch
 
-        from lingualift import LinguaLiftForCausalLM, LinguaLiftProcessor
+        from lingualift import LinguaLiftForCausalLM, LinguaLiftProcessor, load_with_processor
         from lingualift.evaluation import translation_likelihood
 
         ev = self.c.evaluation
@@ -388,13 +388,9 @@ class SmallScaleExperiment:
         ).eval()
         before = translation_likelihood((fresh, processor), tatoeba, ev.translation_languages, **kwargs)
         del fresh
-        bridge_dir = self.need("stage1")["final_dir"]
-        aligned = LinguaLiftForCausalLM.from_bridge(bridge_dir).eval()
+        aligned, aligned_processor = load_with_processor(self.need("stage1")["final_dir"])
         after = translation_likelihood(
-            (aligned, LinguaLiftProcessor.from_pretrained(bridge_dir)),
-            tatoeba,
-            ev.translation_languages,
-            **kwargs,
+            (aligned.eval(), aligned_processor), tatoeba, ev.translation_languages, **kwargs
         )
         del aligned
         bare = translation_likelihood(parts["llm"], tatoeba, ev.translation_languages, **kwargs)
