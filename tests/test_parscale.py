@@ -110,6 +110,45 @@ def test_generate_with_the_kv_cache_equals_greedy_recomputation(bases, family):
     assert torch.equal(generated, sequence)
 
 
+def test_logits_to_keep_gives_the_last_positions_of_the_full_forward(bases):
+    model = _scrambled(
+        ParScaleForCausalLM.from_base(_base(bases, "gemma"), parscale_streams=2, prefix_length=3)
+    )
+    with torch.no_grad():
+        full = model(input_ids=IDS).logits
+        assert torch.allclose(model(input_ids=IDS, logits_to_keep=3).logits, full[:, -3:], atol=1e-5)
+        picked = model(input_ids=IDS, logits_to_keep=torch.tensor([1, 4])).logits
+    assert torch.allclose(picked, full[:, [1, 4]], atol=1e-5)
+    with pytest.raises(ConfigError, match="logits_to_keep=0"):
+        model(input_ids=IDS, labels=IDS, logits_to_keep=2)
+
+
+def test_the_evaluation_backend_scores_responses_with_the_mixture(bases, tmp_path):
+    """Held-out NLL through the evaluation backend equals the sum of the mixture's log-probabilities of the
+    response tokens from a plain full forward, one example at a time."""
+    from lingualift.evaluation.backends import load_backend
+    from lingualift.modeling import LinguaLiftProcessor
+
+    model = _scrambled(
+        ParScaleForCausalLM.from_base(_base(bases, "llama"), parscale_streams=2, prefix_length=3)
+    )
+    model.save_pretrained(tmp_path / "ps")
+    processor = LinguaLiftProcessor.for_plain_llm(bases["llama"])
+    processor.llm_tokenizer.save_pretrained(tmp_path / "ps")  # as a training run's final/ holds it
+    rows = (["Add.", "Solve."], ["2 and 3", "x + 1 = 4, a longer input"], ["5", "x is 3"])
+    scores = load_backend(str(tmp_path / "ps")).score_responses(*rows)
+    model.eval()
+    for (instruction, text, response), (logprob, count) in zip(zip(*rows), scores):
+        batch = processor([instruction], [text], responses=[response])
+        labels = batch.pop("labels")[0]
+        with torch.no_grad():
+            log_probs = model(**batch).logits[0, :-1].log_softmax(-1)
+        targets = labels[1:]
+        kept = torch.nonzero(targets != -100).squeeze(-1)[:-1]  # the closing EOS is not scored
+        want = log_probs[kept, targets[kept]].sum().item()
+        assert count == len(kept) and abs(logprob - want) <= 1e-3
+
+
 def test_save_and_load_through_the_auto_classes(bases, tmp_path):
     model = _scrambled(
         ParScaleForCausalLM.from_base(

@@ -225,6 +225,7 @@ class ParScaleForCausalLM(WrapsLanguageModel, PreTrainedModel, GenerationMixin):
         use_cache: bool | None = None,
         return_stream_weights: bool = False,
         past_key_values: Any = None,
+        logits_to_keep: int | torch.Tensor = 0,
         **kwargs: Any,
     ) -> CausalLMOutputWithPast:
         """Aggregated next-token log-probabilities of the P streams in ``logits`` (the base model's own logits
@@ -240,10 +241,13 @@ class ParScaleForCausalLM(WrapsLanguageModel, PreTrainedModel, GenerationMixin):
                 inputs_embeds=inputs_embeds,
                 labels=labels,
                 use_cache=use_cache,
+                logits_to_keep=logits_to_keep,
                 **kwargs,
             )
         if (input_ids is None) == (inputs_embeds is None):
             raise ConfigError("pass exactly one of input_ids and inputs_embeds")
+        if labels is not None and not (isinstance(logits_to_keep, int) and logits_to_keep == 0):
+            raise ConfigError("labels need the logits of every position: pass logits_to_keep=0 with labels")
         streams = self.config.parscale_streams
         prefix = self.prefix_keys.shape[3] if self.prefix_keys is not None else 0
         batch, length = (input_ids if input_ids is not None else inputs_embeds).shape[:2]
@@ -267,6 +271,12 @@ class ParScaleForCausalLM(WrapsLanguageModel, PreTrainedModel, GenerationMixin):
             **{_cache_keyword(decoder): past_key_values},
         )
         hidden = output.last_hidden_state  # (P·B, T, H)
+        # as HF causal LMs: distributions for the last ``logits_to_keep`` positions only (0: all), or for the
+        # given positions; the aggregator weighs each position from its own hidden states, so keeping fewer
+        # positions changes no kept value
+        keep = slice(-logits_to_keep, None) if isinstance(logits_to_keep, int) else logits_to_keep
+        hidden = hidden[:, keep]
+        length = hidden.shape[1]
         logits = self.language_model.get_output_embeddings()(hidden).float()
         softcap = getattr(self.language_model.config, "final_logit_softcapping", None)
         if softcap:
