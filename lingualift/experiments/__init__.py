@@ -1,11 +1,20 @@
 """Experiment recipes built from the package's steps: ``small_scale`` reproduces LinguaLIFT's claim on a
-CPU."""
+CPU; ``parallel`` runs the parallel-language and transfer-matrix studies over it; ``parscale`` compares P
+parallel decoder streams after equal post-training."""
 
-from lingualift.experiments.config import ParallelStudyConfig, SmallScaleConfig, load_experiment_config
+from lingualift.experiments.config import (
+    ParallelStudyConfig,
+    ParScaleStudyConfig,
+    SmallScaleConfig,
+    load_experiment_config,
+)
 from lingualift.experiments.parallel import ParallelStudy
+from lingualift.experiments.parscale import ParScaleStudy
 from lingualift.experiments.small_scale import SmallScaleExperiment
 
 __all__ = [
+    "ParScaleStudy",
+    "ParScaleStudyConfig",
     "ParallelStudy",
     "ParallelStudyConfig",
     "SmallScaleConfig",
@@ -13,6 +22,7 @@ __all__ = [
     "load_experiment_config",
     "main",
     "main_parallel",
+    "main_parscale",
 ]
 
 
@@ -49,24 +59,34 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def main_parallel(argv: list[str] | None = None) -> int:
-    """``python recipes/parallel_languages.py --config FILE [key=value ...]``."""
+def _main_study(script: str, study: type, schema: type, argv: list[str] | None) -> int:
+    """``python recipes/<script>.py --config FILE [key=value ...]``: one study config, run resumably."""
     import argparse
     import sys
 
     from lingualift.errors import LinguaLiftError
 
-    parser = argparse.ArgumentParser(prog="parallel_languages", description=ParallelStudy.__doc__)
+    parser = argparse.ArgumentParser(prog=script, description=study.__doc__)
     parser.add_argument("--config", required=True, help="study YAML (recipes/configs/experiments/)")
     parser.add_argument(
         "overrides", nargs="*", metavar="KEY=VALUE", help="dotted overrides, e.g. data_dir=DIR"
     )
     args = parser.parse_args(argv)
     try:
-        config = load_experiment_config(args.config, args.overrides, schema=ParallelStudyConfig)
-        command = " ".join(["python recipes/parallel_languages.py --config", args.config, *args.overrides])
-        ParallelStudy(config, command=command).run()
+        config = load_experiment_config(args.config, args.overrides, schema=schema)
+        command = " ".join([f"python recipes/{script}.py --config", args.config, *args.overrides])
+        study(config, command=command).run()
     except LinguaLiftError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def main_parallel(argv: list[str] | None = None) -> int:
+    """``python recipes/parallel_languages.py --config FILE [key=value ...]``."""
+    return _main_study("parallel_languages", ParallelStudy, ParallelStudyConfig, argv)
+
+
+def main_parscale(argv: list[str] | None = None) -> int:
+    """``python recipes/parscale_post_training.py --config FILE [key=value ...]``."""
+    return _main_study("parscale_post_training", ParScaleStudy, ParScaleStudyConfig, argv)

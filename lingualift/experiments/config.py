@@ -184,6 +184,69 @@ class ParallelStudyConfig:
             raise ConfigError(f"eval_limit must be >= 7 (one per topic) or null, got {self.eval_limit}")
 
 
+@dataclass
+class ParScaleStudyConfig:
+    """ParScale post-training at equal steps (``recipes/configs/experiments/parscale_post_training.yaml``;
+    :mod:`lingualift.experiments.parscale`).
+
+    Each P in ``streams`` runs ``stage_config`` (a plain-LLM stage-2 recipe) for ``max_steps`` steps on the
+    same ``max_steps x global batch`` training records (each seen once), and is scored on the same
+    ``heldout_examples`` held-out records of ``source``. ``train_llm``: the LLM trains too (P = 1 is then
+    ordinary fine-tuning, the paper's baseline); false is "recycling" (prefixes and aggregator only; P = 1 has
+    nothing to train and is the base model). ``source``: a task file (``task`` format; ``null``: records
+    ``{instruction, input, output}`` ready for training) under ``data_dir`` when
+    relative and ``data_dir`` is set, else a path or a Hub dataset (``org/name[:[config/]split]``, e.g.
+    ``openai/gsm8k:main/train``).
+    """
+
+    stage_config: str = "recipes/configs/stage2/smollm2_parscale_recycling_cpu.yaml"
+    stage_overrides: list[str] = field(default_factory=list)
+    out: str = "experiments/parscale"
+    work_dir: str = "runs/parscale"
+    data_dir: str | None = None
+    task: str | None = "gsm8k"  # a `lingualift data stage2` task; null: source holds instruction records
+    source: str = "gsm8k/train.jsonl"
+    streams: list[int] = field(default_factory=lambda: [1, 2, 4])
+    train_llm: bool = False
+    max_steps: int = 48
+    eval_steps: int = 16
+    heldout_examples: int = 128
+    batch_size: int = 8  # held-out scoring
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if (
+            not self.streams
+            or any(p < 1 for p in self.streams)
+            or len(set(self.streams)) != len(self.streams)
+        ):
+            raise ConfigError(f"streams must be distinct integers >= 1, e.g. [1, 2, 4]; got {self.streams}")
+        for name in ("max_steps", "eval_steps", "heldout_examples", "batch_size"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
+
+    def source_path(self) -> str:
+        """``source`` resolved against ``data_dir`` (paths) or as given (absolute paths, Hub datasets)."""
+        from lingualift.data.sources import is_hub_dataset
+
+        if self.data_dir is None or is_hub_dataset(self.source) or Path(self.source).is_absolute():
+            return self.source
+        return str(Path(self.data_dir) / self.source)
+
+
+def stage_run_config(
+    yaml_path: str | os.PathLike, overrides: list[str], extra: dict[str, dict[str, Any]], label: str
+) -> Any:
+    """A training ``RunConfig`` from a stage recipe, dotted ``overrides``, then ``extra`` section values
+    (an experiment's data files, output directory, models); ``label`` names the experiment in errors."""
+    from lingualift.training.config import apply_overrides, config_from_dict, read_config_tree
+
+    tree = apply_overrides(read_config_tree(yaml_path), overrides)
+    for section, values in extra.items():
+        tree.setdefault(section, {}).update(values)
+    return config_from_dict(tree, source=f"{yaml_path} ({label})")
+
+
 def load_experiment_config(
     path: str | os.PathLike, overrides: list[str] | tuple[str, ...] = (), schema: type = SmallScaleConfig
 ) -> Any:

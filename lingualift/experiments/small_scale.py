@@ -36,7 +36,7 @@ from typing import Any
 
 from lingualift.data.sources import SentenceFilter
 from lingualift.errors import InputDataError
-from lingualift.experiments.config import BARE_LLM, SYSTEMS, SmallScaleConfig
+from lingualift.experiments.config import BARE_LLM, SYSTEMS, SmallScaleConfig, stage_run_config
 from lingualift.io_utils import iter_jsonl, iter_text_lines
 from lingualift.steps import StepRunner
 
@@ -309,12 +309,7 @@ class SmallScaleExperiment:
 
     # ------------------------------------------------------------------ training
     def _run_config(self, yaml_path: str, overrides: list[str], extra: dict[str, dict[str, Any]]) -> Any:
-        from lingualift.training.config import apply_overrides, config_from_dict, read_config_tree
-
-        tree = apply_overrides(read_config_tree(yaml_path), overrides)
-        for section, values in extra.items():
-            tree.setdefault(section, {}).update(values)
-        return config_from_dict(tree, source=f"{yaml_path} (small-scale experiment)")
+        return stage_run_config(yaml_path, overrides, extra, "small-scale experiment")
 
     def stage1(self) -> dict[str, Any]:
         from lingualift.training.run import run_stage1

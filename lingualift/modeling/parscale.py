@@ -34,6 +34,12 @@ from lingualift.errors import ConfigError
 from lingualift.modeling.components import WrapsLanguageModel
 from lingualift.modeling.modeling import _cache_keyword
 
+# the output field holding the KV cache: ``cache`` from transformers 5.24 on (``past_key_values`` is renamed
+# there with a deprecation warning), ``past_key_values`` before
+_OUTPUT_CACHE_FIELD = (
+    "cache" if "cache" in getattr(CausalLMOutputWithPast, "__dataclass_fields__", {}) else "past_key_values"
+)
+
 
 class ParScaleConfig(PreTrainedConfig):
     """Configuration of :class:`ParScaleForCausalLM`: the wrapped LLM's config (``text_config``) and the
@@ -300,9 +306,8 @@ class ParScaleForCausalLM(WrapsLanguageModel, PreTrainedModel, GenerationMixin):
             )
             if num_items is not None:
                 loss = loss / torch.as_tensor(num_items, device=loss.device, dtype=loss.dtype)
-        result = CausalLMOutputWithPast(
-            loss=loss, logits=mixture, past_key_values=past_key_values if use_cache is not False else None
-        )
+        cached = past_key_values if use_cache is not False else None
+        result = CausalLMOutputWithPast(loss=loss, logits=mixture, **{_OUTPUT_CACHE_FIELD: cached})
         if return_stream_weights:
             result["stream_weights"] = weights
         return result

@@ -167,6 +167,7 @@ class TrainingConfig:
     save_steps: int = 500
     save_total_limit: int | None = 2
     eval_steps: int | None = None
+    eval_on_start: bool = False  # also score data.eval_file before the first step (the curve's step 0)
     resume: bool = False
     overwrite_output_dir: bool = False
     report_to: list[str] | str = field(default_factory=lambda: ["auto"])  # auto: TensorBoard/W&B if installed

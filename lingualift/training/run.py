@@ -231,6 +231,7 @@ def training_arguments(config: RunConfig, gradient_accumulation_steps: int):
         save_total_limit=t.save_total_limit,
         eval_strategy="steps" if has_eval else "no",
         eval_steps=(t.eval_steps or t.save_steps) if has_eval else None,
+        eval_on_start=has_eval and t.eval_on_start,
         report_to=_report_to(t.report_to) or "none",
         disable_tqdm=False,
         remove_unused_columns=False,
