@@ -118,6 +118,19 @@ def test_resume_with_changed_hyper_parameters_is_refused(finished, tmp_path):
     assert all((got == want).all() for got, want in zip(_bridge(run).values(), _bridge(finished).values()))
 
 
+def test_a_run_saved_before_a_setting_existed_resumes_with_its_default(finished, tmp_path):
+    """A run config written by an older lingualift lacks settings added since; the run had their defaults,
+    so resuming it is no settings change — but a non-default value for such a setting is."""
+    run = _interrupted_copy(finished, tmp_path / "run")
+    tree = yaml.safe_load((run / RUN_CONFIG_NAME).read_text(encoding="utf-8"))
+    del tree["training"]["eval_on_start"]
+    (run / RUN_CONFIG_NAME).write_text(yaml.safe_dump(tree), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"training.eval_on_start: False -> True"):
+        run_stage1(load_config(TINY, _overrides(run, "training.eval_on_start=true")))
+    result = run_stage1(load_config(TINY, _overrides(run)))
+    assert result.resumed_from.name == "checkpoint-4"
+
+
 def test_a_constant_lr_run_given_more_steps_extends_to_the_longer_run(finished, tmp_path, caplog):
     """max_steps 2 → 4 with resume: the same weights as the uninterrupted 4-step run, final/ replaced."""
     run = tmp_path / "short"

@@ -342,7 +342,7 @@ def _refuse_changed_settings(config: RunConfig, saved: Path, resume_from: Path) 
         return
     changed = [key for key in _changed_settings(config, saved) if key not in RESUMABLE_CHANGES]
     if changed:
-        before, now = _setting_values(saved, changed), config.to_dict()
+        before, now = _setting_values(saved, changed, config), config.to_dict()
         detail = ", ".join(
             f"{key}: {before.get(key)!r} -> {now.get(key.split('.')[0], {}).get(key.split('.', 1)[1])!r}"
             for key in changed
@@ -366,9 +366,19 @@ def _settings_tree(saved: Path | dict[str, Any]) -> dict[str, Any] | None:
         return None
 
 
-def _setting_values(saved: Path | dict[str, Any], keys: list[str]) -> dict[str, Any]:
+def _setting_values(
+    saved: Path | dict[str, Any], keys: list[str], config: RunConfig | None = None
+) -> dict[str, Any]:
+    """Values of dotted ``keys`` in a saved run config; with ``config``, a key the saved file lacks (added to
+    lingualift since) reads as its default."""
     tree = _settings_tree(saved) or {}
-    return {key: (tree.get(key.split(".")[0]) or {}).get(key.split(".", 1)[1]) for key in keys}
+    values = {}
+    for key in keys:
+        section, name = key.split(".", 1)
+        held = tree.get(section) or {}
+        absent = name not in held and config is not None
+        values[key] = _setting_default(config, section, name) if absent else held.get(name)
+    return values
 
 
 def _changed_settings(config: RunConfig, saved: Path | dict[str, Any]) -> list[str]:
@@ -378,14 +388,34 @@ def _changed_settings(config: RunConfig, saved: Path | dict[str, Any]) -> list[s
         return []
     now = config.to_dict()
     ignored = {"training.resume", "training.overwrite_output_dir"}
+    missing = object()
+
+    def saved_value(section: str, key: str) -> Any:
+        # a setting added to lingualift after the run was saved: the run had its default
+        value = before.get(section, {}).get(key, missing)
+        return _setting_default(config, section, key) if value is missing else value
+
     return [
         f"{section}.{key}"
         for section in sorted(set(before) | set(now))
         if isinstance(before.get(section, {}), dict) and isinstance(now.get(section, {}), dict)
         for key in sorted(set(before.get(section, {})) | set(now.get(section, {})))
-        if f"{section}.{key}" not in ignored
-        and before.get(section, {}).get(key) != now.get(section, {}).get(key)
+        if f"{section}.{key}" not in ignored and saved_value(section, key) != now.get(section, {}).get(key)
     ]
+
+
+def _setting_default(config: RunConfig, section: str, key: str) -> Any:
+    """The default of ``section.key`` in the run config schema (None when it has none)."""
+    import dataclasses
+
+    part = getattr(config, section, None)
+    for item in dataclasses.fields(part) if dataclasses.is_dataclass(part) else ():
+        if item.name == key:
+            if item.default is not dataclasses.MISSING:
+                return item.default
+            if item.default_factory is not dataclasses.MISSING:
+                return item.default_factory()
+    return None
 
 
 def completed_run(config: RunConfig) -> StageResult | None:
