@@ -200,6 +200,13 @@ def test_tiny_parallel_language_study(shared_data, tmp_path):
         english_scores = runner.scores(system, "en")
         french = runner.scores(system, "en+fr")
         assert result["matrix"]["gain"]["fr"]["hi"] == pytest.approx(french["hi"] - english_scores["hi"])
+        # the interval's point estimate is the mean accuracy gain over the languages; the interval holds it
+        gain = result["gain_intervals"]["en+fr"]
+        want = np.mean([french[lang] - english_scores[lang] for lang in english_scores])
+        assert gain["all"]["diff"] == pytest.approx(want, abs=0.01)
+        assert gain["all"]["low"] <= gain["all"]["diff"] <= gain["all"]["high"]
+        # de is not among the English-only run's languages: en, fr, hi are compared; fr is in the mixture
+        assert [gain[g]["languages"] for g in ("all", "in mixture", "outside")] == [3, 1, 2]
         assert (tmp_path / "out" / system / "transfer.md").is_file()
     assert (tmp_path / "out" / "english_vs_parallel.png").read_bytes()[:4] == b"\x89PNG"
     before = (tmp_path / "out" / "mono_sft" / "transfer.json").read_bytes()

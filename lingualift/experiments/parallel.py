@@ -142,15 +142,39 @@ class ParallelStudy:
         return list(self.c.evaluation_languages or self.base.sib200_languages())
 
     # ------------------------------------------------------------------ analysis
-    def scores(self, system: str, label: str) -> dict[str, float]:
-        """Per-language accuracy of one run (the English-only run: the small-scale evaluation)."""
+    def _evaluated(self, system: str, label: str) -> dict[str, dict[str, Any]]:
+        """Per-language results of one run on the study's languages (English-only: the small-scale run's)."""
         split = self.base.c.evaluation.sib200_split
         if label == BASE_LANGUAGE:
             languages = self.base.need(f"eval-{system}")["splits"][split]
         else:
             languages = self.steps.results[f"eval-{system}-{label}"]["splits"][split]
         wanted = {self._key(lang) for lang in self.evaluation_languages()}
-        return {lang: float(v["accuracy"]) for lang, v in languages.items() if lang in wanted}
+        return {lang: v for lang, v in languages.items() if lang in wanted}
+
+    def scores(self, system: str, label: str) -> dict[str, float]:
+        """Per-language accuracy of one run."""
+        return {lang: float(v["accuracy"]) for lang, v in self._evaluated(system, label).items()}
+
+    def gain_intervals(self, system: str) -> dict[str, dict[str, Any]]:
+        """Per mixture, its mean gain over English-only in points with a 95 % paired-bootstrap interval
+        (items resampled jointly across languages; the same ids in both runs), over all evaluation languages,
+        those in the mixture and those outside it. Item-sampling noise only: one training run per cell."""
+        from lingualift.experiments.report import paired_bootstrap
+
+        c = self.base.c
+        english = {lang: v["correct"] for lang, v in self._evaluated(system, BASE_LANGUAGE).items()}
+        intervals: dict[str, dict[str, Any]] = {}
+        for label in self.c.mixtures:
+            run = {lang: v["correct"] for lang, v in self._evaluated(system, label).items()}
+            shared = sorted(set(run) & set(english))
+            inside = [lang for lang in shared if lang in self.mixture_languages(label)[1:]]
+            groups = {"all": shared, "in mixture": inside, "outside": [g for g in shared if g not in inside]}
+            intervals[label] = {
+                name: paired_bootstrap(run, english, langs, c.evaluation.bootstrap_samples, c.seed)
+                for name, langs in groups.items()
+            }
+        return intervals
 
     @staticmethod
     def _key(lang: str) -> str:
@@ -175,12 +199,15 @@ class ParallelStudy:
                 for label in (BASE_LANGUAGE, *self.c.mixtures)
             ]
             result = analyze_transfer(runs, base=BASE_LANGUAGE)
+            result["gain_intervals"] = self.gain_intervals(system)
             folder = self.out / system
             folder.mkdir(parents=True, exist_ok=True)
             atomic_write_json(folder / "transfer.json", result)
             atomic_write_text(
                 folder / "transfer.md",
-                f"Command: `{self.command}`\n\n" + format_transfer_markdown(result),
+                f"Command: `{self.command}`\n\n"
+                + format_transfer_markdown(result)
+                + _format_intervals(result["gain_intervals"]),
             )
             if result["matrix"]["sources"]:
                 plot_transfer_matrix(result, folder / "transfer_matrix.png")
@@ -220,6 +247,29 @@ class ParallelStudy:
         ax.set_title("English-only vs parallel task data (same steps)", fontsize=9)
         ax.legend(fontsize=7)
         save_figure(fig, self.out / "english_vs_parallel.png")
+
+
+def _format_intervals(intervals: dict[str, dict[str, Any]]) -> str:
+    """The gain intervals of :meth:`ParallelStudy.gain_intervals` as a Markdown table."""
+
+    def cell(value: dict[str, Any]) -> str:
+        if not value["languages"]:
+            return "–"
+        return f"{value['diff']:+.1f} [{value['low']:+.1f}, {value['high']:+.1f}]"
+
+    lines = [
+        "",
+        "## Gain over English-only, points, with 95 % paired-bootstrap intervals (items resampled)",
+        "",
+        "| run | all languages | in mixture | outside |",
+        "|---|---|---|---|",
+    ]
+    for label, groups in intervals.items():
+        lines.append(
+            f"| {label} | {cell(groups['all'])} | {cell(groups['in mixture'])} | {cell(groups['outside'])} |"
+        )
+    lines += ["", "One training run per mixture: the intervals cover item sampling, not training noise.", ""]
+    return "\n".join(lines)
 
 
 __all__ = ["ParallelStudy"]
