@@ -228,7 +228,8 @@ class ParallelStudy:
         largest = max(self.c.mixtures, key=lambda label: len(label.split("+")))
         plt = pyplot()
         fig, ax = plt.subplots(figsize=(5.5, 3.2))
-        levels = ("LR", "MR", "HR")
+        evaluated = {language_info(self._key(lang)).resource_level for lang in self.evaluation_languages()}
+        levels = [level for level in ("LR", "MR", "HR") if level in evaluated]  # no empty groups
         width = 0.8 / (2 * len(results))
         for i, system in enumerate(results):
             for j, label in enumerate((BASE_LANGUAGE, largest)):
