@@ -4,8 +4,9 @@ after the same number of updates on the same English text (Chen et al., 2025, "P
 Every P in the config trains the same plain-LLM stage-2 recipe (``parscale_streams = P``) for the same
 ``max_steps`` on the same records, each seen once (``max_steps x global batch`` records: a fixed token
 budget), and is scored on the same held-out records (never trained on) before and after training. Steps
-(cached in ``out/steps``, resumable): ``data``, ``train-P<p>``, ``eval-P<p>``, ``analysis`` (``results.json``,
-``report.md``, ``heldout_loss.png``: the Trainer's held-out loss every ``eval_steps``, step 0 included).
+(cached in ``out/steps``, resumable): ``data``, ``train-P<p>``, ``eval-P<p>``, then the analysis, recomputed
+on every run (``results.json``, ``report.md``, ``heldout_loss.png``: the Trainer's held-out loss every
+``eval_steps``, step 0 included).
 
     python recipes/parscale_post_training.py \
         --config recipes/configs/experiments/parscale_post_training.yaml data_dir=DATA
@@ -52,7 +53,7 @@ class ParScaleStudy:
     def run(self) -> dict[str, Any]:
         for streams in self.c.streams:
             self._step(f"eval-P{streams}", lambda p=streams: self.evaluate(p))
-        return self._step("analysis", self.analysis)
+        return self.analysis()  # recomputed from the cached steps on every run: seconds
 
     def _step(self, name: str, fn: Any, outputs: tuple[str, ...] = ()) -> dict[str, Any]:
         settings = dataclasses.asdict(self.c)
@@ -228,6 +229,8 @@ def render_report(results: dict[str, Any]) -> str:
     """The study's table as Markdown: held-out NLL at step 0 and after training per P, the difference to
     P = 1, parameters and training time."""
     c, data = results["config"], results["data"]
+    # the source as the config names it (DATA: the data directory), not this machine's path
+    source = f"DATA/{c['source']}" if c["data_dir"] and data.get("source") != c["source"] else c["source"]
     trains = (
         "LLM + prefixes + aggregator train" if c["train_llm"] else "recycling: prefixes + aggregator only"
     )
@@ -240,7 +243,7 @@ def render_report(results: dict[str, Any]) -> str:
         "",
         f"Data: {data.get('train_records')} training records ({data.get('train_tokens')} tokens, each seen"
         f" once, {c['max_steps']} steps) and {data.get('heldout_records')} held-out records of"
-        f" `{data.get('source')}`.",
+        f" `{source}`.",
         "",
         "| P | parameters | added | trained | held-out NLL, step 0 | after training | perplexity |"
         " vs P = 1 | train time |",
