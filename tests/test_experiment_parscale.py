@@ -55,6 +55,7 @@ def test_tiny_parscale_study_end_to_end_and_resume(tmp_path):
         assert [step for step, _ in row["train"]["eval_curve"]] == [0, 1, 2]
         assert row["trained_parameters"] == row["added_parameters"] > 0
         assert row["final"]["nll"] < row["start"]["nll"]  # the prefixes and aggregator learned something
+        assert row["final"]["tokens"] == row["start"]["tokens"] == rows[1]["start"]["tokens"]  # same text
         assert row["final_minus_p1"] == pytest.approx(row["final"]["nll"] - rows[1]["final"]["nll"], abs=1e-5)
     assert rows[4]["added_parameters"] > rows[2]["added_parameters"]
     report = (tmp_path / "out" / "report.md").read_text()

@@ -191,9 +191,18 @@ class ParScaleStudy:
         }
         del model
         if trained["trained"]:
-            result["final"] = heldout_nll(load_backend(trained["final_dir"]), heldout, self.c.batch_size)
+            from lingualift import load_with_processor
+
+            # scored through the run's own processor (its max_length), as at step 0 and in the Trainer's
+            # evaluation, not the default one saved beside the checkpoint: the same tokens every time
+            final_model, _ = load_with_processor(trained["final_dir"])
+            result["final"] = heldout_nll(
+                load_backend((final_model.eval(), processor)), heldout, self.c.batch_size
+            )
         else:
             result["final"] = result["start"]
+        if result["final"]["tokens"] != result["start"]["tokens"]:
+            raise RuntimeError(f"P={streams}: start and final scores cover different tokens: {result}")
         return result
 
     # ------------------------------------------------------------------ analysis
