@@ -59,7 +59,6 @@ class ParScaleStudy:
         settings = dataclasses.asdict(self.c)
         for where in ("data_dir", "out", "work_dir"):  # where things lie does not change a result
             settings.pop(where)
-        settings["source"] = self.c.source
         return self.steps.run(name, fn, outputs, settings=settings)
 
     # ------------------------------------------------------------------ runs

@@ -372,13 +372,16 @@ def _setting_values(
     """Values of dotted ``keys`` in a saved run config; with ``config``, a key the saved file lacks (added to
     lingualift since) reads as its default."""
     tree = _settings_tree(saved) or {}
-    values = {}
-    for key in keys:
-        section, name = key.split(".", 1)
-        held = tree.get(section) or {}
-        absent = name not in held and config is not None
-        values[key] = _setting_default(config, section, name) if absent else held.get(name)
-    return values
+    return {key: _saved_setting(tree, *key.split(".", 1), config) for key in keys}
+
+
+def _saved_setting(tree: dict[str, Any], section: str, key: str, config: RunConfig | None) -> Any:
+    """``section.key`` of a saved run-config tree; with ``config``, a key the file lacks (a setting added to
+    lingualift after the run was saved) reads as its default: the value the run had."""
+    held = tree.get(section) or {}
+    if key in held or config is None:
+        return held.get(key)
+    return _setting_default(config, section, key)
 
 
 def _changed_settings(config: RunConfig, saved: Path | dict[str, Any]) -> list[str]:
@@ -388,19 +391,13 @@ def _changed_settings(config: RunConfig, saved: Path | dict[str, Any]) -> list[s
         return []
     now = config.to_dict()
     ignored = {"training.resume", "training.overwrite_output_dir"}
-    missing = object()
-
-    def saved_value(section: str, key: str) -> Any:
-        # a setting added to lingualift after the run was saved: the run had its default
-        value = before.get(section, {}).get(key, missing)
-        return _setting_default(config, section, key) if value is missing else value
-
     return [
         f"{section}.{key}"
         for section in sorted(set(before) | set(now))
         if isinstance(before.get(section, {}), dict) and isinstance(now.get(section, {}), dict)
         for key in sorted(set(before.get(section, {})) | set(now.get(section, {})))
-        if f"{section}.{key}" not in ignored and saved_value(section, key) != now.get(section, {}).get(key)
+        if f"{section}.{key}" not in ignored
+        and _saved_setting(before, section, key, config) != now.get(section, {}).get(key)
     ]
 
 
