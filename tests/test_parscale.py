@@ -110,6 +110,25 @@ def test_generate_with_the_kv_cache_equals_greedy_recomputation(bases, family):
     assert torch.equal(generated, sequence)
 
 
+@pytest.mark.parametrize("family", LLM_FAMILIES)
+def test_beam_search_with_the_kv_cache_equals_beam_search_without_it(bases, family):
+    """Beam search reorders each stream's block of cache rows alike: with the cache it finds the sequences
+    and scores that recomputing every step without a cache finds."""
+    model = _scrambled(
+        ParScaleForCausalLM.from_base(_base(bases, family), parscale_streams=3, prefix_length=2)
+    )
+    model.eval()
+    settings = {"max_new_tokens": 5, "do_sample": False, "num_beams": 3}
+    settings |= {"output_scores": True, "return_dict_in_generate": True}
+    with torch.no_grad():
+        cached = model.generate(input_ids=IDS, attention_mask=torch.ones_like(IDS), **settings)
+        recomputed = model.generate(
+            input_ids=IDS, attention_mask=torch.ones_like(IDS), use_cache=False, **settings
+        )
+    assert torch.equal(cached.sequences, recomputed.sequences)
+    assert torch.allclose(cached.sequences_scores, recomputed.sequences_scores, atol=1e-5)
+
+
 def test_logits_to_keep_gives_the_last_positions_of_the_full_forward(bases):
     model = _scrambled(
         ParScaleForCausalLM.from_base(_base(bases, "gemma"), parscale_streams=2, prefix_length=3)
@@ -239,6 +258,13 @@ def test_a_parscale_llm_is_the_decoder_of_a_bridged_model(tmp_path):
         assert (got[mask] - want[mask]).abs().max().item() <= 1e-5
         generated = bridged.generate(**batch, max_new_tokens=4, do_sample=False)
         assert torch.equal(generated, plain.generate(**batch, max_new_tokens=4, do_sample=False))
+        _scrambled(bridged.language_model)  # distinct streams: beam search must reorder each stream's rows
+        beams = {"max_new_tokens": 4, "do_sample": False, "num_beams": 2}
+        beams |= {"output_scores": True, "return_dict_in_generate": True}
+        cached = bridged.generate(**batch, **beams)
+        recomputed = bridged.generate(**batch, use_cache=False, **beams)
+        assert torch.equal(cached.sequences, recomputed.sequences)
+        assert torch.allclose(cached.sequences_scores, recomputed.sequences_scores, atol=1e-5)
 
 
 def test_the_recycling_recipe_trains_prefixes_and_aggregator_only(tmp_path):

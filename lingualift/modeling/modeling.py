@@ -304,6 +304,16 @@ class LinguaLiftForCausalLM(WrapsLanguageModel, LinguaLiftPreTrainedModel, Gener
             inputs.pop("encoder_attention_mask", None)
         return inputs
 
+    def _reorder_cache(self, past_key_values: Any, beam_idx: torch.LongTensor) -> Any:
+        """Beam search's cache reordering: the LLM's own where it has one (a P-stream ParScale LLM keeps P
+        rows per beam), else the cache's."""
+        llm = self.language_model
+        llm = llm.get_base_model() if hasattr(llm, "get_base_model") else llm
+        if hasattr(llm, "_reorder_cache"):
+            return llm._reorder_cache(past_key_values, beam_idx)
+        past_key_values.reorder_cache(beam_idx)
+        return past_key_values
+
     # ------------------------------------------------------------------ training stages and checkpoints
     def configure_stage(self, stage: str, **options: Any) -> list[str]:
         """Apply a stage's freezing policy (see :func:`lingualift.modeling.stages.configure_stage`)."""

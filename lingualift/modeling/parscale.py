@@ -221,6 +221,17 @@ class ParScaleForCausalLM(WrapsLanguageModel, PreTrainedModel, GenerationMixin):
             cache.update(keys.to(dtype), values.to(dtype), layer)
         return cache
 
+    def _reorder_cache(self, past_key_values: DynamicCache, beam_idx: torch.LongTensor) -> DynamicCache:
+        """Beam search's reordering of the N = batch·beams rows, applied to each stream's block of N rows
+        (the cache holds stream p's row n at ``p·N + n``)."""
+        if self._is_plain:
+            past_key_values.reorder_cache(beam_idx)
+            return past_key_values
+        rows = beam_idx.shape[0]
+        offsets = torch.arange(self.config.parscale_streams, device=beam_idx.device) * rows
+        past_key_values.reorder_cache((offsets[:, None] + beam_idx[None, :]).reshape(-1))
+        return past_key_values
+
     def forward(
         self,
         input_ids: torch.LongTensor | None = None,
