@@ -1,6 +1,7 @@
 """ParScale generation cost on SmolLM2-135M (CPU): per-token latency and peak memory for P = 1, 2, 4, 8
-streams at batch 1 and 8, next to a plain model built from SmolLM2's config with more layers (the "more
-parameters" alternative ParScale is compared with), and training throughput per P.
+streams at batch 1 and 8, next to plain models built from SmolLM2's config with more layers (the "more
+parameters" alternative ParScale is compared with: the paper finds P streams worth about N·(1 + k·log P)
+parameters, so several depths are measured), and training throughput per P.
 
     python benchmarks/bench_parscale.py [--new-tokens 16] [--prompt 32] [--streams 1,2,4,8] [--batches 1,8]
 
@@ -22,9 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import peak_rss_mb, print_table, reset_peak_rss, write_results
 
 
-def _model(kind: str, streams: int, prefix: int, layers_factor: int):
+def _model(kind: str, streams: int, prefix: int, layers_factor: float):
     """The base (P = 1), a P-stream ParScale wrapper, or a random plain model with ``layers_factor``× the
-    layers."""
+    layers (rounded to whole layers)."""
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM
 
@@ -35,7 +36,7 @@ def _model(kind: str, streams: int, prefix: int, layers_factor: int):
     base_dir = smollm2_dir()
     if kind == "deeper":
         config = AutoConfig.from_pretrained(base_dir)
-        config.num_hidden_layers *= layers_factor
+        config.num_hidden_layers = round(config.num_hidden_layers * layers_factor)
         torch.manual_seed(0)
         return AutoModelForCausalLM.from_config(config).eval()
     base = AutoModelForCausalLM.from_pretrained(base_dir).eval()
@@ -45,7 +46,7 @@ def _model(kind: str, streams: int, prefix: int, layers_factor: int):
 
 
 def measure(
-    kind: str, streams: int, prefix: int, layers_factor: int, batch: int, prompt: int, new: int
+    kind: str, streams: int, prefix: int, layers_factor: float, batch: int, prompt: int, new: int
 ) -> dict:
     """One configuration, in this process: seconds per generated token, peak RSS during generation, training
     tokens per second (forward + backward of the trainable part on the prompt batch)."""
@@ -83,7 +84,9 @@ def main() -> None:
     parser.add_argument("--prefix", type=int, default=48)
     parser.add_argument("--streams", default="1,2,4,8")
     parser.add_argument("--batches", default="1,8")
-    parser.add_argument("--deeper", default="2", help="layer factors of the plain comparison models")
+    parser.add_argument(
+        "--deeper", default="1.25,1.5,2", help="layer factors of the plain comparison models ('' for none)"
+    )
     parser.add_argument("--one", default=None, help=argparse.SUPPRESS)  # a single configuration (JSON)
     args = parser.parse_args()
     if args.one:
@@ -95,7 +98,7 @@ def main() -> None:
         for streams in (int(s) for s in args.streams.split(",")):
             kind = "base" if streams == 1 else "parscale"
             configurations.append({"kind": kind, "streams": streams, "layers_factor": 1, "batch": batch})
-        for factor in (int(f) for f in args.deeper.split(",") if f):
+        for factor in (float(f) for f in args.deeper.split(",") if f and float(f) > 0):
             configurations.append({"kind": "deeper", "streams": 1, "layers_factor": factor, "batch": batch})
     rows = []
     for spec in configurations:
@@ -107,7 +110,7 @@ def main() -> None:
             raise SystemExit(done.stderr[-2000:])
         result = json.loads(done.stdout.strip().splitlines()[-1])
         label = {"base": "base (P=1)", "parscale": f"ParScale P={spec['streams']}"}.get(
-            spec["kind"], f"plain, {spec['layers_factor']}x layers"
+            spec["kind"], f"plain, {spec['layers_factor']:g}x layers"
         )
         rows.append({"model": label, "batch": spec["batch"], **result})
         print(json.dumps(rows[-1]), flush=True)
