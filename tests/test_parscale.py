@@ -129,6 +129,29 @@ def test_beam_search_with_the_kv_cache_equals_beam_search_without_it(bases, fami
     assert torch.allclose(cached.sequences_scores, recomputed.sequences_scores, atol=1e-5)
 
 
+def test_prompt_lookup_decoding_crops_the_stream_cache_correctly(bases, monkeypatch):
+    """Drafted tokens that the model rejects are cropped from the cache (which holds the prefixes ahead of
+    the tokens): the output is greedy decoding's."""
+    from transformers import DynamicCache
+
+    model = _scrambled(
+        ParScaleForCausalLM.from_base(_base(bases, "llama"), parscale_streams=3, prefix_length=2)
+    )
+    model.eval()
+    crops = []
+    crop = DynamicCache.crop
+    monkeypatch.setattr(
+        DynamicCache, "crop", lambda cache, length: crops.append(length) or crop(cache, length)
+    )
+    ids = torch.tensor([[5, 17, 40, 23, 61, 12, 9, 312, 239, 55, 151, 14, 121, 387, 287, 61, 12, 9]])
+    settings = {"attention_mask": torch.ones_like(ids), "max_new_tokens": 12, "do_sample": False}
+    with torch.no_grad():
+        greedy = model.generate(input_ids=ids, **settings)
+        drafted = model.generate(input_ids=ids, prompt_lookup_num_tokens=4, **settings)
+    assert crops, "no draft was rejected: the test would not exercise the cache crop"
+    assert torch.equal(drafted, greedy)
+
+
 def test_logits_to_keep_gives_the_last_positions_of_the_full_forward(bases):
     model = _scrambled(
         ParScaleForCausalLM.from_base(_base(bases, "gemma"), parscale_streams=2, prefix_length=3)
