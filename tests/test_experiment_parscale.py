@@ -71,6 +71,56 @@ def test_tiny_parscale_study_end_to_end_and_resume(tmp_path):
         ParScaleStudy(_config(tmp_path, "max_steps=3"), log=lambda _: None).run()
     assert (tmp_path / "out" / "results.json").read_bytes() == before
 
+    # each stream of the trained P = 4 model alone; the mixture row is the study's own final score
+    alone = ParScaleStudy(_config(tmp_path), log=lambda _: None).streams_alone(4)
+    assert alone["rows"][0]["nll"] == rows[4]["final"]["nll"]
+    assert [r["scored"] for r in alone["rows"][1:]] == [f"stream {p} alone" for p in range(4)]
+    assert all(r["tokens"] == rows[4]["final"]["tokens"] for r in alone["rows"])
+    best = min(r["nll"] for r in alone["rows"][1:])
+    assert alone["mixture_minus_best_stream"] == pytest.approx(alone["rows"][0]["nll"] - best, abs=1e-5)
+    assert "stream 3 alone" in (tmp_path / "out" / "streams_alone-P4.md").read_text()
+    with pytest.raises(
+        ConfigError, match=r"needs a trained and evaluated model of P >= 2.*trained here: \[2, 4\]"
+    ):
+        ParScaleStudy(_config(tmp_path), log=lambda _: None).streams_alone(1)
+    assert (tmp_path / "out" / "results.json").read_bytes() == before
+    from lingualift.experiments import main_parscale
+
+    overrides = [
+        f"work_dir={tmp_path / 'work'}",
+        f"out={tmp_path / 'out'}",
+        f"source={ROOT}/recipes/data/tiny_stage2.jsonl",
+    ]
+    assert main_parscale(["--config", str(TINY), "--streams-alone", "2", *overrides]) == 0
+    assert "--streams-alone 2" in (tmp_path / "out" / "streams_alone-P2.md").read_text()
+
+
+def test_a_single_stream_view_scores_that_stream_alone(tmp_path):
+    """The view (two copies of stream p) gives stream p's own distribution: the one a model puts out when its
+    aggregator weighs stream p alone (no smoothing, a dominant bias)."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from lingualift.experiments.parscale import single_stream_view
+    from lingualift.modeling import ParScaleForCausalLM
+    from lingualift.modeling.tiny import build_tiny_components
+
+    base = AutoModelForCausalLM.from_pretrained(build_tiny_components(tmp_path)[1]).eval()
+    model = ParScaleForCausalLM.from_base(base, parscale_streams=3, prefix_length=2).eval()
+    generator = torch.Generator().manual_seed(0)
+    ids = torch.tensor([[5, 17, 40, 23, 61, 12, 9]])
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            if not name.startswith("language_model."):
+                param.copy_(torch.randn(param.shape, generator=generator) * 0.5)
+        model.aggregator[-1].weight.zero_()
+        views = [single_stream_view(model, p).eval()(input_ids=ids).logits for p in range(3)]
+        for p in range(3):
+            model.aggregator[-1].bias.copy_(torch.full((3,), -1e4))
+            model.aggregator[-1].bias[p] = 0.0
+            assert (views[p] - model(input_ids=ids).logits).abs().max().item() <= 1e-4
+    assert (views[0] - views[1]).abs().max().item() > 1e-2  # distinct streams: the check has teeth
+
 
 def test_parscale_study_names_bad_settings_before_any_work(tmp_path):
     with pytest.raises(ConfigError, match=r"streams must be distinct integers >= 1.*\[0, 2\]"):

@@ -2,6 +2,9 @@
 CPU; ``parallel`` runs the parallel-language and transfer-matrix studies over it; ``parscale`` compares P
 parallel decoder streams after equal post-training."""
 
+from collections.abc import Callable
+from typing import Any
+
 from lingualift.experiments.config import (
     ParallelStudyConfig,
     ParScaleStudyConfig,
@@ -59,8 +62,16 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _main_study(script: str, study: type, schema: type, argv: list[str] | None) -> int:
-    """``python recipes/<script>.py --config FILE [key=value ...]``: one study config, run resumably."""
+def _main_study(
+    script: str,
+    study: type,
+    schema: type,
+    argv: list[str] | None,
+    flags: Callable[[Any], None] | None = None,
+    act: Callable[[Any, Any], Any] | None = None,
+) -> int:
+    """``python recipes/<script>.py --config FILE [key=value ...]``: one study config, run resumably;
+    ``flags`` adds a study's own options, ``act(study, args)`` replaces ``study.run()`` when given."""
     import argparse
     import sys
 
@@ -68,6 +79,8 @@ def _main_study(script: str, study: type, schema: type, argv: list[str] | None) 
 
     parser = argparse.ArgumentParser(prog=script, description=study.__doc__)
     parser.add_argument("--config", required=True, help="study YAML (recipes/configs/experiments/)")
+    if flags is not None:
+        flags(parser)
     parser.add_argument(
         "overrides", nargs="*", metavar="KEY=VALUE", help="dotted overrides, e.g. data_dir=DIR"
     )
@@ -75,7 +88,8 @@ def _main_study(script: str, study: type, schema: type, argv: list[str] | None) 
     try:
         config = load_experiment_config(args.config, args.overrides, schema=schema)
         command = " ".join([f"python recipes/{script}.py --config", args.config, *args.overrides])
-        study(config, command=command).run()
+        runner = study(config, command=command)
+        act(runner, args) if act is not None else runner.run()
     except LinguaLiftError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -88,5 +102,20 @@ def main_parallel(argv: list[str] | None = None) -> int:
 
 
 def main_parscale(argv: list[str] | None = None) -> int:
-    """``python recipes/parscale_post_training.py --config FILE [key=value ...]``."""
-    return _main_study("parscale_post_training", ParScaleStudy, ParScaleStudyConfig, argv)
+    """``python recipes/parscale_post_training.py --config FILE [--streams-alone P] [key=value ...]``."""
+
+    def flags(parser: Any) -> None:
+        parser.add_argument(
+            "--streams-alone",
+            type=int,
+            metavar="P",
+            help="after the study: score each stream of the trained P-stream model on its own"
+            " (writes streams_alone-P<P>.json/.md beside the report)",
+        )
+
+    def act(study: ParScaleStudy, args: Any) -> None:
+        study.run()
+        if args.streams_alone is not None:
+            study.streams_alone(args.streams_alone)
+
+    return _main_study("parscale_post_training", ParScaleStudy, ParScaleStudyConfig, argv, flags, act)

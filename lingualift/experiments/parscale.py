@@ -40,6 +40,25 @@ def heldout_nll(backend: Any, records: list[dict[str, str]], batch_size: int) ->
     return {"nll": round(nll, 5), "perplexity": round(math.exp(min(nll, 50.0)), 3), "tokens": tokens}
 
 
+def single_stream_view(model: Any, stream: int) -> Any:
+    """Stream ``stream`` of a ParScale model on its own, sharing the LLM: a two-stream model whose streams
+    both carry that stream's prefix. With identical streams the mixture is their common distribution whatever
+    the aggregator weighs (tested in tests/test_parscale.py), so it scores that stream alone."""
+    import torch
+
+    view = type(model).from_base(
+        model.language_model, parscale_streams=2, prefix_length=model.config.prefix_length
+    )
+    if model.prefix_keys is not None:
+        with torch.no_grad():
+            for mine, theirs in (
+                (view.prefix_keys, model.prefix_keys),
+                (view.prefix_values, model.prefix_values),
+            ):
+                mine.copy_(theirs[:, stream : stream + 1].expand_as(mine))
+    return view
+
+
 class ParScaleStudy:
     """Runs the steps of the module docstring; ``run()`` returns the analysis."""
 
@@ -204,6 +223,83 @@ class ParScaleStudy:
             raise RuntimeError(f"P={streams}: start and final scores cover different tokens: {result}")
         return result
 
+    def streams_alone(self, streams: int) -> dict[str, Any]:
+        """Each stream of the trained ``streams``-stream model scored on its own next to their mixture, on
+        the study's held-out records: whether the mixture gains over its streams (parallel streams at work)
+        or each stream alone already scores as well (the gain is the prefixes' adaptation). Writes
+        ``streams_alone-P<P>.json`` and ``.md`` beside the report."""
+        from lingualift import load_with_processor
+        from lingualift.errors import ConfigError, InputDataError
+        from lingualift.evaluation.backends import load_backend
+        from lingualift.experiments.report import _git_commit
+        from lingualift.io_utils import atomic_write_json, atomic_write_text, read_jsonl
+
+        trained = self.steps.recorded(f"train-P{streams}")
+        evaluated = self.steps.recorded(f"eval-P{streams}")
+        if streams < 2 or not trained or not trained.get("trained") or not evaluated:
+            done = [p for p in self.c.streams if (self.steps.recorded(f"train-P{p}") or {}).get("trained")]
+            raise ConfigError(
+                f"--streams-alone {streams}: needs a trained and evaluated model of P >= 2 streams from this"
+                f" study (run the study first); trained here: {done}"
+            )
+        final_dir = Path(trained["final_dir"])
+        if not final_dir.is_dir():
+            raise InputDataError(
+                f"{final_dir}: the trained P = {streams} model is gone (its step record remains in"
+                f" {self.out / 'steps'}); move steps/train-P{streams}.json and eval-P{streams}.json aside"
+                " and run the study again to retrain it"
+            )
+        from lingualift import LinguaLiftProcessor
+        from lingualift.training.run import resolve_sources
+
+        data = self._step("data", self.data, ("train_file", "heldout_file"))
+        heldout = read_jsonl(data["heldout_file"])
+        config = self.run_config(streams, data)
+        processor = LinguaLiftProcessor.for_plain_llm(
+            resolve_sources(config)[1], max_length=config.model.max_length
+        )
+        model, _ = load_with_processor(final_dir)
+        model.eval()
+        rows = [
+            {"scored": "mixture", **heldout_nll(load_backend((model, processor)), heldout, self.c.batch_size)}
+        ]
+        recorded = evaluated["final"]
+        if (rows[0]["nll"], rows[0]["tokens"]) != (recorded["nll"], recorded["tokens"]):
+            raise RuntimeError(
+                f"P={streams}: the mixture scores {rows[0]} here but {recorded} in the study's evaluation"
+            )
+        for stream in range(streams):
+            alone = single_stream_view(model, stream).eval()
+            scored = heldout_nll(load_backend((alone, processor)), heldout, self.c.batch_size)
+            rows.append({"scored": f"stream {stream} alone", **scored})
+        best = min(r["nll"] for r in rows[1:])
+        result = {
+            "command": self.command + f" --streams-alone {streams}",
+            "commit": _git_commit(),
+            "streams": streams,
+            "model": str(final_dir),
+            "rows": rows,
+            "mixture_minus_best_stream": round(rows[0]["nll"] - best, 5),
+        }
+        atomic_write_json(self.out / f"streams_alone-P{streams}.json", result)
+        lines = [
+            f"# ParScale P = {streams}: each stream alone vs the mixture",
+            "",
+            f"Command: `{result['command']}`  ",
+            f"Commit: `{result['commit']}`",
+            "",
+            "| scored | held-out NLL | perplexity | tokens |",
+            "|---|---|---|---|",
+            *(f"| {r['scored']} | {r['nll']:.4f} | {r['perplexity']:.3f} | {r['tokens']} |" for r in rows),
+            "",
+            f"Mixture minus the best single stream: {result['mixture_minus_best_stream']:+.4f} nats per"
+            " response token (the same held-out records and tokens as the study's report).",
+            "",
+        ]
+        atomic_write_text(self.out / f"streams_alone-P{streams}.md", "\n".join(lines))
+        self.log(f"[streams-alone] P = {streams}: {self.out / f'streams_alone-P{streams}.md'}")
+        return result
+
     # ------------------------------------------------------------------ analysis
     def analysis(self) -> dict[str, Any]:
         from lingualift.experiments.report import _git_commit
@@ -293,4 +389,4 @@ def plot_heldout_curves(rows: list[dict[str, Any]], path: str | Path) -> Path:
     return save_figure(fig, path)
 
 
-__all__ = ["ParScaleStudy", "heldout_nll", "plot_heldout_curves", "render_report"]
+__all__ = ["ParScaleStudy", "heldout_nll", "plot_heldout_curves", "render_report", "single_stream_view"]
