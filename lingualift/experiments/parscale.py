@@ -228,11 +228,12 @@ class ParScaleStudy:
         the study's held-out records: whether the mixture gains over its streams (parallel streams at work)
         or each stream alone already scores as well (the gain is the prefixes' adaptation). Writes
         ``streams_alone-P<P>.json`` and ``.md`` beside the report."""
-        from lingualift import load_with_processor
+        from lingualift import LinguaLiftProcessor, load_with_processor
         from lingualift.errors import ConfigError, InputDataError
         from lingualift.evaluation.backends import load_backend
         from lingualift.experiments.report import _git_commit
         from lingualift.io_utils import atomic_write_json, atomic_write_text, read_jsonl
+        from lingualift.training.run import resolve_sources
 
         trained = self.steps.recorded(f"train-P{streams}")
         evaluated = self.steps.recorded(f"eval-P{streams}")
@@ -249,9 +250,6 @@ class ParScaleStudy:
                 f" {self.out / 'steps'}); move steps/train-P{streams}.json and eval-P{streams}.json aside"
                 " and run the study again to retrain it"
             )
-        from lingualift import LinguaLiftProcessor
-        from lingualift.training.run import resolve_sources
-
         data = self._step("data", self.data, ("train_file", "heldout_file"))
         heldout = read_jsonl(data["heldout_file"])
         config = self.run_config(streams, data)
